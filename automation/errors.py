@@ -67,7 +67,11 @@ class CmlopsError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"error": type(self).__name__, "message": self.message, "exit_code": self.exit_code}
+        data: dict[str, Any] = {
+            "error": type(self).__name__,
+            "message": self.message,
+            "exit_code": self.exit_code,
+        }
         if self.hint:
             data["hint"] = self.hint
         return data

@@ -1,0 +1,61 @@
+"""Applications (used by AMP launches)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from automation.api.base import Resource, exact
+from automation.api.types import Application
+
+
+class Applications(Resource):
+    def list(self, project_id: str, search_filter: dict[str, str] | None = None) -> Iterator[Application]:
+        path = f"/api/v2/projects/{project_id}/applications"
+        for item in self._pages(path, "applications", {"search_filter": search_filter}):
+            yield Application.model_validate(item)
+
+    def find(self, project_id: str, name: str) -> Application | None:
+        return exact(self.list(project_id, search_filter={"name": name}), name)
+
+    def get(self, project_id: str, application_id: str) -> Application:
+        path = f"/api/v2/projects/{project_id}/applications/{application_id}"
+        return Application.model_validate(self.http.request("GET", path))
+
+    def create(
+        self,
+        project_id: str,
+        *,
+        name: str,
+        subdomain: str,
+        script: str,
+        runtime_identifier: str,
+        cpu: float = 1,
+        memory: float = 2,
+        nvidia_gpu: int = 0,
+        description: str = "",
+        environment: dict[str, str] | None = None,
+        bypass_authentication: bool = False,
+    ) -> Application:
+        body: dict[str, Any] = {
+            "project_id": project_id,
+            "name": name,
+            "subdomain": subdomain,
+            "script": script,
+            "runtime_identifier": runtime_identifier,
+            "cpu": cpu,
+            "memory": memory,
+            "nvidia_gpu": nvidia_gpu,
+            "description": description,
+            "environment": dict(environment or {}),
+            "bypass_authentication": bypass_authentication,
+        }
+        path = f"/api/v2/projects/{project_id}/applications"
+        return Application.model_validate(self.http.request("POST", path, json_body=body))
+
+    def stop(self, project_id: str, application_id: str) -> Application:
+        path = f"/api/v2/projects/{project_id}/applications/{application_id}:stop"
+        return Application.model_validate(self.http.request("POST", path, idempotent=True))
+
+    def delete(self, project_id: str, application_id: str) -> None:
+        self.http.request("DELETE", f"/api/v2/projects/{project_id}/applications/{application_id}")

@@ -1,0 +1,126 @@
+"""Shared machinery for the resource modules: paging, exact-name lookups, waiting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from automation.clock import Clock, SystemClock
+from automation.errors import ApiError, WaitTimeout, WorkloadFailed
+from automation.http import HttpClient
+
+T = TypeVar("T")
+DEFAULT_PAGE_SIZE = 100
+
+
+class Resource:
+    """Base of every resource family; holds the HTTP client and the clock."""
+
+    def __init__(self, http: HttpClient, clock: Clock | None = None) -> None:
+        self.http = http
+        self.clock = clock or http.clock or SystemClock()
+
+    def _pages(
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any] | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield items across pages; page_size is re-sent with every page_token (CML requires it)."""
+        query = dict(params or {})
+        query["page_size"] = page_size
+        seen_tokens: set[str] = set()
+        count = 0
+        while True:
+            body = self.http.request("GET", path, params=query) or {}
+            for item in body.get(key) or []:
+                yield item
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+            token = body.get("next_page_token") or ""
+            if not token or token in seen_tokens:
+                return
+            seen_tokens.add(token)
+            query["page_token"] = token
+
+
+def exact(items: Iterator[T], name: str, attr: str = "name") -> T | None:
+    """search_filter matches substrings: re-check the exact name client-side."""
+    matches = [item for item in items if getattr(item, attr, None) == name]
+    return matches[0] if matches else None
+
+
+@dataclass
+class WaitEvent:
+    """What a waiter reports on each poll (rendered by the CLI, recorded by tests)."""
+
+    what: str
+    status: str
+    elapsed: float
+    done: bool = False
+
+
+StatusOf = Callable[[Any], str]
+
+
+def wait_for(
+    fetch: Callable[[], T],
+    *,
+    what: str,
+    status_of: Callable[[T], str],
+    success: set[str],
+    failure: set[str],
+    timeout: float,
+    clock: Clock,
+    failure_error: type[WorkloadFailed] = WorkloadFailed,
+    failure_hint: str | Callable[[T], str] | None = None,
+    timeout_hint: str | None = None,
+    on_progress: Callable[[WaitEvent], None] | None = None,
+    interval: float = 2.0,
+    max_interval: float = 15.0,
+    backoff: float = 1.5,
+) -> T:
+    """Poll ``fetch`` until its status is in ``success`` (returned) or ``failure`` (raised).
+
+    Unknown statuses keep the wait going. Transient API errors during a poll are tolerated until
+    the timeout. The poll interval starts at ``interval`` and backs off to ``max_interval``.
+    """
+    start = clock.now()
+    delay = interval
+    last_status = "<none>"
+    while True:
+        try:
+            obj = fetch()
+        except ApiError as exc:
+            if exc.status is not None and exc.status < 500 and exc.status != 429:
+                raise
+            obj = None
+        if obj is not None:
+            last_status = status_of(obj) or "<empty>"
+            elapsed = clock.now() - start
+            if last_status in success:
+                if on_progress:
+                    on_progress(WaitEvent(what, last_status, elapsed, done=True))
+                return obj
+            if last_status in failure:
+                if on_progress:
+                    on_progress(WaitEvent(what, last_status, elapsed, done=True))
+                hint = failure_hint(obj) if callable(failure_hint) else failure_hint
+                raise failure_error(
+                    f"{what} ended with status {last_status!r}", status=last_status, hint=hint
+                )
+            if on_progress:
+                on_progress(WaitEvent(what, last_status, elapsed))
+        elapsed = clock.now() - start
+        if elapsed >= timeout:
+            raise WaitTimeout(
+                f"timed out after {timeout:.0f}s waiting for {what}; last status {last_status!r}",
+                last_status=last_status,
+                hint=timeout_hint,
+            )
+        clock.sleep(min(delay, max(0.0, timeout - elapsed)))
+        delay = min(max_interval, delay * backoff)

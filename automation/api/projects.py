@@ -1,0 +1,112 @@
+"""Projects and project files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from automation.api.base import Resource, WaitEvent, exact, wait_for
+from automation.api.types import FileInfo, Project
+from automation.errors import WorkloadFailed
+
+PROJECT_OK = {"success", "SUCCESS", "created", ""}
+PROJECT_FAILED = {"failure", "failed", "FAILURE", "error"}
+
+
+class Projects(Resource):
+    def list(
+        self,
+        search_filter: dict[str, str] | None = None,
+        sort: str | None = None,
+        include_public_projects: bool | None = None,
+    ) -> Iterator[Project]:
+        params = {
+            "search_filter": search_filter,
+            "sort": sort,
+            "include_public_projects": include_public_projects,
+        }
+        for item in self._pages("/api/v2/projects", "projects", params):
+            yield Project.model_validate(item)
+
+    def find(self, name: str) -> Project | None:
+        return exact(self.list(search_filter={"name": name}), name)
+
+    def get(self, project_id: str) -> Project:
+        return Project.model_validate(self.http.request("GET", f"/api/v2/projects/{project_id}"))
+
+    def create(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        template: str | None = None,
+        git_url: str | None = None,
+        git_ref: str | None = None,
+        visibility: str = "private",
+        environment: dict[str, str] | None = None,
+        default_project_engine_type: str = "ml_runtime",
+    ) -> Project:
+        body: dict[str, Any] = {
+            "name": name,
+            "description": description,
+            "visibility": visibility,
+            "default_project_engine_type": default_project_engine_type,
+            "template": template or ("git" if git_url else "blank"),
+        }
+        if git_url:
+            body["git_url"] = git_url
+            if git_ref:
+                body["git_ref"] = git_ref
+        if environment:
+            body["environment"] = dict(environment)
+        return Project.model_validate(self.http.request("POST", "/api/v2/projects", json_body=body))
+
+    def update(self, project_id: str, **fields: Any) -> Project:
+        return Project.model_validate(
+            self.http.request("PATCH", f"/api/v2/projects/{project_id}", json_body=fields)
+        )
+
+    def delete(self, project_id: str) -> None:
+        self.http.request("DELETE", f"/api/v2/projects/{project_id}")
+
+    def wait_created(
+        self, project_id: str, *, timeout: float = 600, on_progress: Callable[[WaitEvent], None] | None = None
+    ) -> Project:
+        """Project creation (from git especially) is asynchronous: wait for creation_status."""
+        return wait_for(
+            lambda: self.get(project_id),
+            what=f"project {project_id} creation",
+            status_of=lambda p: p.creation_status or "success",
+            success=PROJECT_OK | {"success"},
+            failure=PROJECT_FAILED,
+            timeout=timeout,
+            clock=self.clock,
+            failure_error=WorkloadFailed,
+            failure_hint="check the git URL and credentials in the project's settings page",
+            timeout_hint="raise timeouts.project in the spec",
+            on_progress=on_progress,
+        )
+
+    # -- files --------------------------------------------------------------------------------
+
+    def list_files(self, project_id: str, path: str = "") -> list[FileInfo]:
+        """One directory level (CML does not paginate this call)."""
+        body = self.http.request(
+            "GET", f"/api/v2/projects/{project_id}/files/{quote(path.strip('/'), safe='')}"
+        )
+        return [FileInfo.model_validate(f) for f in body.get("files") or []]
+
+    def upload_file(self, project_id: str, dest_path: str, content: bytes) -> None:
+        """Upload one file; the multipart field name is the destination path. CML never overwrites."""
+        name = PurePosixPath(dest_path).name
+        self.http.request(
+            "POST",
+            f"/api/v2/projects/{project_id}/files",
+            files={dest_path: (name, content, "application/octet-stream")},
+            idempotent=False,
+        )
+
+    def delete_file(self, project_id: str, path: str) -> None:
+        self.http.request("DELETE", f"/api/v2/projects/{project_id}/files/{quote(path.strip('/'), safe='')}")

@@ -1,0 +1,44 @@
+"""Runtimes: list with filters and pick the newest match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from automation.api.base import Resource
+from automation.api.types import Runtime
+from automation.errors import InputError
+
+
+def _version_key(full_version: str) -> tuple:
+    parts = []
+    for chunk in full_version.replace("-", ".").split("."):
+        parts.append((0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk))
+    return tuple(parts)
+
+
+class Runtimes(Resource):
+    def list(self, search_filter: dict[str, str] | None = None) -> Iterator[Runtime]:
+        for item in self._pages("/api/v2/runtimes", "runtimes", {"search_filter": search_filter}):
+            yield Runtime.model_validate(item)
+
+    def pick(self, *, editor: str, kernel: str, edition: str) -> Runtime:
+        """The newest ENABLED runtime whose editor/kernel/edition match exactly."""
+        wanted = {"editor": editor, "kernel": kernel, "edition": edition}
+        candidates = [
+            r
+            for r in self.list(search_filter=wanted)
+            if (r.editor, r.kernel, r.edition) == (editor, kernel, edition)
+            and r.status.upper() not in ("DISABLED", "DEPRECATED")
+        ]
+        if not candidates:
+            raise InputError(
+                f"no enabled runtime matches editor={editor!r} kernel={kernel!r} edition={edition!r}",
+                hint="list them with `cmlops runtimes`, or set runtime.identifier in the spec",
+            )
+        return max(candidates, key=lambda r: _version_key(r.full_version))
+
+    def exists(self, identifier: str) -> bool:
+        return any(
+            r.image_identifier == identifier
+            for r in self.list(search_filter={"image_identifier": identifier})
+        )
