@@ -1,0 +1,98 @@
+"""Where the local workspace keeps its state: one folder, laid out the same way every time.
+
+Stdlib only: the control functions (imported by the CLI) and the server both use it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_STATE_DIR = Path(".cmlops")
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    """Every file and folder of one local workspace, derived from its state folder."""
+
+    root: Path
+
+    @classmethod
+    def of(cls, state_dir: Path | str) -> StatePaths:
+        return cls(Path(state_dir).expanduser().resolve())
+
+    @property
+    def db(self) -> Path:
+        return self.root / "workspace.db"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.root / "mlartifacts"
+
+    @property
+    def projects(self) -> Path:
+        return self.root / "projects"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def jobrun_logs(self) -> Path:
+        return self.logs / "jobruns"
+
+    @property
+    def build_logs(self) -> Path:
+        return self.logs / "builds"
+
+    @property
+    def deployment_logs(self) -> Path:
+        return self.logs / "deployments"
+
+    @property
+    def deployment_configs(self) -> Path:
+        return self.root / "deployments"
+
+    @property
+    def server_log(self) -> Path:
+        return self.logs / "server.log"
+
+    @property
+    def server_json(self) -> Path:
+        return self.root / "server.json"
+
+    @property
+    def api_key(self) -> Path:
+        return self.root / "api_key"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow tracking and registry URI of this workspace (an absolute sqlite path)."""
+        return "sqlite:///" + str(self.mlflow_db)
+
+    def project_dir(self, project_id: str) -> Path:
+        return self.projects / project_id
+
+    def ensure(self) -> None:
+        """Create the folder tree; the root is private to the user (it holds the API key)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
+        for folder in (
+            self.artifacts,
+            self.projects,
+            self.logs,
+            self.jobrun_logs,
+            self.build_logs,
+            self.deployment_logs,
+            self.deployment_configs,
+        ):
+            folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,365 @@
+"""apply(plan): make the workspace match the spec, step by step, in dependency order.
+
+Every create looks the resource up by name first, so a retry after a crash or a lost answer never
+makes a twin; every step that the next one depends on is waited for (project created, run
+succeeded, version ready, build built, deployment deployed). Interrupting and re-running is safe:
+the next plan sees what exists and what is still in progress, and continues from there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from automation.api import CMLClient
+from automation.api.base import WaitEvent
+from automation.api.models import DEPLOY_ACTIVE
+from automation.errors import CmlopsError, GateFailed, NotFound
+from automation.reconcile.observe import Observed, matches, observe_candidate
+from automation.reconcile.plan import Action, Plan, desired_job
+from automation.reconcile.selection import check_thresholds
+
+
+@dataclass
+class StepReport:
+    resource: str
+    kind: str
+    name: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class ApplyResult:
+    """Ids and states of everything apply touched or found, for summaries and later steps."""
+
+    ids: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepReport] = field(default_factory=list)
+    gates: list[dict[str, Any]] = field(default_factory=list)
+    writes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ids": dict(self.ids),
+            "steps": [s.__dict__ for s in self.steps],
+            "gates": self.gates,
+            "writes": self.writes,
+        }
+
+
+StepCallback = Callable[[Action, str], None]  # (action, "start" | "done: <detail>")
+
+
+class Applier:
+    def __init__(
+        self,
+        client: CMLClient,
+        spec: Any,
+        obs: Observed,
+        *,
+        local_files: dict[str, bytes] | None = None,
+        on_step: StepCallback | None = None,
+        on_progress: Callable[[WaitEvent], None] | None = None,
+        check_gates: bool = True,
+    ) -> None:
+        self.client, self.spec, self.obs = client, spec, obs
+        self.local_files = local_files or {}
+        self.on_step = on_step
+        self.on_progress = on_progress
+        self.check_gates = check_gates
+        self.result = ApplyResult()
+        self.timeouts = spec.timeouts
+
+    def run(self, plan: Plan) -> ApplyResult:
+        writes_before = self.client.http.stats.writes()
+        for action in plan.actions:
+            if not action.is_change:
+                continue
+            handler = getattr(self, "_" + action.resource.replace(".", "_"))
+            started = time.monotonic()
+            if self.on_step:
+                self.on_step(action, "start")
+            detail = handler(action) or ""
+            elapsed = time.monotonic() - started
+            self.result.steps.append(
+                StepReport(action.resource, action.kind, action.name, round(elapsed, 2), detail)
+            )
+            if self.on_step:
+                self.on_step(action, f"done in {elapsed:.1f}s {detail}".rstrip())
+        self.result.writes = self.client.http.stats.writes() - writes_before
+        self._collect_ids()
+        return self.result
+
+    # -- projects -------------------------------------------------------------------------------
+
+    def _ensure_project(self, key: str, action: Action) -> str:
+        pspec = getattr(self.spec.projects, key)
+        projects = self.client.projects
+        if action.kind == "create":
+            existing = projects.find(pspec.name)  # a retry must not create a twin
+            project = existing or projects.create(
+                pspec.name,
+                description=pspec.description or "",
+                environment=dict(pspec.environment or {}),
+                **(
+                    {"git_url": pspec.source.git_url, "git_ref": pspec.source.git_ref}
+                    if key == "dev" and pspec.source and pspec.source.git_url
+                    else {}
+                ),
+            )
+            project = projects.wait_created(
+                project.id, timeout=self.timeouts.project, on_progress=self.on_progress
+            )
+        else:
+            project = projects.update(
+                action.id, description=pspec.description or "", environment=dict(pspec.environment or {})
+            )
+        setattr(self.obs, key, project)
+        return f"id {project.id}"
+
+    def _project_dev(self, action: Action) -> str:
+        return self._ensure_project("dev", action)
+
+    def _project_prd(self, action: Action) -> str:
+        return self._ensure_project("prd", action)
+
+    def _files_dev(self, action: Action) -> str:
+        project_id = self.obs.dev.id
+        for path, (remote_size, _local_size) in action.changes.items():
+            if remote_size is not None:
+                try:
+                    self.client.projects.delete_file(project_id, path)  # uploads never overwrite in CML
+                except NotFound:
+                    pass
+            self.client.projects.upload_file(project_id, path, self.local_files[path])
+        return f"{len(action.changes)} file(s)"
+
+    # -- training -------------------------------------------------------------------------------
+
+    def _job(self, action: Action) -> str:
+        dev_id = self.obs.dev.id
+        want = desired_job(self.spec, self.obs.runtime_identifier)
+        job = self.client.jobs.find(dev_id, self.spec.training.job.name)
+        if job is None:
+            job = self.client.jobs.create(
+                dev_id,
+                name=self.spec.training.job.name,
+                script=want["script"],
+                runtime_identifier=want["runtime_identifier"],
+                cpu=want["cpu"],
+                memory=want["memory"],
+                nvidia_gpu=want["nvidia_gpu"],
+                arguments=want["arguments"],
+                environment=want["environment"],
+                timeout=want["timeout"],
+            )
+        else:
+            changes = {k: v for k, v in want.items() if getattr(job, k) != v}
+            if changes:
+                job = self.client.jobs.update(dev_id, job.id, **changes)
+        self.obs.job = job
+        return f"id {job.id}"
+
+    def _job_run(self, action: Action) -> str:
+        dev_id, job_id = self.obs.dev.id, self.obs.job.id
+        if action.kind == "wait":
+            run_id = action.id
+        else:
+            run_id = self.client.jobs.start_run(dev_id, job_id).id
+        run = self.client.jobs.wait_run(
+            dev_id, job_id, run_id, timeout=self.timeouts.job_run, on_progress=self.on_progress
+        )
+        self.obs.last_success_run = run
+        self.obs.active_run = None
+        observe_candidate(self.client, self.spec, self.obs)
+        if self.obs.mlflow_run is None:
+            raise CmlopsError(
+                f"job run {run_id} succeeded but no finished MLflow run in experiment "
+                f"{self.spec.training.experiment!r} logged a model under {self.spec.model.artifact_path!r}",
+                hint="check training.experiment and model.artifact_path against what the script logs",
+            )
+        return f"run {run_id} {run.status}, MLflow run {self.obs.mlflow_run.id}"
+
+    # -- registry -------------------------------------------------------------------------------
+
+    def _gate(self) -> None:
+        if not self.check_gates or self.result.gates:
+            return
+        results = check_thresholds(self.obs.mlflow_run.metrics, self.spec.model.gates)
+        self.result.gates = [r.to_dict() for r in results]
+        failed = [r for r in results if not r.passed]
+        if failed:
+            text = ", ".join(f"{r.metric}={r.value} (needs {r.threshold})" for r in failed)
+            raise GateFailed(
+                f"gate failed for MLflow run {self.obs.mlflow_run.id}: {text}; nothing was built",
+                results=self.result.gates,
+            )
+
+    def _model_version(self, action: Action) -> str:
+        run = self.obs.mlflow_run
+        if run is None:
+            observe_candidate(self.client, self.spec, self.obs)
+            run = self.obs.mlflow_run
+        if run is None:
+            raise CmlopsError(f"no MLflow run to register in experiment {self.spec.training.experiment!r}")
+        self._gate()
+        version = self.obs.version
+        if version is None:
+            registered = self.client.registry.register(
+                project_id=self.obs.dev.id,
+                experiment_id=self.obs.experiment.id,
+                run_id=run.id,
+                model_path=self.spec.model.artifact_path,
+                model_name=self.spec.model.registered_name,
+                tags={"cmlops.spec": self.spec.name},
+            )
+            self.obs.registered = registered
+            version = next((v for v in registered.model_versions if v.run_id == run.id), None)
+            if version is None:
+                version = next(
+                    v for v in self.client.registry.versions(registered.model_id) if v.run_id == run.id
+                )
+        version = self.client.registry.wait_version(
+            self.obs.registered.model_id,
+            version.model_version_id,
+            timeout=self.timeouts.registry,
+            on_progress=self.on_progress,
+        )
+        self.obs.version = version
+        return f"version {version.number} ({version.model_version_id})"
+
+    # -- serving --------------------------------------------------------------------------------
+
+    def _model(self, action: Action) -> str:
+        prd_id = self.obs.prd.id
+        d = self.spec.deployment
+        models = self.client.models
+        if action.kind == "update":
+            self.obs.model = models.update(prd_id, action.id, description=d.description or "")
+            return f"id {action.id}"
+        if action.kind == "replace":
+            self._stop_deployments(exclude=None)
+            models.delete(prd_id, action.id)
+        model = models.find(prd_id, d.model_name) if action.kind == "create" else None
+        model = model or models.create(
+            prd_id,
+            name=d.model_name,
+            description=d.description or "",
+            registered_model_id=self.obs.registered.model_id,
+            disable_authentication=not d.auth,
+        )
+        self.obs.model = model
+        self.obs.build = None
+        return f"id {model.id}"
+
+    def _build(self, action: Action) -> str:
+        prd_id, model_id = self.obs.prd.id, self.obs.model.id
+        if action.kind == "wait":
+            build_id = action.id
+        else:
+            self._gate()
+            version_id = self.obs.version.model_version_id
+            existing = [
+                b
+                for b in self.client.models.list_builds(prd_id, model_id)
+                if b.registered_model_version_id == version_id
+                and b.status.lower() not in ("build failed", "failed", "timedout")
+            ]
+            build_id = (
+                existing[0].id
+                if existing
+                else self.client.models.create_build(
+                    prd_id,
+                    model_id,
+                    registered_model_version_id=version_id,
+                    runtime_identifier=self.obs.runtime_identifier,
+                    comment=f"cmlops: {self.spec.model.registered_name} v{self.obs.version.number}",
+                ).id
+            )
+        self.obs.build = self.client.models.wait_build(
+            prd_id, model_id, build_id, timeout=self.timeouts.build, on_progress=self.on_progress
+        )
+        return f"build {build_id}"
+
+    def _deployment(self, action: Action) -> str:
+        prd_id, model_id, build_id = self.obs.prd.id, self.obs.model.id, self.obs.build.id
+        d = self.spec.deployment
+        if action.kind == "wait":
+            dep_id = action.id
+        else:
+            existing = [
+                x
+                for x in self.client.models.list_deployments(prd_id, model_id, build_id)
+                if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
+            ]
+            dep_id = (
+                existing[0].id
+                if existing
+                else self.client.models.create_deployment(
+                    prd_id,
+                    model_id,
+                    build_id,
+                    cpu=float(d.cpu),
+                    memory=float(d.memory),
+                    replicas=int(d.replicas),
+                    nvidia_gpus=int(d.gpus),
+                    environment={k: str(v) for k, v in (d.environment or {}).items()},
+                ).id
+            )
+        self.obs.deployment = self.client.models.wait_deployment(
+            prd_id, model_id, build_id, dep_id, timeout=self.timeouts.deployment, on_progress=self.on_progress
+        )
+        stopped = self._stop_deployments(exclude=dep_id)
+        return f"deployment {dep_id}" + (f", stopped {stopped} older" if stopped else "")
+
+    def _old_deployments(self, action: Action) -> str:
+        return f"stopped {self._stop_deployments(exclude=self.obs.deployment.id if self.obs.deployment else None)}"
+
+    def _stop_deployments(self, exclude: str | None) -> int:
+        """Stop every active deployment of the PRD model except ``exclude`` (after the new one serves)."""
+        prd_id, model = self.obs.prd.id, self.obs.model
+        if model is None:
+            return 0
+        stopped = 0
+        for build in self.client.models.list_builds(prd_id, model.id):
+            for dep in self.client.models.list_deployments(prd_id, model.id, build.id):
+                if dep.id != exclude and dep.status.lower() in DEPLOY_ACTIVE:
+                    self.client.models.stop_deployment(prd_id, model.id, build.id, dep.id)
+                    stopped += 1
+        self.obs.other_deployments = []
+        return stopped
+
+    # -- summary --------------------------------------------------------------------------------
+
+    def _collect_ids(self) -> None:
+        self.result.ids = summary_ids(self.obs)
+
+
+def summary_ids(obs: Observed) -> dict[str, Any]:
+    """The ids a user wants after apply/bootstrap/status (no secrets)."""
+
+    def get(obj: Any, attr: str = "id") -> Any:
+        return getattr(obj, attr, None) if obj is not None else None
+
+    run = obs.last_success_run
+    return {
+        "dev_project_id": get(obs.dev),
+        "prd_project_id": get(obs.prd),
+        "runtime_identifier": obs.runtime_identifier,
+        "job_id": get(obs.job),
+        "job_run_id": get(run),
+        "job_run_status": get(run, "status"),
+        "experiment_id": get(obs.experiment),
+        "mlflow_run_id": get(obs.mlflow_run),
+        "metrics": obs.mlflow_run.metrics if obs.mlflow_run else {},
+        "registered_model_id": get(obs.registered, "model_id"),
+        "model_version_id": get(obs.version, "model_version_id"),
+        "model_version": get(obs.version, "number"),
+        "model_id": get(obs.model),
+        "build_id": get(obs.build),
+        "build_status": get(obs.build, "status"),
+        "deployment_id": get(obs.deployment),
+        "deployment_status": get(obs.deployment, "status"),
+    }

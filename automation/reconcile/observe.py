@@ -1,0 +1,164 @@
+"""Read the workspace: what exists of everything the spec describes. Reads only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from automation.api import CMLClient
+from automation.api.jobs import RUN_ACTIVE
+from automation.api.models import DEPLOY_ACTIVE
+from automation.api.types import (
+    Experiment,
+    ExperimentRun,
+    Job,
+    JobRun,
+    Model,
+    ModelBuild,
+    ModelDeployment,
+    Project,
+    RegisteredModel,
+    RegisteredModelVersion,
+)
+from automation.errors import NotFound
+from automation.reconcile.selection import select_run
+
+
+@dataclass
+class Observed:
+    """A snapshot of the workspace, as far as the spec is concerned."""
+
+    runtime_identifier: str | None = None
+    dev: Project | None = None
+    prd: Project | None = None
+    dev_files: dict[str, int] = field(default_factory=dict)  # path -> size, only the spec's folders
+    job: Job | None = None
+    last_success_run: JobRun | None = None
+    active_run: JobRun | None = None
+    experiment: Experiment | None = None
+    mlflow_run: ExperimentRun | None = None
+    registered: RegisteredModel | None = None
+    version: RegisteredModelVersion | None = None
+    model: Model | None = None
+    build: ModelBuild | None = None
+    deployment: ModelDeployment | None = None
+    other_deployments: list[ModelDeployment] = field(default_factory=list)
+    reads: int = 0
+
+
+def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None) -> Observed:
+    """Look up every resource of the spec; stop descending where a parent does not exist."""
+    start_reads = client.http.stats.requests
+    obs = Observed()
+    rt = spec.runtime
+    if rt.identifier:
+        obs.runtime_identifier = rt.identifier
+    else:
+        obs.runtime_identifier = client.runtimes.pick(
+            editor=rt.editor, kernel=rt.kernel, edition=rt.edition
+        ).image_identifier
+
+    obs.dev = client.projects.find(spec.projects.dev.name)
+    obs.prd = client.projects.find(spec.projects.prd.name)
+    if obs.dev is not None:
+        if local_files:
+            obs.dev_files = list_remote_files(client, obs.dev.id, local_files)
+        observe_training(client, spec, obs)
+    if obs.prd is not None:
+        observe_serving(client, spec, obs)
+    obs.reads = client.http.stats.requests - start_reads
+    return obs
+
+
+def list_remote_files(client: CMLClient, project_id: str, wanted: dict[str, bytes]) -> dict[str, int]:
+    """Sizes of the files present in the folders that hold the wanted files (one listing per folder)."""
+    folders = sorted({str(PurePosixPath(p).parent) for p in wanted})
+    found: dict[str, int] = {}
+    for folder in folders:
+        rel = "" if folder == "." else folder
+        try:
+            entries = client.projects.list_files(project_id, rel)
+        except NotFound:
+            continue
+        for entry in entries:
+            if entry.is_dir:
+                continue
+            name = PurePosixPath(entry.path).name
+            found[f"{rel}/{name}" if rel else name] = entry.file_size
+    return found
+
+
+def observe_training(client: CMLClient, spec, obs: Observed) -> None:
+    dev_id = obs.dev.id
+    obs.job = client.jobs.find(dev_id, spec.training.job.name)
+    if obs.job is not None:
+        for run in client.jobs.list_runs(dev_id, obs.job.id, sort="-created_at", limit=20):
+            if run.status in RUN_ACTIVE and obs.active_run is None and obs.last_success_run is None:
+                obs.active_run = run
+            if run.status == "ENGINE_SUCCEEDED":
+                obs.last_success_run = run
+                break
+    observe_candidate(client, spec, obs)
+
+
+def observe_candidate(client: CMLClient, spec, obs: Observed) -> None:
+    """The MLflow run the spec selects, and its registered version if any."""
+    obs.experiment = client.experiments.find(obs.dev.id, spec.training.experiment)
+    if obs.experiment is not None:
+        runs = list(client.experiments.list_runs(obs.dev.id, obs.experiment.id, sort="-start_time", limit=50))
+        obs.mlflow_run = select_run(runs, spec.model)
+    obs.registered = client.registry.find(spec.model.registered_name)
+    obs.version = None
+    if obs.registered is not None and obs.mlflow_run is not None:
+        for version in client.registry.versions(obs.registered.model_id):
+            if version.run_id == obs.mlflow_run.id:
+                obs.version = version
+                break
+
+
+def observe_serving(client: CMLClient, spec, obs: Observed) -> None:
+    prd_id = obs.prd.id
+    obs.model = client.models.find(prd_id, spec.deployment.model_name)
+    if obs.model is None:
+        return
+    builds = list(client.models.list_builds(prd_id, obs.model.id))
+    obs.build = None
+    if obs.version is not None:
+        matching = [
+            b
+            for b in builds
+            if b.registered_model_version_id == obs.version.model_version_id
+            and b.status.lower() not in ("build failed", "failed", "timedout")
+            and not b.deletion_status
+        ]
+        matching.sort(key=lambda b: (b.status.lower() == "built", b.created_at), reverse=True)
+        obs.build = matching[0] if matching else None
+    obs.deployment = None
+    obs.other_deployments = []
+    for build in builds:
+        if build.status.lower() != "built" and (obs.build is None or build.id != obs.build.id):
+            continue
+        for dep in client.models.list_deployments(prd_id, obs.model.id, build.id):
+            if dep.status.lower() not in DEPLOY_ACTIVE:
+                continue
+            if (
+                obs.build is not None
+                and build.id == obs.build.id
+                and obs.deployment is None
+                and matches(dep, spec)
+            ):
+                obs.deployment = dep
+            else:
+                obs.other_deployments.append(dep)
+
+
+def matches(dep: ModelDeployment, spec) -> bool:
+    """Does a deployment have the spec's resources? Server representations are normalised."""
+    d = spec.deployment
+    return (
+        float(dep.cpu) == float(d.cpu)
+        and float(dep.memory) == float(d.memory)
+        and int(dep.replicas or 1) == int(d.replicas)
+        and int(dep.nvidia_gpu or 0) == int(d.gpus)
+        and dep.environment == {k: str(v) for k, v in (d.environment or {}).items()}
+    )

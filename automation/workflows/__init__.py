@@ -1,0 +1,1 @@
+"""Compositions of reconcile + api + waits: bootstrap, promote, AMP launch."""

@@ -1,0 +1,71 @@
+"""bootstrap: an empty workspace to a serving PRD endpoint, then a smoke prediction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from automation.api import CMLClient
+from automation.api.base import WaitEvent
+from automation.reconcile import Applier, make_plan, summary_ids
+from automation.reconcile.plan import Action, Plan
+from automation.workflows.smoke import smoke_test
+
+
+@dataclass
+class BootstrapResult:
+    plan: Plan
+    apply: dict[str, Any]
+    summary: dict[str, Any]
+    smoke: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "plan": self.plan.to_dict(),
+            "apply": self.apply,
+            "summary": self.summary,
+            "smoke": self.smoke,
+        }
+
+
+def apply_spec(
+    client: CMLClient,
+    spec: Any,
+    *,
+    retrain: bool = False,
+    on_plan: Callable[[Plan], None] | None = None,
+    on_step: Callable[[Action, str], None] | None = None,
+    on_progress: Callable[[WaitEvent], None] | None = None,
+) -> tuple[Plan, Any, Any]:
+    """Plan, then apply when there are changes. Returns (plan, observed, apply result or None)."""
+    the_plan, obs, files = make_plan(client, spec, retrain=retrain)
+    if on_plan:
+        on_plan(the_plan)
+    if not the_plan.has_changes:
+        return the_plan, obs, None
+    applier = Applier(client, spec, obs, local_files=files, on_step=on_step, on_progress=on_progress)
+    return the_plan, obs, applier.run(the_plan)
+
+
+def bootstrap(
+    client: CMLClient,
+    spec: Any,
+    *,
+    retrain: bool = False,
+    on_plan: Callable[[Plan], None] | None = None,
+    on_step: Callable[[Action, str], None] | None = None,
+    on_progress: Callable[[WaitEvent], None] | None = None,
+) -> BootstrapResult:
+    the_plan, obs, result = apply_spec(
+        client, spec, retrain=retrain, on_plan=on_plan, on_step=on_step, on_progress=on_progress
+    )
+    summary = summary_ids(obs)
+    summary["endpoint_url"] = client.model_service_url
+    summary["auth_enabled"] = bool(obs.model.auth_enabled) if obs.model else None
+    smoke = smoke_test(client, obs.model, spec.deployment.smoke)
+    summary["smoke_prediction"] = smoke["predictions"]
+    return BootstrapResult(
+        the_plan, result.to_dict() if result else {"writes": 0, "steps": []}, summary, smoke
+    )
