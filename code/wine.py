@@ -124,8 +124,8 @@ def sha256_file(path: Path) -> str:
 
 def _how_to_provide(cache: Path) -> str:
     return (
-        f"download {DATA_URL} elsewhere and set WINE_DATA=/path/to/{DATA_FILENAME} (or pass --data), "
-        f"or copy it to {cache}"
+        f"get {DATA_FILENAME} (the tutorial's copy: {DATA_URL}) and set WINE_DATA=/path/to/{DATA_FILENAME} "
+        f"(or pass --data), or copy it to {cache}"
     )
 
 

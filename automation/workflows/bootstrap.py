@@ -64,8 +64,10 @@ def bootstrap(
     summary = summary_ids(obs)
     summary["endpoint_url"] = client.model_service_url
     summary["auth_enabled"] = bool(obs.model.auth_enabled) if obs.model else None
-    smoke = smoke_test(client, obs.model, spec.deployment.smoke)
-    summary["smoke_prediction"] = smoke["predictions"]
+    smoke: dict[str, Any] = {}
+    if spec.deployment.smoke is not None:
+        smoke = smoke_test(client, obs.model, spec.deployment.smoke)
+    summary["smoke_prediction"] = smoke.get("predictions")
     return BootstrapResult(
         the_plan, result.to_dict() if result else {"writes": 0, "steps": []}, summary, smoke
     )
