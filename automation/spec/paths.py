@@ -30,7 +30,12 @@ def check_relative_path(value: str, *, what: str = "path", allow_glob: bool = Fa
         raise ValueError(f"the {what} contains '..' and could escape the repo; write it from the repo root")
     if not allow_glob and any(c in value for c in "*?["):
         raise ValueError(f"the {what} contains a glob character (* ? [); name one file")
-    return posixpath.normpath(value)
+    if allow_glob and any("**" in part and part != "**" for part in value.split("/")):
+        raise ValueError(f"in the {what}, '**' must be a whole folder component (a/**/b.py)")
+    normalised = posixpath.normpath(value)
+    if normalised == ".":
+        raise ValueError(f"the {what} names the repo root itself; name a file (or '**/*' for every file)")
+    return normalised
 
 
 def find_repo_root(spec_path: str | Path) -> Path:

@@ -25,3 +25,10 @@ class ServeConfigError(CmlopsError):
     """The server's config file is missing, unreadable or has a bad field."""
 
     exit_code = EXIT_USAGE
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """``Type: first line of the message``, shortened: a reason fit for a status field or a 500."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -36,7 +36,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from automation.local.serving.errors import ModelCheckError, RequestError
+from automation.local.serving.errors import ModelCheckError, RequestError, one_line
 from automation.local.serving.inputs import InputSchema
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,6 @@ log = logging.getLogger(__name__)
 FEATURE_NAMES_WARNING = "X does not have valid feature names"
 
 _URI_LOCK = threading.Lock()
-
-
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    """``Type: first line of the message``, shortened: a reason fit for a status field."""
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    reason = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
 
 
 @contextlib.contextmanager
@@ -109,7 +101,7 @@ def resolve_model_dir(model_uri: str, tracking_uri: str, registry_uri: str | Non
         with mlflow_uris(tracking_uri, registry_uri):
             return Path(download_artifacts(artifact_uri=model_uri, dst_path=str(workdir)))
     except Exception as exc:  # mlflow raises many kinds here; the build needs one line
-        raise ModelCheckError(f"cannot resolve model {model_uri!r}: {_one_line(exc)}") from None
+        raise ModelCheckError(f"cannot resolve model {model_uri!r}: {one_line(exc)}") from None
 
 
 def example_request(model_dir: Path, mlmodel: Any, schema: InputSchema) -> dict[str, Any] | None:
@@ -254,7 +246,7 @@ def _fast_candidate(model_dir: Path, flavors: dict[str, Any], schema: InputSchem
         estimator = mlflow.sklearn.load_model(str(model_dir))
         fn = getattr(estimator, pyfunc_conf.get("predict_fn") or "predict")
     except Exception as exc:
-        return None, f"cannot load the estimator directly ({_one_line(exc)})"
+        return None, f"cannot load the estimator directly ({one_line(exc)})"
     # Process-wide but narrow: only this one message, which the fast path would trigger per call.
     warnings.filterwarnings("ignore", message=FEATURE_NAMES_WARNING, category=UserWarning)
     return fn, ""
@@ -295,7 +287,7 @@ def _load(
     except ModelCheckError:
         raise
     except Exception as exc:
-        raise ModelCheckError(f"cannot load model {model_uri!r}: {_one_line(exc)}") from None
+        raise ModelCheckError(f"cannot load model {model_uri!r}: {one_line(exc)}") from None
 
     flavors = dict(mlmodel.flavors)
     request = example_request(model_dir, mlmodel, schema)
@@ -305,7 +297,7 @@ def _load(
             sample = predict_generic(pyfunc_model, schema, request)
         except Exception as exc:
             raise ModelCheckError(
-                f"model {model_uri!r} failed to predict on its input example: {_one_line(exc)}"
+                f"model {model_uri!r} failed to predict on its input example: {one_line(exc)}"
             ) from None
 
     fast_fn, note = _fast_candidate(model_dir, flavors, schema)
@@ -337,7 +329,7 @@ def _self_check(
     try:
         got = to_jsonable(fast_fn(schema.to_matrix(request)))
     except Exception as exc:
-        return f"the estimator cannot predict on a plain array ({_one_line(exc)})"
+        return f"the estimator cannot predict on a plain array ({one_line(exc)})"
     if got != expected:
         return "the estimator's answer on a plain array differs from pyfunc's"
     return ""

@@ -1,0 +1,52 @@
+"""JSON Schema of the spec, for ``cmlops schema`` and for editors (yaml-language-server).
+
+Generated from the pydantic models, then widened in one place: wherever a number or boolean is
+expected, a whole ``${VAR}`` / ``${VAR:-default}`` reference is accepted too, since substitution
+happens before typing. ``spec.schema.json`` next to this module is the committed copy editors point at
+(``python -m automation.spec.schema`` rewrites it; a test keeps it in sync).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from automation.spec.models import Spec
+
+SCHEMA_FILE = Path(__file__).with_name("spec.schema.json")
+_REFERENCE = {"type": "string", "pattern": r"^\$\{[^}]+\}$", "description": "A ${VAR} reference."}
+
+
+def _widen(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_widen(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _widen(value) for key, value in node.items()}
+    if node.get("type") in ("integer", "number", "boolean") and "const" not in node:
+        keep = {k: node.pop(k) for k in ("title", "description", "default") if k in node}
+        node = {"anyOf": [node, dict(_REFERENCE)], **keep}
+    return node
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a cmlops spec, with every field described."""
+    schema = _widen(Spec.model_json_schema(mode="validation"))
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://cmlops.invalid/spec.schema.json",
+        **schema,
+        "title": "cmlops spec",
+    }
+
+
+def render() -> str:
+    """The schema as committed in spec.schema.json (stable key order, trailing newline)."""
+    return json.dumps(spec_json_schema(), indent=2, sort_keys=False) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+    SCHEMA_FILE.write_text(render(), encoding="utf-8")
+    sys.stdout.write(f"wrote {SCHEMA_FILE}\n")
