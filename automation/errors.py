@@ -126,6 +126,7 @@ class ApiError(CmlopsError):
     """A non-2xx answer from API v2. Names method, path and the server's message."""
 
     status: int | None = None
+    maybe_applied: bool = False  # True when a non-idempotent call failed after the server may have acted
 
     def __init__(
         self,
@@ -194,6 +195,7 @@ class TransportError(CmlopsError):
     """No HTTP answer at all: connection refused, DNS, TLS, read timeout."""
 
     exit_code = EXIT_UNREACHABLE
+    maybe_applied: bool = False
 
 
 # --- workload outcomes -----------------------------------------------------------------------

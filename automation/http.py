@@ -122,7 +122,8 @@ class HttpClient:
                 response = self._send(method, path, clean_params, json_body, files)
             except TransportError as exc:
                 reached_server = getattr(exc, "reached_server", True)
-                if (safe or not reached_server) and self._may_retry(attempt, start, None):
+                transient = getattr(exc, "transient", True)
+                if transient and (safe or not reached_server) and self._may_retry(attempt, start, None):
                     self._wait(attempt, None, start)
                     continue
                 exc.maybe_applied = reached_server and not safe  # type: ignore[attr-defined]
@@ -170,12 +171,14 @@ class HttpClient:
                 verify=self.verify,
             )
         except requests.exceptions.SSLError as exc:
-            raise _transport(
+            err = _transport(
                 f"{method} {path}: TLS verification failed for {self.base_url}",
                 reached_server=False,
                 hint="pass the workspace's CA bundle with --ca-bundle or CML_CA_BUNDLE (full chain)",
                 cause=exc,
-            ) from None
+            )
+            err.transient = False  # type: ignore[attr-defined]  # a bad certificate does not heal on retry
+            raise err from None
         except requests.exceptions.ConnectionError as exc:
             reached = not _is_connect_failure(exc)
             raise _transport(
@@ -190,6 +193,14 @@ class HttpClient:
                 f"{method} {path}: {self.base_url} did not answer in time",
                 reached_server=reached,
                 hint="the workspace may be overloaded; retry later",
+                cause=exc,
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            # e.g. a connection dropped mid-body (ChunkedEncodingError): the server may have acted.
+            raise _transport(
+                f"{method} {path}: the answer from {self.base_url} was cut off ({type(exc).__name__})",
+                reached_server=True,
+                hint="check your network or proxy; re-running the command is safe",
                 cause=exc,
             ) from None
         elapsed_ms = (time.perf_counter() - started) * 1000

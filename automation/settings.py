@@ -166,7 +166,7 @@ def _url_from_env(environ: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 def normalise_url(url: str, source: str) -> str:
-    """Validate a workspace URL: scheme http(s) and a host; drop a trailing /api/v2 and slash."""
+    """Validate a workspace URL: scheme http(s) and a host; drop a trailing /api/v1 or /api/v2 and slash."""
     url = url.strip().rstrip("/")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -174,8 +174,9 @@ def normalise_url(url: str, source: str) -> str:
             f"workspace URL {url!r} (from {source}) is not an http(s) URL",
             hint="use the full URL with its scheme, e.g. CML_URL=https://ml-1234.example.cloudera.site",
         )
-    if url.endswith("/api/v2"):
-        url = url[: -len("/api/v2")]
+    for suffix in ("/api/v1", "/api/v2"):
+        if url.endswith(suffix):
+            url = url[: -len(suffix)]
     return url
 
 

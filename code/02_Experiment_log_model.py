@@ -25,11 +25,10 @@ except NameError:  # some CML editors run a job's script without __file__; jobs 
     _CODE_DIR = Path.cwd() / "code"
 sys.path.insert(0, str(_CODE_DIR))
 
-import mlflow  # noqa: E402
-from mlflow.models import infer_signature  # noqa: E402
-from sklearn.linear_model import ElasticNet  # noqa: E402
-
-import wine  # noqa: E402
+import mlflow
+import wine
+from mlflow.models import infer_signature
+from sklearn.linear_model import ElasticNet
 
 
 def run_tags(artifact: str) -> dict[str, str]:

@@ -60,7 +60,7 @@ DEFAULT_EXPERIMENT = "wine-quality-test"
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-_MAX_ERROR_CHARS = 400
+_MAX_ERROR_CHARS = 600
 
 
 class WineError(Exception):
@@ -123,10 +123,7 @@ def sha256_file(path: Path) -> str:
 
 
 def _how_to_provide(cache: Path) -> str:
-    return (
-        f"get {DATA_FILENAME} (the tutorial's copy: {DATA_URL}) and set WINE_DATA=/path/to/{DATA_FILENAME} "
-        f"(or pass --data), or copy it to {cache}"
-    )
+    return f"set WINE_DATA=/path/to/{DATA_FILENAME} (or pass --data), or copy the file to {cache}"
 
 
 def locate_data(
@@ -184,7 +181,7 @@ def download_data(url: str, dest: Path, *, sha256: str = DATA_SHA256, timeout: f
     digest = hashlib.sha256(body).hexdigest()
     if digest != sha256:
         raise WineError(
-            f"refusing the file downloaded from {url}: SHA-256 {digest} does not match the expected "
+            f"refusing the file downloaded from {url}: its SHA-256 {digest[:12]}... is not the expected "
             f"{sha256}; nothing was cached. {_how_to_provide(dest)}"
         )
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -355,7 +352,9 @@ _ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 def artifact_name(value: str | None, *, source: str) -> str:
     """Check a model artifact name: one path segment, so ``runs:/<run_id>/<name>`` stays unambiguous."""
     if value is None or not _ARTIFACT_NAME.match(value):
-        raise WineError(f"{source} must be a simple name like 'model' (letters, digits, _ . -), got {value!r}")
+        raise WineError(
+            f"{source} must be a simple name like 'model' (letters, digits, _ . -), got {value!r}"
+        )
     return value
 
 

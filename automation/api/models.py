@@ -28,8 +28,8 @@ class Models(Resource):
             yield model
 
     def find(self, project_id: str, name: str) -> Model | None:
-        found = exact(self.list(project_id, search_filter={"name": name}), name)
-        return found if found is None or not found.deletion_status else None
+        live = (m for m in self.list(project_id, search_filter={"name": name}) if not m.deletion_status)
+        return exact(live, name)
 
     def get(self, project_id: str, model_id: str) -> Model:
         model = Model.model_validate(self.http.request("GET", f"{self._base(project_id)}/{model_id}"))
@@ -58,9 +58,11 @@ class Models(Resource):
         return model
 
     def update(self, project_id: str, model_id: str, **fields: Any) -> Model:
-        return Model.model_validate(
+        model = Model.model_validate(
             self.http.request("PATCH", f"{self._base(project_id)}/{model_id}", json_body=fields)
         )
+        self.http.add_secret(model.access_key)
+        return model
 
     def delete(self, project_id: str, model_id: str) -> None:
         self.http.request("DELETE", f"{self._base(project_id)}/{model_id}")

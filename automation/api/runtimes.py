@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from automation.api.base import Resource
@@ -10,9 +11,10 @@ from automation.errors import InputError
 
 
 def _version_key(full_version: str) -> tuple:
+    """Numbers compare as numbers, also inside chunks: build ``b12`` is newer than ``b9``."""
     parts = []
-    for chunk in full_version.replace("-", ".").split("."):
-        parts.append((0, int(chunk), "") if chunk.isdigit() else (1, 0, chunk))
+    for token in re.findall(r"\d+|[^\d.\-]+", full_version):
+        parts.append((0, int(token), "") if token.isdigit() else (1, 0, token))
     return tuple(parts)
 
 

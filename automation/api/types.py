@@ -189,7 +189,7 @@ class Model(ApiModel):
     id: str
     name: str = ""
     description: str = ""
-    access_key: str = ""
+    access_key: str = Field(default="", repr=False)
     auth_enabled: bool = False
     registered_model_id: str = ""
     deletion_status: str = ""

@@ -44,7 +44,9 @@ class MlflowBridge:
         self.log = log
         self._ready = threading.Event()
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
         self._client: Any = None
+        self._started = False
         self.error: str | None = None
 
     # --- life cycle ------------------------------------------------------------------------
@@ -76,9 +78,17 @@ class MlflowBridge:
             finally:
                 self._ready.set()
 
+    def start_warm_up(self) -> None:
+        """Warm up in a background thread (once)."""
+        with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self.warm_up, name="mlflow-warm-up", daemon=True).start()
+
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> bool:
         if not self._ready.is_set():
-            threading.Thread(target=self.warm_up, daemon=True).start()
+            self.start_warm_up()
         return self._ready.wait(timeout)
 
     @property

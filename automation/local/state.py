@@ -50,6 +50,11 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
 
+    @property
+    def lock(self) -> Any:
+        """Hold it to make a check-then-write sequence atomic (e.g. a uniqueness check and an insert)."""
+        return self._lock
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

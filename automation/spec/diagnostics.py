@@ -129,7 +129,7 @@ def _rewrite(msg: str) -> str:
 
 def _one(
     error: dict[str, Any], doc: YamlDocument, data: Any, root: type[BaseModel], secrets: set[FieldPath]
-) -> tuple[tuple[int, int], SpecError]:
+) -> tuple[bool, tuple[int, int], SpecError]:
     kind: str = error["type"]
     loc: tuple[Any, ...] = tuple(error["loc"])
     path, node, skipped = _data_path(data, loc)
@@ -145,7 +145,7 @@ def _one(
         info = model.model_fields.get(missing) if model and isinstance(missing, str) else None
         where = f"under '{dotted(path)}'" if path else "at the top level"
         message = f"missing required key '{missing}'"
-        hint = f"add '{missing}:' {where}" + (f" — {info.description}" if info and info.description else "")
+        hint = f"add '{missing}:' {where}" + (f" ({info.description.rstrip('.')})" if info and info.description else "")
         position = doc.position(path, key=True)
     elif kind == "extra_forbidden":
         unknown = str(loc[-1])
@@ -188,7 +188,8 @@ def _one(
         position = doc.position(path, key=bool(at_key))
     field_name = dotted(field_path) or None
     line, column = position
-    return position, SpecError(message, file=doc.file, line=line, column=column, field=field_name, hint=hint)
+    error_out = SpecError(message, file=doc.file, line=line, column=column, field=field_name, hint=hint)
+    return kind == "missing", position, error_out
 
 
 def from_validation_error(
@@ -196,8 +197,9 @@ def from_validation_error(
 ) -> SpecError:
     """The first problem (in file order) of a pydantic ValidationError, as a located SpecError."""
     found = [_one(e, doc, data, root, secrets) for e in exc.errors(include_url=False)]
-    found.sort(key=lambda item: item[0])
-    first = found[0][1]
+    # Wrong or unknown keys first, in file order: a missing key is often the consequence of a misspelt one.
+    found.sort(key=lambda item: (item[0], item[1]))
+    first = found[0][2]
     if len(found) > 1:
         more = f"{len(found) - 1} more problem{'s' if len(found) > 2 else ''} after this one"
         first.hint = f"{first.hint}; {more}" if first.hint else more

@@ -74,6 +74,8 @@ def parse_spec(
     """Validate spec ``text`` (``file`` is only used in messages). Raises SpecError only."""
     env = os.environ if environ is None else environ
     doc = parse_yaml(text, file)
+    # Top-level keys starting with "x-" are ignored: a place to define YAML anchors (&defaults) once.
+    doc.data = {key: value for key, value in doc.data.items() if not key.startswith("x-")}
     resolved = substitute(doc, env)
     _refuse_literal_secrets(doc, resolved)
     try:

@@ -72,18 +72,13 @@ def _check_env_key(value: str) -> str:
     return value
 
 
-def _coerce_env(value: Any) -> Any:
+def _coerce_env_value(value: Any) -> Any:
     """YAML reads ``ALPHA: 0.5`` as a float; environment values are strings, so numbers become text."""
-    if not isinstance(value, dict):
-        return value
-    out: dict[Any, Any] = {}
-    for key, item in value.items():
-        if isinstance(item, bool):
-            raise ValueError(f"{key}: true/false is ambiguous for an environment variable; quote it ('true')")
-        if item is None:
-            raise ValueError(f"{key} has no value; write '' for an empty value")
-        out[key] = str(item) if isinstance(item, int | float) else item
-    return out
+    if isinstance(value, bool):
+        raise ValueError("true/false is ambiguous for an environment variable; quote it ('true')")
+    if value is None:
+        raise ValueError("no value; write '' for an empty value")
+    return str(value) if isinstance(value, int | float) else value
 
 
 def _empty_to_none(value: Any) -> Any:
@@ -98,9 +93,9 @@ Name = Annotated[str, AfterValidator(_check_name)]
 SpecName = Annotated[str, AfterValidator(_check_spec_name)]
 TargetName = Annotated[str, AfterValidator(_check_target_name)]
 EnvKey = Annotated[str, AfterValidator(_check_env_key)]
+EnvValue = Annotated[str, BeforeValidator(_coerce_env_value)]
 Environment = Annotated[
-    dict[EnvKey, str],
-    BeforeValidator(_coerce_env),
+    dict[EnvKey, EnvValue],
     WithJsonSchema(
         {
             "type": "object",
@@ -133,7 +128,9 @@ class SpecModel(BaseModel):
                 yield name, value
                 continue
             keys = self._masked[name]
-            if keys is not None and isinstance(value, dict):
+            if value is None:
+                yield name, value
+            elif keys is not None and isinstance(value, dict):
                 yield name, {k: (MASK if k in keys else v) for k, v in value.items()}
             else:
                 yield name, MASK
@@ -525,6 +522,7 @@ class Spec(SpecModel):
     name: SpecName = Field(description="Name of this use case ([a-z0-9-]), used in messages.")
     targets: dict[TargetName, AnyTarget] = Field(
         default_factory=dict,
+        validate_default=True,
         description="Workspaces the spec can be applied to, by name; a `local` target always exists.",
     )
     runtime: Runtime = Field(default_factory=Runtime, description="ML Runtime for jobs and builds.")

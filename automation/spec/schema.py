@@ -3,13 +3,13 @@
 Generated from the pydantic models, then widened in one place: wherever a number or boolean is
 expected, a whole ``${VAR}`` / ``${VAR:-default}`` reference is accepted too, since substitution
 happens before typing. ``spec.schema.json`` next to this module is the committed copy editors point at
-(``python -m automation.spec.schema`` rewrites it; a test keeps it in sync).
+(``python -c "from automation.spec.schema import write_schema_file; write_schema_file()"`` rewrites
+it; a test keeps it in sync).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ def spec_json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://cmlops.invalid/spec.schema.json",
         **schema,
+        "patternProperties": {"^x-": {"description": "Ignored: a place for YAML anchors (&name) to reuse."}},
         "title": "cmlops spec",
     }
 
@@ -47,6 +48,7 @@ def render() -> str:
     return json.dumps(spec_json_schema(), indent=2, sort_keys=False) + "\n"
 
 
-if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+def write_schema_file() -> Path:
+    """Rewrite the committed spec.schema.json after a model change."""
     SCHEMA_FILE.write_text(render(), encoding="utf-8")
-    sys.stdout.write(f"wrote {SCHEMA_FILE}\n")
+    return SCHEMA_FILE

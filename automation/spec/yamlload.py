@@ -55,6 +55,8 @@ class YamlDocument:
 
     def position(self, path: FieldPath, *, key: bool = False) -> Position:
         """Best position for ``path``: its key (or value), else the nearest ancestor's, else 1:1."""
+        if key and path and isinstance(path[-1], int):
+            key = False  # a list item has no key: point at the item itself
         table = self.keys if key else self.values
         while True:
             if path in table:
@@ -107,7 +109,7 @@ class _Builder:
                 hint="a spec this large is a mistake or an alias bomb; remove repeated *aliases",
             )
         if depth > MAX_DEPTH:
-            raise self.error(node, f"values are nested deeper than {MAX_DEPTH} levels", path=path)
+            raise self.error(node, f"values are nested deeper than {MAX_DEPTH} levels")
         self.doc.values[path] = _pos(node)
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
@@ -135,8 +137,9 @@ class _Builder:
             return node.value
         try:
             return self.constructor.construct_object(node)
-        except (ValueError, OverflowError, yaml.YAMLError) as exc:
-            raise self.error(node, f"cannot read the value {node.value[:40]!r}: {exc}", path=path) from None
+        except (ValueError, OverflowError, yaml.YAMLError):
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            raise self.error(node, f"cannot read the value {shown!r} (too large or malformed)", path=path) from None
 
     def key(self, node: Node, path: FieldPath) -> str:
         if not isinstance(node, ScalarNode):
@@ -199,8 +202,9 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document whose top level must be a mapping. Raises SpecError only."""
     if len(text) > MAX_BYTES:
         raise SpecError(f"the spec is larger than {MAX_BYTES // 1024} KiB; refusing it", file=file, line=1, column=1)
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -211,7 +215,11 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
     except yaml.reader.ReaderError as exc:
         line, column = _line_col(text, exc.position)
         raise SpecError(
-            f"invalid YAML: character {exc.character!r} is not allowed", file=file, line=line, column=column
+            f"invalid YAML: the character #x{exc.character:04x} is not allowed",
+            file=file,
+            line=line,
+            column=column,
+            hint="remove control characters; tabs are only allowed inside quoted text",
         ) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", file=file, line=1, column=1) from None
@@ -220,7 +228,8 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             f"values are nested deeper than {MAX_DEPTH} levels", file=file, line=1, column=1
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         raise SpecError(
             "the spec is empty",

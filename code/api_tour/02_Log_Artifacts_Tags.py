@@ -20,9 +20,8 @@ try:
 except NameError:  # some CML editors run a job's script without __file__; jobs start in the project root
     sys.path.insert(0, str(Path.cwd() / "code"))
 
-import mlflow  # noqa: E402
-
-import wine  # noqa: E402
+import mlflow
+import wine
 
 TOUR_EXPERIMENT = "mlflow-api-tour"
 ARTIFACT_PATH = "states"

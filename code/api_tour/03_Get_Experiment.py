@@ -24,11 +24,10 @@ try:
 except NameError:  # some CML editors run a job's script without __file__; jobs start in the project root
     sys.path.insert(0, str(Path.cwd() / "code"))
 
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.entities import Experiment  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
-
-import wine  # noqa: E402
+import wine
+from mlflow import MlflowClient
+from mlflow.entities import Experiment
+from mlflow.exceptions import MlflowException
 
 
 def by_id(client: MlflowClient, experiment_id: str) -> Experiment | None:

@@ -23,10 +23,9 @@ try:
 except NameError:  # some CML editors run a job's script without __file__; jobs start in the project root
     sys.path.insert(0, str(Path.cwd() / "code"))
 
-import mlflow  # noqa: E402
-from mlflow import MlflowClient  # noqa: E402
-
-import wine  # noqa: E402
+import mlflow
+import wine
+from mlflow import MlflowClient
 
 SEARCHED_RUNS = 200
 
@@ -71,8 +70,10 @@ def main() -> None:
     data_path = wine.locate_data(args.data)
     frame = wine.load_data(data_path)
 
-    model_uri = args.model_uri or os.environ.get("MODEL_URI") or latest_model_uri(
-        wine.experiment_name(args.experiment)
+    model_uri = (
+        args.model_uri
+        or os.environ.get("MODEL_URI")
+        or latest_model_uri(wine.experiment_name(args.experiment))
     )
     print(f"loading {model_uri}")
     model = mlflow.pyfunc.load_model(model_uri)

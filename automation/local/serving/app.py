@@ -127,16 +127,22 @@ class ModelEndpoint:
         else:
             await _send(send, 404, _failure("path", "no such route; use POST /model or GET /health"))
 
-    async def _call_model(self, scope: Scope, receive: Receive) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    async def _call_model(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         if self._api_key_sha256 is not None and not self._authorized(scope["headers"]):
             return (
                 401,
-                _failure("auth", "missing or wrong API key: send 'Authorization: Bearer <workspace API key>'"),
+                _failure(
+                    "auth", "missing or wrong API key: send 'Authorization: Bearer <workspace API key>'"
+                ),
                 [(b"www-authenticate", b"Bearer")],
             )
         raw = await self._read_body(scope, receive)
         if raw is None:
-            message = f"request body too large: the limit is {self._max_body} bytes (keep requests under 5 MB)"
+            message = (
+                f"request body too large: the limit is {self._max_body} bytes (keep requests under 5 MB)"
+            )
             return 413, _failure("request", message), [(b"connection", b"close")]
         try:
             body = json.loads(raw)
@@ -145,11 +151,19 @@ class ModelEndpoint:
         except (ValueError, UnicodeDecodeError) as exc:
             return 400, _failure("request", f"the body is not valid JSON ({exc})"), []
         if not isinstance(body, dict):
-            return 400, _failure("request", 'the body must be a JSON object: {"accessKey": ..., "request": {...}}'), []
+            return (
+                400,
+                _failure("request", 'the body must be a JSON object: {"accessKey": ..., "request": {...}}'),
+                [],
+            )
         if not self._key_matches(body.get("accessKey", _query_key(scope))):
             return 404, _failure("accessKey", "no model has this access key (send it as accessKey)"), []
         if "request" not in body:
-            return 400, _failure("request", 'missing "request": send {"accessKey": ..., "request": {...}}'), []
+            return (
+                400,
+                _failure("request", 'missing "request": send {"accessKey": ..., "request": {...}}'),
+                [],
+            )
         try:
             if self._model.inline:
                 prediction = self._model.predict(body["request"])
@@ -231,7 +245,9 @@ def _query_key(scope: Scope) -> str | None:
     return values[0] if values else None
 
 
-async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     head = [_JSON, (b"content-length", str(len(body)).encode()), *(headers or ())]
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})

@@ -116,9 +116,9 @@ def parse_config(raw: Any, *, source: str = "<config>") -> ServeConfig:
     if not isinstance(auth, bool):
         raise bad("auth", "must be true or false")
     digest = raw.get("api_key_sha256")
-    if auth or digest is not None:
-        if not isinstance(digest, str) or not _SHA256_HEX.match(digest):
-            raise bad("api_key_sha256", "must be the lowercase hex SHA-256 of the workspace API key")
+    needs_digest = auth or digest is not None
+    if needs_digest and (not isinstance(digest, str) or not _SHA256_HEX.match(digest)):
+        raise bad("api_key_sha256", "must be the lowercase hex SHA-256 of the workspace API key")
     model_uri = string("model_uri")
     tracking_uri = string("tracking_uri")
     assert model_uri is not None and tracking_uri is not None

@@ -87,7 +87,9 @@ class InputSchema:
         self.names = tuple(c.name for c in self.columns)
         self.tensor_dtype = tensor_dtype
         self._index = {name: i for i, name in enumerate(self.names)}
-        self.numeric = bool(self.columns) and all(c.type in NUMERIC_TYPES and c.required for c in self.columns)
+        self.numeric = bool(self.columns) and all(
+            c.type in NUMERIC_TYPES and c.required for c in self.columns
+        )
         self._int_cols = [i for i, c in enumerate(self.columns) if c.type in ("long", "integer")]
         self._f32_cols = [i for i, c in enumerate(self.columns) if c.type == "float"]
 
@@ -126,10 +128,14 @@ class InputSchema:
         keys = set(request)
         if "columns" in keys and "data" in keys and keys <= {"columns", "data", "index"}:
             return self._split(request, "request")
-        forms = [k for k in ("input", "dataframe_split", "dataframe_records", "inputs", "instances") if k in keys]
+        forms = [
+            k for k in ("input", "dataframe_split", "dataframe_records", "inputs", "instances") if k in keys
+        ]
         if len(forms) != 1 or len(keys) != 1:
             if not keys:
-                raise RequestError(f"empty input: 'request' is an empty object; send one of: {', '.join(_FORMS)}")
+                raise RequestError(
+                    f"empty input: 'request' is an empty object; send one of: {', '.join(_FORMS)}"
+                )
             unknown = sorted(keys - {"input", "dataframe_split", "dataframe_records", "inputs", "instances"})
             if unknown:
                 raise RequestError(
@@ -141,7 +147,9 @@ class InputSchema:
         value = request[form]
         if form == "dataframe_split":
             if not isinstance(value, dict):
-                raise RequestError(f"'dataframe_split' must be an object with 'columns' and 'data' (got {_kind(value)})")
+                raise RequestError(
+                    f"'dataframe_split' must be an object with 'columns' and 'data' (got {_kind(value)})"
+                )
             extra = sorted(set(value) - {"columns", "data", "index"})
             if extra:
                 raise RequestError(f"unknown key(s) in 'dataframe_split': {', '.join(map(repr, extra))}")
@@ -209,7 +217,7 @@ class InputSchema:
         lengths = {len(c) for c in columns}
         if len(lengths) != 1:
             raise RequestError(f"the columns in '{where}' have different lengths ({sorted(lengths)})")
-        return names, [list(r) for r in zip(*columns)]
+        return names, [list(r) for r in zip(*columns, strict=True)]
 
     def _required(self, name: str) -> bool:
         i = self._index.get(name)
@@ -230,6 +238,11 @@ class InputSchema:
             if not isinstance(row, list):
                 raise RequestError(f"row {i} must be a list of values (got {_kind(row)})")
             if len(row) != width:
+                if any(isinstance(v, (list, dict)) for v in row):
+                    raise RequestError(
+                        f"nesting too deep in row {i}: a row is a flat list of values, this one holds "
+                        f"{_kind(next(v for v in row if isinstance(v, (list, dict))))}"
+                    )
                 if names is None and self.columns:
                     raise RequestError(
                         f"wrong row length in row {i} (got {len(row)}, expected {width} columns: "
@@ -242,11 +255,15 @@ class InputSchema:
             return list(self.names), rows
         unknown = [n for n in names if n not in self._index]
         if unknown:
-            raise RequestError(f"unknown columns: {_list_names(unknown)} (expected: {_list_names(self.names)})")
+            raise RequestError(
+                f"unknown columns: {_list_names(unknown)} (expected: {_list_names(self.names)})"
+            )
         where = {n: k for k, n in enumerate(names)}
         missing = [c.name for c in self.columns if c.name not in where and c.required]
         if missing:
-            raise RequestError(f"missing columns: {_list_names(missing)} (expected: {_list_names(self.names)})")
+            raise RequestError(
+                f"missing columns: {_list_names(missing)} (expected: {_list_names(self.names)})"
+            )
         order = [where.get(n) for n in self.names]
         return list(self.names), [[None if k is None else row[k] for k in order] for row in rows]
 
@@ -293,7 +310,9 @@ class InputSchema:
             if v is None:
                 raise RequestError(f"missing value (null) in column {name!r} row {i}")
             if isinstance(v, (list, dict)):
-                raise RequestError(f"nested value {_show(v)} in column {name!r} row {i}; expected a number")
+                raise RequestError(
+                    f"nested value {_show(v)} in column {name!r} row {i}; expected a number (nesting too deep)"
+                )
             raise RequestError(f"non-numeric value {_show(v)} in column {name!r} row {i}")
 
     def _check_integral(self, matrix: np.ndarray, rows: list[list[Any]], j: int) -> None:
@@ -307,7 +326,9 @@ class InputSchema:
             out = np.flatnonzero((column < -_INT32) | (column >= _INT32))
             if out.size:
                 i = int(out[0])
-                raise RequestError(f"value {_show(rows[i][j])} out of 32-bit range in column {name!r} row {i}")
+                raise RequestError(
+                    f"value {_show(rows[i][j])} out of 32-bit range in column {name!r} row {i}"
+                )
 
     def _as_float32(self, matrix: np.ndarray) -> np.ndarray:
         """Round float32 columns as pyfunc's cast would; an all-float32 table stays float32."""
@@ -339,7 +360,9 @@ class InputSchema:
             try:
                 return np.asarray(rows, dtype=self.tensor_dtype)
             except (TypeError, ValueError) as exc:
-                raise RequestError(f"input does not fit the model's tensor type {self.tensor_dtype}: {exc}") from None
+                raise RequestError(
+                    f"input does not fit the model's tensor type {self.tensor_dtype}: {exc}"
+                ) from None
         return pd.DataFrame(rows, columns=names)
 
     @staticmethod

@@ -1,0 +1,20 @@
+"""GET /api/v2/runtimes: the fixed catalogue of runtimes.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from automation.local.api_common import params
+from automation.local.listing import apply, envelope, parse_list_query
+from automation.local.runtimes import CATALOGUE, FILTER_KEYS
+
+router = APIRouter(prefix="/api/v2")
+
+
+@router.get("/runtimes")
+def list_runtimes(request: Request) -> dict[str, Any]:
+    query = parse_list_query(params(request), filter_keys=FILTER_KEYS, sort_keys=FILTER_KEYS)
+    page, token = apply(list(CATALOGUE), query, lambda item, key: item.get(key))
+    return envelope("runtimes", [dict(r) for r in page], token)

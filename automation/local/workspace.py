@@ -1,0 +1,71 @@
+"""The server's context: state folder, store, key, address, and the background workers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+
+from automation.local.builds import BuildWorker
+from automation.local.deployments import DeploymentSupervisor
+from automation.local.keys import load_or_create_api_key
+from automation.local.mlflow_bridge import MlflowBridge
+from automation.local.paths import StatePaths
+from automation.local.runner import JobRunner
+from automation.local.state import Store
+from automation.local.timefmt import now
+
+DEFAULT_SERVING_MODULE = "automation.local.serving"
+# Tests point deployments at a stand-in model server with this variable.
+SERVING_MODULE_ENV = "CMLOPS_LOCAL_SERVING_MODULE"
+
+
+@dataclass
+class Workspace:
+    paths: StatePaths
+    port: int
+    log: logging.Logger
+    serving_module: str = DEFAULT_SERVING_MODULE
+    started_at: float = field(default_factory=now)
+
+    def __post_init__(self) -> None:
+        self.paths.ensure()
+        self.api_key = load_or_create_api_key(self.paths.api_key)
+        self.store = Store(self.paths.db)
+        self.mlflow = MlflowBridge(self.paths, self.store, self.log.getChild("mlflow"))
+        self.runner = JobRunner(self)
+        self.builds = BuildWorker(self)
+        self.deployments = DeploymentSupervisor(self)
+
+    @classmethod
+    def open(cls, paths: StatePaths, port: int, log: logging.Logger) -> Workspace:
+        return cls(paths, port, log, os.environ.get(SERVING_MODULE_ENV) or DEFAULT_SERVING_MODULE)
+
+    @property
+    def domain(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.domain}"
+
+    @property
+    def model_service_url(self) -> str:
+        return f"{self.url}/model"
+
+    def start_background(self) -> None:
+        """Everything slow happens after the server already answers /health."""
+        self.runner.recover()
+        self.mlflow.start_warm_up()
+
+        def resume() -> None:
+            self.builds.recover()
+            self.deployments.restore()
+
+        threading.Thread(target=resume, name="resume", daemon=True).start()
+
+    def shutdown(self) -> None:
+        self.runner.stop_all("shutdown")
+        self.deployments.shutdown()
+        self.builds.shutdown()

@@ -1,0 +1,99 @@
+"""The model registry: registered models and versions."""
+
+from __future__ import annotations
+
+from automation.api import CMLClient
+
+from .wire import Wire, model_version, registered_model, search
+
+REG = "/api/v2/registry/models"
+
+
+def test_list_over_pages(client: CMLClient, wire: Wire) -> None:
+    wire.page(REG, "models", [registered_model("rm-1", "a")], token=None, next_token="t")
+    wire.page(REG, "models", [registered_model("rm-2", "b")], token="t")
+
+    assert [m.model_id for m in client.registry.list()] == ["rm-1", "rm-2"]
+
+
+def test_find_uses_model_name_filter_and_exact_match(client: CMLClient, wire: Wire) -> None:
+    items = [registered_model("rm-9", "wine-model-old"), registered_model("rm-1", "wine-model")]
+    wire.page(REG, "models", items, token=None, query={"search_filter": search(model_name="wine-model")})
+
+    found = client.registry.find("wine-model")
+
+    assert found is not None and found.model_id == "rm-1"
+
+
+def test_get_parses_versions(client: CMLClient, wire: Wire) -> None:
+    wire.expect("GET", f"{REG}/rm-1", reply=registered_model("rm-1", model_versions=[model_version("v1"), model_version("v2", number="2")]))
+
+    got = client.registry.get("rm-1")
+
+    assert [(v.model_version_id, v.number) for v in got.model_versions] == [("v1", 1), ("v2", 2)]
+    assert got.model_versions[0].run_id == "r1"
+    assert got.model_versions[0].experiment_id == "mwzb-4nfp-me2y-h3z0"
+    assert got.model_versions[0].tag_map == {"stage": "dev"}
+    assert got.model_extra["count"] == "1"
+
+
+def test_versions_follow_the_version_page_token(client: CMLClient, wire: Wire) -> None:
+    wire.expect("GET", f"{REG}/rm-1", query={"page_size": "100"}, reply=registered_model(model_versions=[model_version("v1")], next_page_token="p2"))
+    wire.expect("GET", f"{REG}/rm-1", query={"page_size": "100", "page_token": "p2"}, reply=registered_model(model_versions=[model_version("v2")], next_page_token="p3"))
+    wire.expect("GET", f"{REG}/rm-1", query={"page_size": "100", "page_token": "p3"}, reply=registered_model(model_versions=[model_version("v3")], next_page_token="p3"))
+
+    assert [v.model_version_id for v in client.registry.versions("rm-1")] == ["v1", "v2", "v3"]
+
+
+def test_get_version(client: CMLClient, wire: Wire) -> None:
+    wire.expect("GET", f"{REG}/rm-1/versions/v1", reply=model_version("v1", status="PENDING"))
+
+    assert client.registry.get_version("rm-1", "v1").status == "PENDING"
+
+
+def test_register_sends_the_create_registered_model_request(client: CMLClient, wire: Wire) -> None:
+    body = {
+        "project_id": "p1",
+        "experiment_id": "e1",
+        "run_id": "r1",
+        "model_path": "model",
+        "model_name": "wine-model",
+        "visibility": "PRIVATE",
+        "description": "wine quality",
+        "notes": "first",
+        "tags": [{"key": "stage", "value": "dev"}],
+    }
+    wire.expect("POST", REG, body=body, reply=registered_model())
+
+    got = client.registry.register(
+        project_id="p1",
+        experiment_id="e1",
+        run_id="r1",
+        model_path="model",
+        model_name="wine-model",
+        description="wine quality",
+        notes="first",
+        tags={"stage": "dev"},
+    )
+
+    assert got.model_versions[0].model_version_id == "v1"
+
+
+def test_register_minimal_body(client: CMLClient, wire: Wire) -> None:
+    body = {"project_id": "p1", "experiment_id": "e1", "run_id": "r1", "model_path": "model", "model_name": "m", "visibility": "PRIVATE"}
+    wire.expect("POST", REG, body=body, reply=registered_model())
+
+    assert client.registry.register(project_id="p1", experiment_id="e1", run_id="r1", model_path="model", model_name="m").model_id == "rm-1"
+
+
+def test_update_version(client: CMLClient, wire: Wire) -> None:
+    body = {"model_id": "rm-1", "model_version_id": "v1", "notes": "promoted", "tags": [{"key": "stage", "value": "prd"}]}
+    wire.expect("PATCH", f"{REG}/rm-1", body=body, reply=model_version("v1", notes="promoted"))
+
+    assert client.registry.update_version("rm-1", "v1", notes="promoted", tags={"stage": "prd"}).notes == "promoted"
+
+
+def test_delete(client: CMLClient, wire: Wire) -> None:
+    wire.expect("DELETE", f"{REG}/rm-1")
+
+    assert client.registry.delete("rm-1") is None

@@ -1,0 +1,1 @@
+"""Test doubles: ``FakeCML``, a stateful in-memory CML workspace behind ``responses``."""

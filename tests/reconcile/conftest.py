@@ -1,0 +1,3 @@
+"""The FakeCML fixtures (see tests/fakes/fixtures.py)."""
+
+from fakes.fixtures import client, converged, fake, spec  # noqa: F401

@@ -1,0 +1,68 @@
+"""Shared pieces for the spec tests: a minimal valid spec whose line numbers the tests rely on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from automation.errors import SpecError
+from automation.spec import Spec, parse_spec
+
+# Line numbers matter: error tests assert positions in this text (line N = MINIMAL_LINES[N - 1]).
+MINIMAL = """\
+version: 1
+name: demo
+projects:
+  dev:
+    name: demo-dev
+    source:
+      files: ["code/*.py"]
+  prd:
+    name: demo-prd
+training:
+  experiment: demo-exp
+  job:
+    name: train
+    script: code/train.py
+model:
+  registered_name: demo-model
+deployment:
+  model_name: demo-endpoint
+"""
+
+FILE = "t.yaml"
+
+
+@pytest.fixture(scope="session")
+def minimal() -> str:
+    return MINIMAL
+
+
+@pytest.fixture(scope="session")
+def flagship_path(repo_root: Path) -> Path:
+    return repo_root / "specs" / "wine-quality.yaml"
+
+
+@pytest.fixture(scope="session")
+def parse() -> Callable[..., Spec]:
+    def _parse(text: str, environ: Mapping[str, str] | None = None) -> Spec:
+        return parse_spec(text, file=FILE, environ=environ or {})
+
+    return _parse
+
+
+@pytest.fixture(scope="session")
+def spec_error() -> Callable[..., SpecError]:
+    """Parse ``text`` expecting a SpecError; return it after checking it is located in FILE."""
+
+    def _error(text: str, environ: Mapping[str, str] | None = None) -> SpecError:
+        with pytest.raises(SpecError) as caught:
+            parse_spec(text, file=FILE, environ=environ or {})
+        err = caught.value
+        assert err.file == FILE
+        assert err.line is not None and err.column is not None
+        return err
+
+    return _error

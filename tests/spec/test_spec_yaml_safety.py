@@ -1,0 +1,125 @@
+"""Hostile YAML: alias bombs, huge files, deep nesting, cycles, unsafe tags. Each is a located SpecError."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import MINIMAL
+
+from automation.errors import SpecError
+from automation.spec import load_spec
+from automation.spec.yamlload import MAX_BYTES, MAX_NODES, parse_yaml
+
+
+def _bomb(levels: int = 9) -> str:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_billion_laughs_is_refused_without_expanding(spec_error):
+    err = spec_error(_bomb())
+    assert f"more than {MAX_NODES} values" in err.message
+    assert "alias" in err.hint
+    assert err.line is not None and err.line <= 9
+
+
+def test_bomb_hidden_in_an_ignored_section_of_a_valid_spec(spec_error):
+    hidden = "".join(f"  {line}\n" for line in _bomb().splitlines())
+    err = spec_error(MINIMAL + "x-lol:\n" + hidden)
+    assert f"more than {MAX_NODES} values" in err.message
+
+
+def test_aliases_within_the_bound_are_expanded(parse):
+    text = MINIMAL.replace("training:", "x-env: &env {A: '1', B: '2'}\ntraining:") + "  environment: *env\n"
+    spec = parse(text)
+    assert spec.deployment.environment == {"A": "1", "B": "2"}
+
+
+def test_merge_keys_explicit_wins(parse):
+    base = MINIMAL.replace("deployment:\n  model_name: demo-endpoint\n", "")
+    text = base.replace("training:", "x-res: &res {cpu: 2, memory: 4, replicas: 3}\ntraining:")
+    spec = parse(text + "deployment:\n  <<: *res\n  model_name: e\n  memory: 8\n")
+    assert (spec.deployment.cpu, spec.deployment.memory, spec.deployment.replicas) == (2, 8, 3)
+
+
+def test_unknown_key_inside_a_merge_is_located_at_its_source(spec_error):
+    base = MINIMAL.replace("deployment:\n  model_name: demo-endpoint\n", "")
+    err = spec_error(base + "deployment:\n  <<: [{cpu: 2}, {cpuu: 3}]\n  model_name: e\n")
+    assert (err.line, err.column, err.field) == (18, 19, "deployment.cpuu")
+
+
+def test_huge_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("version: 1\n" + "# padding\n" * (MAX_BYTES // 10 + 1))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, environ={})
+    err = caught.value
+    assert (err.file, err.line, err.column) == (str(path), 1, 1)
+    assert "larger than 1024 KiB" in err.message
+
+
+def test_huge_text_is_refused(spec_error):
+    err = spec_error("a: b\n" * (MAX_BYTES // 5 + 1))
+    assert "larger than" in err.message
+
+
+def test_deep_nesting_is_refused(spec_error):
+    assert "nested deeper" in spec_error("a: " + "[" * 70 + "]" * 70 + "\n").message
+
+
+def test_very_deep_nesting_does_not_overflow_the_stack(spec_error):
+    assert "nested deeper" in spec_error("a: " + "[" * 20000 + "]" * 20000 + "\n").message
+
+
+@pytest.mark.parametrize("text", ["a: &x [1, *x]\n", "a: &x\n  b: *x\n"])
+def test_recursive_alias_is_refused(spec_error, text):
+    err = spec_error(text)
+    assert "recursive alias" in err.message
+    assert (err.line, err.column) == (1, 4)
+
+
+@pytest.mark.parametrize(
+    "tag", ["!!python/object/apply:os.system ['id']", "!!binary aGVsbG8=", "!custom x", "!!set {a, b}"]
+)
+def test_unsafe_or_unknown_tags_are_refused(spec_error, tag):
+    err = spec_error(f"version: 1\nname: {tag}\n")
+    assert "unsupported YAML tag" in err.message
+    assert (err.line, err.column, err.field) == (2, 7, "name")
+
+
+def test_timestamps_stay_text():
+    doc = parse_yaml("a: 2024-01-01\nb: 2024-13-45\n", "t.yaml")
+    assert doc.data == {"a": "2024-01-01", "b": "2024-13-45"}
+
+
+def test_positions_of_keys_and_values():
+    doc = parse_yaml("a:\n  b: [1, {c: x}]\n", "t.yaml")
+    assert doc.keys[("a",)] == (1, 1)
+    assert doc.keys[("a", "b")] == (2, 3)
+    assert doc.values[("a", "b")] == (2, 6)
+    assert doc.values[("a", "b", 1)] == (2, 10)
+    assert doc.keys[("a", "b", 1, "c")] == (2, 11)
+    assert doc.values[("a", "b", 1, "c")] == (2, 14)
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"version: 1\nname: caf\xe9\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, environ={})
+    assert (caught.value.line, caught.value.column) == (2, 10)
+    assert "UTF-8" in caught.value.message
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(SpecError, match="spec file not found"):
+        load_spec(tmp_path / "nope.yaml", environ={})
+    with pytest.raises(SpecError, match="not a regular file"):
+        load_spec(tmp_path, environ={})
+
+
+def test_utf8_bom_is_accepted(tmp_path, minimal):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + minimal.encode())
+    assert load_spec(path, environ={}).name == "demo"
