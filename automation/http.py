@@ -11,7 +11,7 @@ Retry rules (DESIGN.md section 3):
   A create that fails this way raises with ``maybe_applied=True`` so the caller can look the
   resource up by name instead of sending a twin.
 
-Backoff is capped exponential with full jitter, and no retry starts past the overall deadline.
+Backoff is capped exponential with equal jitter, and no retry starts past the overall deadline.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class RetryPolicy:
     rng: random.Random = field(default_factory=random.Random)
 
     def backoff(self, attempt: int) -> float:
-        """Full-jitter exponential backoff for the given (1-based) attempt."""
+        """Equal-jitter exponential backoff (a random delay in [ceiling/2, ceiling]) for the given (1-based) attempt."""
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return self.rng.uniform(ceiling / 2, ceiling)
 

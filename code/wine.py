@@ -3,9 +3,10 @@
 The scripts in this folder (and in ``api_tour/``) run unchanged as CML jobs and on a laptop, offline.
 What they have in common lives here so each script shows only the MLflow calls it is about:
 
-- ``locate_data`` finds the data set: ``--data`` / ``WINE_DATA``, else the cached copy under
-  ``<repo>/data/``, else it downloads the tutorial's public copy into that cache and refuses a file
-  whose SHA-256 is not the expected one.
+- ``locate_data`` finds the data set: ``--data`` / ``WINE_DATA`` (a path, or an http(s) URL to
+  download), else the cached copy under ``<repo>/data/``, else it downloads the tutorial's public
+  copy (``WINE_DATA_URL`` overrides where from) into that cache; a download whose SHA-256 is not
+  the expected one is refused and never cached.
 - ``load_data`` / ``split_data`` / ``eval_metrics``: the seeded 75/25 split and the three metrics.
 - ``Parser``, ``float_setting``, ``experiment_name``: arguments win over environment variables
   (what a CML job sets) which win over defaults; bad values name the flag or variable to fix.
@@ -134,29 +135,39 @@ def locate_data(
 ) -> Path:
     """Find the wine data: ``explicit`` (``--data``), then ``WINE_DATA``, then the cache, then download.
 
-    A path the user names must exist (no silent fallback to another file). The cached copy is
-    re-checked against the expected SHA-256 on every use because it is cheap (260 kB) and a
+    A path the user names must exist (no silent fallback to another file); an http(s) URL there is
+    downloaded into the cache like the default one, with the same checksum check. The cached copy
+    is re-checked against the expected SHA-256 on every use because it is cheap (260 kB) and a
     truncated or edited cache would otherwise skew every metric without a word.
     """
-    for source, value in (("--data", explicit), ("WINE_DATA", os.environ.get("WINE_DATA"))):
-        if value:
-            path = Path(value).expanduser()
-            if not path.is_file():
-                raise WineError(
-                    f"{source}={value} is not a file; point {source} at the wine-quality CSV "
-                    f"({DATA_FILENAME}, 4,898 rows) or unset it to use the cache under {CACHE_DIR}"
-                )
-            return path
     cache = (cache_dir or CACHE_DIR) / DATA_FILENAME
-    if cache.is_file():
-        digest = sha256_file(cache)
-        if digest != DATA_SHA256:
+    for source, value in (("--data", explicit), ("WINE_DATA", os.environ.get("WINE_DATA"))):
+        if not value:
+            continue
+        value = os.fspath(value)
+        if value.startswith(("http://", "https://")):
+            return _verified_cache(cache) or download_data(value, cache)
+        path = Path(value).expanduser()
+        if not path.is_file():
             raise WineError(
-                f"cached copy {cache} has SHA-256 {digest}, expected {DATA_SHA256}; "
-                "delete it to download it again, or set WINE_DATA to a good copy"
+                f"{source}={value} is not a file; point {source} at the wine-quality CSV "
+                f"({DATA_FILENAME}, 4,898 rows) or unset it to use the cache under {cache.parent}"
             )
-        return cache
-    return download_data(url or os.environ.get("WINE_DATA_URL") or DATA_URL, cache)
+        return path
+    return _verified_cache(cache) or download_data(url or os.environ.get("WINE_DATA_URL") or DATA_URL, cache)
+
+
+def _verified_cache(cache: Path) -> Path | None:
+    """The cached copy if there is one; a copy with the wrong checksum is an error, not a miss."""
+    if not cache.is_file():
+        return None
+    digest = sha256_file(cache)
+    if digest != DATA_SHA256:
+        raise WineError(
+            f"cached copy {cache} has SHA-256 {digest[:12]}..., expected {DATA_SHA256}; "
+            "delete it to download it again, or set WINE_DATA to a good copy"
+        )
+    return cache
 
 
 def download_data(url: str, dest: Path, *, sha256: str = DATA_SHA256, timeout: float = 60.0) -> Path:

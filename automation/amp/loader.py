@@ -37,10 +37,14 @@ class LoadedAmp:
     def locate(self, path: FieldPath, *, key: bool = False) -> Position:
         return locate(self.doc, path, key=key)
 
-    def error(self, path: FieldPath, message: str, *, hint: str | None = None, key: bool = False) -> SpecError:
+    def error(
+        self, path: FieldPath, message: str, *, hint: str | None = None, key: bool = False
+    ) -> SpecError:
         """A SpecError at ``path`` of this file (for problems found after parsing)."""
         line, column = self.locate(path, key=key)
-        return SpecError(message, file=self.file, line=line, column=column, field=dotted(path) or None, hint=hint)
+        return SpecError(
+            message, file=self.file, line=line, column=column, field=dotted(path) or None, hint=hint
+        )
 
 
 @dataclass
@@ -66,7 +70,9 @@ def find_amp_file(path: str | Path) -> Path:
             )
         return candidate
     if not p.exists():
-        raise SpecError("AMP file not found", file=str(p), hint=f"give the path of a {AMP_FILENAME} or its folder")
+        raise SpecError(
+            "AMP file not found", file=str(p), hint=f"give the path of a {AMP_FILENAME} or its folder"
+        )
     if not p.is_file():
         raise SpecError("not a regular file", file=str(p))
     return p
@@ -127,14 +133,15 @@ def first_error(errors: list[SpecError]) -> SpecError:
     return first
 
 
-def parse_amp_text(text: str, file: str = AMP_FILENAME) -> AmpFile:
-    """Type-check AMP ``text`` (used by round-trip checks); raises the first problem."""
+def parse_amp_text(text: str, *, file: str = AMP_FILENAME, root: str | Path = ".") -> LoadedAmp:
+    """Type-check AMP ``text`` as if it were ``file`` in the folder ``root``; raises the first problem."""
     doc = _parse(text, file)
     try:
-        return AmpFile.model_validate(doc.data)
+        amp = AmpFile.model_validate(doc.data)
     except ValidationError as exc:
         found = sorted((_diagnose(e, doc) for e in exc.errors(include_url=False)), key=lambda item: item[0])
         raise first_error([err for _, err in found]) from None
+    return LoadedAmp(amp=amp, file=file, root=Path(root).resolve(), doc=doc)
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -148,7 +155,9 @@ def _read_text(p: Path) -> str:
     except OSError as exc:
         raise SpecError(f"cannot read the AMP file: {exc.strerror or exc}", file=file) from None
     if len(raw) > MAX_BYTES:
-        raise SpecError(f"the AMP file is larger than {MAX_BYTES // 1024} KiB; refusing it", file=file, line=1)
+        raise SpecError(
+            f"the AMP file is larger than {MAX_BYTES // 1024} KiB; refusing it", file=file, line=1
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -164,7 +173,9 @@ def _read_text(p: Path) -> str:
 
 def _parse(text: str, file: str) -> YamlDocument:
     """The spec's safe YAML reader, with messages that speak of an AMP file rather than a spec."""
-    hint = "an AMP file starts with name:, description:, author:, specification_version: and prototype_version:"
+    hint = (
+        "an AMP file starts with name:, description:, author:, specification_version: and prototype_version:"
+    )
     try:
         return parse_yaml(text, file)
     except SpecError as exc:
@@ -243,9 +254,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, Any]:
     path: FieldPath = ()
     node = data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            path, node = (*path, part), node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             path, node = (*path, part), node[part]
     return path, node
 
@@ -256,7 +267,11 @@ def _task_context(loc: tuple[Any, ...], data: Any) -> str:
     tasks = data.get("tasks") if isinstance(data, dict) else None
     task = tasks[loc[1]] if isinstance(tasks, list) and loc[1] < len(tasks) else None
     kind = task.get("type") if isinstance(task, dict) else None
-    return f" in task {loc[1]} ({kind})" if isinstance(kind, str) and kind in TASK_MODELS else f" in task {loc[1]}"
+    return (
+        f" in task {loc[1]} ({kind})"
+        if isinstance(kind, str) and kind in TASK_MODELS
+        else f" in task {loc[1]}"
+    )
 
 
 _EXPECTED = {

@@ -209,7 +209,9 @@ class RunSession(TaskBase):
     type: Literal["run_session"]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     script: str | None = None
-    code: str | None = Field(default=None, description="Inline code instead of a script (documented, unseen).")
+    code: str | None = Field(
+        default=None, description="Inline code instead of a script (documented, unseen)."
+    )
     cpu: Cpu | None = None
     memory: MemoryGb | None = None
     gpu: Gpus | None = None

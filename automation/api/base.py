@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from automation.clock import Clock, SystemClock
-from automation.errors import ApiError, WaitTimeout, WorkloadFailed
+from automation.errors import ApiError, TransportError, WaitTimeout, WorkloadFailed
 from automation.http import HttpClient
 
 T = TypeVar("T")
@@ -99,6 +99,8 @@ def wait_for(
             if exc.status is not None and exc.status < 500 and exc.status != 429:
                 raise
             obj = None
+        except TransportError:
+            obj = None  # an outage during a long wait: keep polling until the wait's own timeout
         if obj is not None:
             last_status = status_of(obj) or "<empty>"
             elapsed = clock.now() - start

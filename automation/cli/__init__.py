@@ -77,9 +77,9 @@ def cli(
 
 
 def _register() -> None:
-    from automation.cli import local_cmds, spec_cmds, workspace_cmds
+    from automation.cli import amp_cmds, local_cmds, promote_cmds, spec_cmds, workspace_cmds
 
-    for module in (workspace_cmds, spec_cmds, local_cmds):
+    for module in (workspace_cmds, spec_cmds, local_cmds, promote_cmds, amp_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

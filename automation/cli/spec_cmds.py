@@ -230,6 +230,11 @@ def predict(ctx: CliContext, spec_path: str, input_: str | None) -> None:
     from automation.workflows.smoke import call_endpoint, predictions_of
 
     spec = load(spec_path, check_files=False)
+    if input_ is None and spec.deployment.smoke is None:
+        raise InputError(
+            "predict needs --input: the spec has no deployment.smoke.input to send by default",
+            hint="pass --input JSON or --input @file.json",
+        )
     request = _read_input(input_) if input_ is not None else spec.deployment.smoke.input
     client = ctx.client(spec)
     prd = client.projects.find(spec.projects.prd.name)

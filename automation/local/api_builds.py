@@ -145,7 +145,9 @@ def list_builds(project_id: str, model_id: str, request: Request) -> dict[str, A
 
 
 @router.post(BASE)
-def create_build(project_id: str, model_id: str, body: CreateModelBuildRequest, request: Request) -> dict[str, Any]:
+def create_build(
+    project_id: str, model_id: str, body: CreateModelBuildRequest, request: Request
+) -> dict[str, Any]:
     ws = workspace(request)
     project_or_404(ws, project_id)
     model = model_or_404(ws, project_id, model_id)
@@ -178,7 +180,9 @@ def delete_build(project_id: str, model_id: str, build_id: str, request: Request
 DEP_BASE = BASE + "/{build_id}/deployments"
 
 
-def _chain(ws: Workspace, project_id: str, model_id: str, build_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _chain(
+    ws: Workspace, project_id: str, model_id: str, build_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     project_or_404(ws, project_id)
     model = model_or_404(ws, project_id, model_id)
     return model, build_or_404(ws, model, build_id)
@@ -209,14 +213,18 @@ def create_deployment(
 
 
 @router.get(DEP_BASE + "/{deployment_id}")
-def get_deployment(project_id: str, model_id: str, build_id: str, deployment_id: str, request: Request) -> dict[str, Any]:
+def get_deployment(
+    project_id: str, model_id: str, build_id: str, deployment_id: str, request: Request
+) -> dict[str, Any]:
     ws = workspace(request)
     _, build = _chain(ws, project_id, model_id, build_id)
     return render_deployment(deployment_or_404(ws, build, deployment_id))
 
 
 @router.post(DEP_BASE + "/{deployment_id}:stop")
-def stop_deployment(project_id: str, model_id: str, build_id: str, deployment_id: str, request: Request) -> dict[str, Any]:
+def stop_deployment(
+    project_id: str, model_id: str, build_id: str, deployment_id: str, request: Request
+) -> dict[str, Any]:
     ws = workspace(request)
     _, build = _chain(ws, project_id, model_id, build_id)
     deployment_or_404(ws, build, deployment_id)

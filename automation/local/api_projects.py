@@ -222,4 +222,3 @@ def delete_project(project_id: str, request: Request) -> dict[str, Any]:
     shutil.rmtree(ws.paths.project_dir(project_id), ignore_errors=True)
     ws.log.info("project %s deleted", project_id)
     return {}
-

@@ -194,7 +194,6 @@ class DeploymentSupervisor:
         build = store.get("build", doc["build_id"]) if doc else None
         if doc is None or model is None or build is None:
             return
-        self.ws.mlflow.wait_ready()
         port = free_port()
         config = self._write_config(dep_id, model, build, port)
         ready = self.ready_path(dep_id)
@@ -214,7 +213,9 @@ class DeploymentSupervisor:
                     start_new_session=True,
                 )
             self._procs[dep_id] = proc
-            store.update(KIND, dep_id, {"status": "deploying", "port": port, "pid": proc.pid, "updated_at": now()})
+            store.update(
+                KIND, dep_id, {"status": "deploying", "port": port, "pid": proc.pid, "updated_at": now()}
+            )
         self.log.info("deployment %s starting on port %s (log: %s)", dep_id, port, self.log_path(dep_id))
         deadline = time.monotonic() + READY_DEADLINE
         while time.monotonic() < deadline:
@@ -244,7 +245,11 @@ class DeploymentSupervisor:
         """One active deployment per model: stop the older ones once the new one serves."""
         for build in self.ws.store.list("build", parent=doc["model_id"]):
             for other in self.ws.store.list(KIND, parent=build["id"]):
-                if other["id"] != doc["id"] and other["status"] in RUNNING and other["created_at"] <= doc["created_at"]:
+                if (
+                    other["id"] != doc["id"]
+                    and other["status"] in RUNNING
+                    and other["created_at"] <= doc["created_at"]
+                ):
                     self.log.info("deployment %s replaced by %s", other["id"], doc["id"])
                     self.stop(other["id"])
 
@@ -286,7 +291,9 @@ class DeploymentSupervisor:
 
     def restart(self, dep_id: str) -> dict[str, Any] | None:
         self._kill(dep_id)
-        doc = self.ws.store.update(KIND, dep_id, {"status": "pending", "stopped_at": None, "updated_at": now()})
+        doc = self.ws.store.update(
+            KIND, dep_id, {"status": "pending", "stopped_at": None, "updated_at": now()}
+        )
         if doc is None:
             return None
         self._start(dep_id)
@@ -310,7 +317,9 @@ class DeploymentSupervisor:
         if model is None:
             return "unknown", None
         states = [
-            d["status"] for b in self.ws.store.list("build", parent=model["id"]) for d in self.ws.store.list(KIND, parent=b["id"])
+            d["status"]
+            for b in self.ws.store.list("build", parent=model["id"])
+            for d in self.ws.store.list(KIND, parent=b["id"])
         ]
         return ("starting" if any(s in STARTING for s in states) else "not deployed"), None
 
@@ -321,7 +330,9 @@ class DeploymentSupervisor:
         for doc in self.ws.store.list(KIND):
             if doc["status"] in RUNNING:
                 kill_stray(doc.get("pid"), str(self.config_path(doc["id"])))
-                self.ws.store.update(KIND, doc["id"], {"status": "deploying" if doc["status"] == "deployed" else doc["status"]})
+                self.ws.store.update(
+                    KIND, doc["id"], {"status": "deploying" if doc["status"] == "deployed" else doc["status"]}
+                )
                 self.log.info("deployment %s: relaunching after a server restart", doc["id"])
                 self._start(doc["id"])
 

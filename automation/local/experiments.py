@@ -140,7 +140,9 @@ def _experiment_field(exp: Any, key: str) -> Any:
     return _creator(exp, key)
 
 
-def list_experiments(bridge: MlflowBridge, project_id: str | None, params: Mapping[str, str]) -> dict[str, Any]:
+def list_experiments(
+    bridge: MlflowBridge, project_id: str | None, params: Mapping[str, str]
+) -> dict[str, Any]:
     query = parse_list_query(params, filter_keys=EXPERIMENT_FILTER_KEYS, sort_keys=EXPERIMENT_SORT_KEYS)
     experiments = _visible(bridge.client(), project_id)
     page, token = apply(experiments, query, _experiment_field)

@@ -55,13 +55,17 @@ def parse_list_query(
         try:
             search = json.loads(raw_filter)
         except ValueError as exc:
-            raise bad_request(f"search_filter is not valid JSON ({exc}); send an object like {{\"name\": \"x\"}}")
+            raise bad_request(
+                f'search_filter is not valid JSON ({exc}); send an object like {{"name": "x"}}'
+            ) from None
         if not isinstance(search, dict):
             raise bad_request('search_filter must be a JSON object like {"name": "x"}')
         for key in search:
             if not _allowed(key, filter_keys, filter_prefixes):
                 supported = ", ".join(filter_keys + [p + "<key>" for p in filter_prefixes]) or "none"
-                raise bad_request(f"search_filter key {key!r} is not supported here; supported keys: {supported}")
+                raise bad_request(
+                    f"search_filter key {key!r} is not supported here; supported keys: {supported}"
+                )
 
     raw_sort = params.get("sort") or default_sort
     sort: list[tuple[str, bool]] = []
@@ -102,7 +106,9 @@ def decode_token(token: str) -> int:
             raise ValueError(raw)
         return offset
     except ValueError:
-        raise bad_request("page_token is not valid; pass the next_page_token of the previous answer") from None
+        raise bad_request(
+            "page_token is not valid; pass the next_page_token of the previous answer"
+        ) from None
 
 
 def as_text(value: Any) -> str:

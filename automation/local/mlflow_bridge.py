@@ -1,8 +1,9 @@
 """Access to the workspace's MLflow store, imported lazily so the server answers /health at once.
 
-The server warms MLflow up in a background thread at start (importing it and creating or
-migrating ``mlflow.db``); job runs wait for that before they start, so a job's MLflow never races
-the server on the first schema migration.
+When ``mlflow.db`` does not exist yet, the server creates it in a background thread at start and
+job runs wait for that, so a job's MLflow never races the server on the first schema migration.
+Otherwise MLflow is imported on first use only (a restart then spends no CPU on it while it
+relaunches deployments).
 
 Ids: the API shows 4x4 public ids for experiments, experiment runs, registered models and model
 versions; ``id_map`` in ``workspace.db`` ties them to MLflow's ids. MLflow's own ids are accepted
@@ -39,6 +40,8 @@ class MlflowBridge:
 
     def __init__(self, paths: StatePaths, store: Store, log: logging.Logger) -> None:
         self.uri = paths.tracking_uri
+        # A store that exists already needs no first migration: nothing has to wait for warm-up.
+        self.existed = paths.mlflow_db.exists()
         self.artifact_root = str(paths.artifacts)
         self.store = store
         self.log = log
@@ -53,7 +56,11 @@ class MlflowBridge:
 
     def env(self) -> dict[str, str]:
         """What a job run or a model server needs to find this store."""
-        return {"MLFLOW_TRACKING_URI": self.uri, "MLFLOW_REGISTRY_URI": self.uri, ARTIFACT_ROOT_ENV: self.artifact_root}
+        return {
+            "MLFLOW_TRACKING_URI": self.uri,
+            "MLFLOW_REGISTRY_URI": self.uri,
+            ARTIFACT_ROOT_ENV: self.artifact_root,
+        }
 
     def warm_up(self) -> None:
         """Import MLflow and create/migrate the store; safe to call from several threads."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from automation.local.experiments import latest_metrics
@@ -20,10 +21,23 @@ from automation.local.problems import bad_request, not_found
 from automation.local.shapes import short_user, tags_list
 from automation.local.timefmt import ms_rfc3339
 
-VERSION_STATUS = {"READY": "REGISTERED", "PENDING_REGISTRATION": "REGISTERING", "FAILED_REGISTRATION": "FAILED"}
+VERSION_STATUS = {
+    "READY": "REGISTERED",
+    "PENDING_REGISTRATION": "REGISTERING",
+    "FAILED_REGISTRATION": "FAILED",
+}
 VISIBILITIES = ("PRIVATE", "PUBLIC")
 CREATOR_KEYS = ("creator.email", "creator.name", "creator.username")
-MODEL_SORT_KEYS = ("created_at", "description", "kernel", "name", "script", "status", "updated_at", *CREATOR_KEYS)
+MODEL_SORT_KEYS = (
+    "created_at",
+    "description",
+    "kernel",
+    "name",
+    "script",
+    "status",
+    "updated_at",
+    *CREATOR_KEYS,
+)
 VERSION_SORT_KEYS = (*MODEL_SORT_KEYS, "versions", "version_number")
 _BAD_NAME = re.compile(r"['`\"\\]")
 _ALL = 50_000
@@ -126,30 +140,24 @@ def get_model(
         rm = client.get_registered_model(name)
     except Exception as exc:
         raise translate(exc, "registered model", model_id) from None
-    filter_params = dict(params)
-    exact_version = None
     query = parse_list_query(
-        filter_params,
+        params,
         filter_keys=("version_number", "creator_id"),
         sort_keys=VERSION_SORT_KEYS,
         default_sort="-versions",
     )
     search = dict(query.search_filter)
-    if "version_number" in search:  # a number: exact, not substring
-        exact_version = str(search.pop("version_number"))
-    versions = versions_of(client, name)
-    if exact_version is not None:
-        versions = [v for v in versions if str(v.version) == exact_version]
-    query = type(query)(search, query.sort, query.page_size, query.offset)
-    page, token = apply(versions, query, _version_field)
-    body = _details(bridge, rm, len(versions_of(client, name)))
+    exact_version = search.pop("version_number", None)  # a number: matched exactly, not as a substring
+    all_versions = versions_of(client, name)
+    versions = [v for v in all_versions if exact_version is None or str(v.version) == str(exact_version)]
+    page, token = apply(versions, replace(query, search_filter=search), _version_field)
+    body = _details(bridge, rm, len(all_versions))
     body["model_versions"] = [render_version(bridge, client, mv, workspace_url) for mv in page]
     body["next_page_token"] = token
     return body
 
 
-def _model_field(item: tuple[Any, int], key: str) -> Any:
-    rm, count = item
+def _model_field(rm: Any, key: str) -> Any:
     if key in ("model_name", "name"):
         return rm.name
     if key == "created_at":
@@ -174,10 +182,9 @@ def list_models(bridge: MlflowBridge, params: Mapping[str, str]) -> dict[str, An
         token = page.token
         if not token:
             break
-    items = [(rm, 0) for rm in models]
-    page, next_token = apply(items, query, _model_field)
+    page, next_token = apply(models, query, _model_field)
     return envelope(
-        "models", [_details(bridge, rm, len(versions_of(client, rm.name))) for rm, _ in page], next_token
+        "models", [_details(bridge, rm, len(versions_of(client, rm.name))) for rm in page], next_token
     )
 
 
@@ -223,14 +230,16 @@ def create_version(
         raise bad_request(f"run {run_id!r} does not belong to experiment {experiment_id!r}")
     version_tags = _tag_dict(tags)
     path = model_path.strip("/")
+    logged = _run_models(client, run)
+    if path not in logged:
+        known = ", ".join(sorted(logged)) or "none"
+        raise bad_request(
+            f"run {run_id!r} has no model at model_path {model_path!r} (models of this run: {known}); "
+            "model_path is the name given to log_model, e.g. mlflow.sklearn.log_model(model, name='model')"
+        )
     try:
         mv = mlflow.register_model(f"runs:/{ml_run}/{path}", model_name, tags=version_tags or None)
     except Exception as exc:
-        if getattr(exc, "error_code", "") in ("NOT_FOUND", "RESOURCE_DOES_NOT_EXIST"):
-            raise bad_request(
-                f"run {run_id!r} has no model at model_path {model_path!r}; model_path is the name given "
-                "to log_model (e.g. mlflow.sklearn.log_model(model, name='model'))"
-            ) from None
         raise translate(exc, "registered model", model_name) from None
     if notes:
         mv = client.update_model_version(model_name, mv.version, description=notes)
@@ -242,6 +251,26 @@ def create_version(
     version_id = bridge.version_public(model_name, mv.version)
     bridge.store.set_id_meta(KIND_VERSION, version_id, {"project_id": project_id, "model_path": path})
     return get_model(bridge, model_id, {}, workspace_url)
+
+
+def _run_models(client: Any, run: Any) -> set[str]:
+    """Model paths of a run: logged models (MLflow 3) and run artifact folders holding an MLmodel."""
+    names: set[str] = set()
+    outputs = getattr(run, "outputs", None)
+    for output in getattr(outputs, "model_outputs", None) or []:
+        try:
+            names.add(client.get_logged_model(output.model_id).name)
+        except Exception:  # a deleted logged model is simply not offered
+            continue
+    try:
+        for item in client.list_artifacts(run.info.run_id):
+            if item.is_dir and any(
+                a.path.endswith("/MLmodel") for a in client.list_artifacts(run.info.run_id, item.path)
+            ):
+                names.add(item.path)
+    except Exception:  # no artifact store access: rely on logged models
+        pass
+    return names
 
 
 def find_version(bridge: MlflowBridge, model_id: str, version_id: str) -> tuple[str, Any]:
@@ -285,7 +314,12 @@ def update_version(
 
 
 def update_model(
-    bridge: MlflowBridge, model_id: str, *, description: str | None, visibility: str | None, workspace_url: str
+    bridge: MlflowBridge,
+    model_id: str,
+    *,
+    description: str | None,
+    visibility: str | None,
+    workspace_url: str,
 ) -> dict[str, Any]:
     name = bridge.model_name(model_id)
     if visibility:

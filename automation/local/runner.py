@@ -16,7 +16,6 @@ project's environment, the job's, the run's; CML's own variables (``CDSW_PROJECT
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shlex
 import subprocess
@@ -39,7 +38,9 @@ if TYPE_CHECKING:
 
 KIND = "job_run"
 ACTIVE = frozenset({"ENGINE_SCHEDULING", "ENGINE_STARTING", "ENGINE_RUNNING", "ENGINE_STOPPING"})
-TERMINAL = frozenset({"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT", "ENGINE_SKIPPED"})
+TERMINAL = frozenset(
+    {"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT", "ENGINE_SKIPPED"}
+)
 STATUS_WORD = {  # ListJobRuns search_filter speaks lowercase short forms
     "ENGINE_SCHEDULING": "scheduling",
     "ENGINE_STARTING": "starting",
@@ -96,7 +97,11 @@ class JobRunner:
     # --- create --------------------------------------------------------------------------
 
     def create_run(
-        self, project: dict[str, Any], job: dict[str, Any], environment: dict[str, str] | None, arguments: str | None
+        self,
+        project: dict[str, Any],
+        job: dict[str, Any],
+        environment: dict[str, str] | None,
+        arguments: str | None,
     ) -> dict[str, Any]:
         store = self.ws.store
         with self._lock:
@@ -192,7 +197,7 @@ class JobRunner:
     def _execute_inner(self, run_id: str) -> None:
         ws = self.ws
         deadline = time.monotonic() + READY_TIMEOUT
-        while not ws.mlflow.wait_ready(0.25) and time.monotonic() < deadline:
+        while not ws.mlflow.existed and not ws.mlflow.wait_ready(0.25) and time.monotonic() < deadline:
             with self._lock:
                 if run_id in self._reasons:
                     break
@@ -219,7 +224,9 @@ class JobRunner:
         try:
             args = shlex.split(run.get("arguments") or "")
         except ValueError as exc:
-            self._note(run_id, f"arguments {run.get('arguments')!r} cannot be split like a shell would: {exc}")
+            self._note(
+                run_id, f"arguments {run.get('arguments')!r} cannot be split like a shell would: {exc}"
+            )
             self._finish(run_id, "ENGINE_FAILED")
             return
         cmd = [sys.executable, str(script), *args]
@@ -248,7 +255,13 @@ class JobRunner:
         ws.store.update(
             KIND,
             run_id,
-            {"status": "ENGINE_RUNNING", "starting_at": started, "running_at": started, "pid": proc.pid, "cmd": cmd},
+            {
+                "status": "ENGINE_RUNNING",
+                "starting_at": started,
+                "running_at": started,
+                "pid": proc.pid,
+                "cmd": cmd,
+            },
         )
         timeout = int(job.get("timeout") or 0)
         kill_on_timeout = bool(job.get("kill_on_timeout", True))
@@ -265,7 +278,9 @@ class JobRunner:
             self._note(run_id, f"timed out after {timeout} s and was killed (kill_on_timeout)")
             self._finish(run_id, "ENGINE_TIMEDOUT", code)
         elif reason in ("stop", "shutdown"):
-            why = "the local workspace server stopped" if reason == "shutdown" else "stopped on request (:stop)"
+            why = (
+                "the local workspace server stopped" if reason == "shutdown" else "stopped on request (:stop)"
+            )
             self._note(run_id, why)
             self._finish(run_id, "ENGINE_STOPPED", code)
         elif code == 0:
@@ -317,7 +332,9 @@ class JobRunner:
                 kill_stray(doc.get("pid"), needle)
                 self._note(doc["id"], "the local workspace server stopped while this run was active")
                 self.ws.store.update(KIND, doc["id"], {"status": "ENGINE_FAILED", "finished_at": now()})
-                self.log.warning("job run %s was active when the server last stopped; marked failed", doc["id"])
+                self.log.warning(
+                    "job run %s was active when the server last stopped; marked failed", doc["id"]
+                )
 
     def is_active(self, run_id: str) -> bool:
         with self._lock:

@@ -48,7 +48,13 @@ def _parse_env(value: Any) -> Any:
     for key, item in value.items():
         if not isinstance(key, str) or not key:
             raise ValueError("keys must be non-empty strings")
-        out[key] = item if isinstance(item, str) else json.dumps(item) if isinstance(item, dict | list) else str(item)
+        out[key] = (
+            item
+            if isinstance(item, str)
+            else json.dumps(item)
+            if isinstance(item, dict | list)
+            else str(item)
+        )
     return out
 
 

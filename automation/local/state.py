@@ -71,7 +71,9 @@ class Store:
 
     def get(self, kind: str, ident: str) -> Doc | None:
         with self._lock:
-            row = self._conn.execute("SELECT doc FROM objects WHERE kind = ? AND id = ?", (kind, ident)).fetchone()
+            row = self._conn.execute(
+                "SELECT doc FROM objects WHERE kind = ? AND id = ?", (kind, ident)
+            ).fetchone()
         return json.loads(row[0]) if row else None
 
     def update(self, kind: str, ident: str, changes: Doc | Callable[[Doc], Doc | None]) -> Doc | None:
@@ -144,7 +146,8 @@ class Store:
     def set_id_meta(self, kind: str, public_id: str, meta: Doc) -> None:
         with self._lock:
             self._conn.execute(
-                "UPDATE id_map SET meta = ? WHERE kind = ? AND public_id = ?", (json.dumps(meta), kind, public_id)
+                "UPDATE id_map SET meta = ? WHERE kind = ? AND public_id = ?",
+                (json.dumps(meta), kind, public_id),
             )
 
     def forget_id(self, kind: str, *, internal_id: str) -> None:

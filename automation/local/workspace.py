@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 
@@ -17,8 +16,6 @@ from automation.local.state import Store
 from automation.local.timefmt import now
 
 DEFAULT_SERVING_MODULE = "automation.local.serving"
-# Tests point deployments at a stand-in model server with this variable.
-SERVING_MODULE_ENV = "CMLOPS_LOCAL_SERVING_MODULE"
 
 
 @dataclass
@@ -40,7 +37,7 @@ class Workspace:
 
     @classmethod
     def open(cls, paths: StatePaths, port: int, log: logging.Logger) -> Workspace:
-        return cls(paths, port, log, os.environ.get(SERVING_MODULE_ENV) or DEFAULT_SERVING_MODULE)
+        return cls(paths, port, log)
 
     @property
     def domain(self) -> str:
@@ -57,7 +54,8 @@ class Workspace:
     def start_background(self) -> None:
         """Everything slow happens after the server already answers /health."""
         self.runner.recover()
-        self.mlflow.start_warm_up()
+        if not self.mlflow.existed:
+            self.mlflow.start_warm_up()
 
         def resume() -> None:
             self.builds.recover()

@@ -169,7 +169,7 @@ class Applier:
         else:
             run_id = self.client.jobs.start_run(dev_id, job_id).id
         run = self.client.jobs.wait_run(
-            dev_id, job_id, run_id, timeout=self.timeouts.job_run, on_progress=self.on_progress
+            dev_id, job_id, run_id, timeout=self.spec.job_run_timeout, on_progress=self.on_progress
         )
         self.obs.last_success_run = run
         self.obs.active_run = None

@@ -2,45 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from automation.errors import SpecError
+from automation.spec import source_files
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _SKIP_PARTS = {"__pycache__", ".git", ".cmlops", ".pytest_cache", ".ruff_cache"}
 
 
 def collect_files(spec: Any) -> dict[str, bytes]:
-    """Map project-relative POSIX paths to contents for every file the DEV source globs match."""
-    source = spec.projects.dev.source
-    if source is None or not source.files:
-        return {}
+    """Map project-relative POSIX paths to contents for every file the DEV source globs match.
+
+    The globs are resolved by ``automation.spec.source_files``, exactly as ``cmlops validate`` checks
+    them (a matched folder contributes the files under it; symlinks may not leave the repo), so a spec
+    that validates never fails here with "matches no file".
+    """
     root = Path(spec.repo_root).resolve()
     out: dict[str, bytes] = {}
     total = 0
-    for pattern in source.files:
-        matched = False
-        for path in sorted(root.glob(pattern)):
-            if not path.is_file() or _SKIP_PARTS.intersection(path.relative_to(root).parts):
-                continue
-            resolved = path.resolve()
-            if root not in resolved.parents:
-                raise SpecError(
-                    f"{pattern!r} matches {path}, which is outside the repository",
-                    field="projects.dev.source.files",
-                )
-            rel = resolved.relative_to(root).as_posix()
-            data = resolved.read_bytes()
-            total += len(data)
-            out[rel] = data
-            matched = True
-        if not matched:
-            raise SpecError(
-                f"{pattern!r} matches no file under {root}",
-                field="projects.dev.source.files",
-                hint="fix the glob, or remove it",
-            )
+    for rel in source_files(spec, root):
+        if _SKIP_PARTS.intersection(PurePosixPath(rel).parts):
+            continue
+        data = (root / rel).read_bytes()
+        total += len(data)
+        out[rel] = data
     if total > MAX_UPLOAD_BYTES:
         raise SpecError(
             f"the DEV source files add up to {total} bytes (limit {MAX_UPLOAD_BYTES})",

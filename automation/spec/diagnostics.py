@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from automation.errors import SpecError
-from automation.spec.yamlload import FieldPath, YamlDocument, dotted
+from automation.spec.yamlload import ABSENT, FieldPath, YamlDocument, child, dotted
 
 _EXPECTED = {
     "int": "a whole number",
@@ -111,10 +111,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[FieldPath, Any, list[An
     node = data
     skipped: list[Any] = []
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            path, node = (*path, part), node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path, node = (*path, part), node[part]
+        found = child(node, part)
+        if found is not ABSENT:
+            path, node = (*path, part), found
         else:
             skipped.append(part)
     return path, node, skipped
@@ -145,7 +144,9 @@ def _one(
         info = model.model_fields.get(missing) if model and isinstance(missing, str) else None
         where = f"under '{dotted(path)}'" if path else "at the top level"
         message = f"missing required key '{missing}'"
-        hint = f"add '{missing}:' {where}" + (f" ({info.description.rstrip('.')})" if info and info.description else "")
+        hint = f"add '{missing}:' {where}" + (
+            f" ({info.description.rstrip('.')})" if info and info.description else ""
+        )
         position = doc.position(path, key=True)
     elif kind == "extra_forbidden":
         unknown = str(loc[-1])
@@ -160,7 +161,10 @@ def _one(
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected_tags", "'local', 'cml'")))
         if kind == "union_tag_not_found":
-            message, position = f"missing key 'kind' (one of: {', '.join(tags)})", doc.position(path, key=True)
+            message, position = (
+                f"missing key 'kind' (one of: {', '.join(tags)})",
+                doc.position(path, key=True),
+            )
             field_path = (*path, "kind")
         else:
             tag = str(error.get("ctx", {}).get("tag", ""))
@@ -181,6 +185,8 @@ def _one(
             message = f"expected a whole number, got {describe(node, secret)}"
         elif base in _EXPECTED:
             message = f"expected {_EXPECTED[base]}, got {describe(node, secret)}"
+            if base == "string" and isinstance(node, int | float) and not isinstance(node, bool):
+                hint = f"quote it: '{node}'"
         else:
             message = _rewrite(str(error.get("msg", "invalid value")))
             if not isinstance(node, dict | list) and kind != "value_error" and path == tuple(loc):

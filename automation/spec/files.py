@@ -46,7 +46,9 @@ def source_files(spec: Spec, repo_root: Path | None = None) -> list[str]:
             if _SKIPPED_PARTS & set(rel_parts):
                 continue
             if not _inside(match, root):
-                raise spec.error(where, f"'{match.relative_to(root)}' (matched by {pattern!r}) leads outside the repo")
+                raise spec.error(
+                    where, f"'{match.relative_to(root)}' (matched by {pattern!r}) leads outside the repo"
+                )
             candidates = [match] if match.is_file() else sorted(p for p in match.rglob("*") if p.is_file())
             for candidate in candidates:
                 rel = candidate.relative_to(root)
@@ -64,7 +66,9 @@ def source_files(spec: Spec, repo_root: Path | None = None) -> list[str]:
                 )
         if matches == 0:
             raise spec.error(
-                where, f"the glob {pattern!r} matches no file under {root}", hint="globs are relative to the repo root"
+                where,
+                f"the glob {pattern!r} matches no file under {root}",
+                hint="globs are relative to the repo root",
             )
     return sorted(found)
 
@@ -103,5 +107,7 @@ def check_files(spec: Spec, repo_root: Path | None = None) -> list[str]:
             bundle = Path(target.ca_bundle)
             bundle = bundle if bundle.is_absolute() else root / bundle
             if not bundle.is_file():
-                raise spec.error(("targets", name, "ca_bundle"), f"the CA bundle {str(bundle)!r} does not exist")
+                raise spec.error(
+                    ("targets", name, "ca_bundle"), f"the CA bundle {str(bundle)!r} does not exist"
+                )
     return uploaded

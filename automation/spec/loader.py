@@ -45,7 +45,9 @@ def load_spec(path: str | Path, environ: Mapping[str, str] | None = None) -> Spe
     except OSError as exc:
         raise SpecError(f"cannot read the spec: {exc.strerror or exc}", file=file) from None
     if len(raw) > MAX_BYTES:
-        raise SpecError(f"the spec is larger than {MAX_BYTES // 1024} KiB; refusing it", file=file, line=1, column=1)
+        raise SpecError(
+            f"the spec is larger than {MAX_BYTES // 1024} KiB; refusing it", file=file, line=1, column=1
+        )
     text = decode(raw, file)
     return parse_spec(text, file=file, environ=environ, source_path=p.resolve(), repo_root=find_repo_root(p))
 

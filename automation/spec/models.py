@@ -28,7 +28,7 @@ from pydantic import (
 
 from automation.errors import SpecError
 from automation.spec.paths import check_relative_path
-from automation.spec.yamlload import FieldPath
+from automation.spec.yamlload import ABSENT, FieldPath, child
 
 MASK = "**********"
 
@@ -78,6 +78,8 @@ def _coerce_env_value(value: Any) -> Any:
         raise ValueError("true/false is ambiguous for an environment variable; quote it ('true')")
     if value is None:
         raise ValueError("no value; write '' for an empty value")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("environment values cannot contain a NUL character")
     return str(value) if isinstance(value, int | float) else value
 
 
@@ -302,7 +304,9 @@ class Source(SpecModel):
             if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
                 raise ValueError("git_url must be an https://, ssh:// or git@host:path URL")
             if parts.password:
-                raise ValueError("git_url contains a password or token; use an SSH URL or a credential helper")
+                raise ValueError(
+                    "git_url contains a password or token; use an SSH URL or a credential helper"
+                )
         elif not re.fullmatch(r"[\w.-]+@[\w.-]+:\S+", value):
             raise ValueError("git_url must be an https://, ssh:// or git@host:path URL")
         return value
@@ -481,7 +485,8 @@ class Deployment(SpecModel):
     model_name: Name = Field(description="Name of the CML model (endpoint) in the PRD project.")
     description: str = Field(default="", max_length=2000, description="Model description.")
     auth: bool = Field(
-        default=True, description="Require a key to call the endpoint (CML: disable_authentication = not auth)."
+        default=True,
+        description="Require a key to call the endpoint (CML: disable_authentication = not auth).",
     )
     cpu: Cpu = Field(default=1.0, description="vCPUs per replica (> 0).")
     memory: MemoryGb = Field(default=2.0, description="Memory in GB per replica (> 0).")
@@ -592,7 +597,9 @@ class Spec(SpecModel):
             table = self._keys
         return (1, 1)
 
-    def error(self, path: FieldPath, message: str, *, hint: str | None = None, key: bool = False) -> SpecError:
+    def error(
+        self, path: FieldPath, message: str, *, hint: str | None = None, key: bool = False
+    ) -> SpecError:
         """A SpecError located at ``path`` in this spec's file, for problems found after loading."""
         from automation.spec.yamlload import dotted
 
@@ -613,19 +620,13 @@ class Spec(SpecModel):
 
 def _mask_path(data: Any, path: FieldPath) -> None:
     """Replace the value at ``path`` inside dumped data by the mask (a no-op if the path is absent)."""
+    if not path:
+        return
     node = data
     for part in path[:-1]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
-            return
-    last = path[-1] if path else None
-    if isinstance(node, dict) and last in node and node[last] is not None:
-        node[last] = MASK
-    elif isinstance(node, list) and isinstance(last, int) and 0 <= last < len(node):
-        node[last] = MASK
+        node = child(node, part)
+    if child(node, path[-1]) not in (ABSENT, None):
+        node[path[-1]] = MASK
 
 
 def mark_secrets(spec: Spec, secret_paths: set[FieldPath]) -> None:

@@ -117,7 +117,12 @@ def substitute(doc: YamlDocument, environ: Mapping[str, str]) -> Substituted:
         except _Problem as problem:
             line, column = doc.position(path)
             raise SpecError(
-                problem.message, file=doc.file, line=line, column=column, field=dotted(path), hint=problem.hint
+                problem.message,
+                file=doc.file,
+                line=line,
+                column=column,
+                field=dotted(path),
+                hint=problem.hint,
             ) from None
         if secret:
             result.secret_paths.add(path)

@@ -139,7 +139,9 @@ class _Builder:
             return self.constructor.construct_object(node)
         except (ValueError, OverflowError, yaml.YAMLError):
             shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-            raise self.error(node, f"cannot read the value {shown!r} (too large or malformed)", path=path) from None
+            raise self.error(
+                node, f"cannot read the value {shown!r} (too large or malformed)", path=path
+            ) from None
 
     def key(self, node: Node, path: FieldPath) -> str:
         if not isinstance(node, ScalarNode):
@@ -162,7 +164,7 @@ class _Builder:
         result: dict[str, Any] = {}
         own_position = self.doc.values[path]
         # "<<: *base" merge keys: explicit keys win, and among several merged mappings the first wins.
-        for key_node, value_node in merges:
+        for _merge_key, value_node in merges:
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
             for source in reversed(sources):
                 if not isinstance(source, MappingNode):
@@ -187,6 +189,19 @@ class _Builder:
         return result
 
 
+ABSENT: Any = object()
+"""What ``child`` returns when the key or index is not there (None is a legitimate YAML value)."""
+
+
+def child(node: Any, part: str | int) -> Any:
+    """``node[part]`` for a dict key or an in-range list index; ``ABSENT`` otherwise."""
+    if isinstance(node, dict) and isinstance(part, str):
+        return node.get(part, ABSENT)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return ABSENT
+
+
 def dotted(path: FieldPath) -> str:
     """``("a", "b", 0, "c")`` -> ``"a.b[0].c"``: how fields are named in messages."""
     out = ""
@@ -201,7 +216,9 @@ def dotted(path: FieldPath) -> str:
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document whose top level must be a mapping. Raises SpecError only."""
     if len(text) > MAX_BYTES:
-        raise SpecError(f"the spec is larger than {MAX_BYTES // 1024} KiB; refusing it", file=file, line=1, column=1)
+        raise SpecError(
+            f"the spec is larger than {MAX_BYTES // 1024} KiB; refusing it", file=file, line=1, column=1
+        )
     loader: yaml.SafeLoader | None = None
     try:
         loader = yaml.SafeLoader(text)

@@ -168,9 +168,10 @@ def entry_of(version: RegisteredModelVersion) -> HistoryEntry | None:
 
 
 def history(versions: list[RegisteredModelVersion]) -> list[HistoryEntry]:
-    """Every version a promotion touched, newest event first (ties: the higher version first)."""
+    """Every version a promotion touched, newest event first; one promotion tags two versions at the
+    same instant, and then the one now in production comes first."""
     entries = [e for e in (entry_of(v) for v in versions) if e is not None]
-    return sorted(entries, key=lambda e: (e.at, e.version), reverse=True)
+    return sorted(entries, key=lambda e: (e.at, e.stage == PRODUCTION, e.version), reverse=True)
 
 
 def rollback_target(entries: list[HistoryEntry], current_version_id: str | None) -> HistoryEntry | None:
@@ -182,3 +183,9 @@ def rollback_target(entries: list[HistoryEntry], current_version_id: str | None)
         if e.promoted_at and e.version_id != current_version_id and e.stage in (PRODUCTION, ARCHIVED)
     ]
     return max(promoted, key=lambda e: (e.promoted_at or "", e.version), default=None)
+
+
+def load_history(client: Any, spec: Any) -> list[HistoryEntry]:
+    """The promotion history of the spec's registered model (empty when it does not exist yet)."""
+    registered = client.registry.find(spec.model.registered_name)
+    return history(client.registry.versions(registered.model_id)) if registered else []

@@ -286,6 +286,7 @@ class Promotion:
         self._dev_looked_up = False
         self._new: ActiveDeployment | None = None
         self._new_build: ModelBuild | None = None
+        self._current = ""  # the step running now (named in the report when it fails)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -384,6 +385,7 @@ class Promotion:
         report.candidate = cand.to_dict()
         report.previous = previous.to_dict() if previous else None
         if current and not others and any(a.deployment.status.lower() == "deployed" for a in current):
+            report.previous = report.candidate  # what served before this command: the candidate itself
             report.outcome = "noop"
             return self._finish()
         if check_gates:
@@ -490,10 +492,11 @@ class Promotion:
 
     def _step(self, name: str, fn: Callable[[], str]) -> None:
         """Run one step, timing it and recording ok/failed in the report; failures propagate."""
-        if self.on_step:
-            self.on_step(name, "start", "")
         started = time.monotonic()
+        self._current = name
         try:
+            if self.on_step:
+                self.on_step(name, "start", "")
             detail = fn()
         except Exception as exc:
             message = exc.message if isinstance(exc, CmlopsError) else f"{type(exc).__name__}: {exc}"
@@ -532,7 +535,7 @@ class Promotion:
             else:
                 self._step("smoke", lambda: self._smoke(prd.model))
         except Exception as exc:
-            failed_step = report.steps[-1].step
+            failed_step = self._current
             self._put_back(prd, others)
             if cand.version_id is not None:
                 self._try_step("record", lambda: self._record_rejected(reg, cand, failed_step))
@@ -545,7 +548,7 @@ class Promotion:
             self._step("record", lambda: self._record_success(reg, cand, others, previous))
         except CmlopsError as exc:  # the new version serves and passed its smoke test: keep it
             exc.hint = exc.hint or "the new version serves; re-run the same command to finish"
-            self._failed(exc, report.steps[-1].step)
+            self._failed(exc, self._current)
             return
         report.outcome = "promoted"
 
@@ -806,9 +809,9 @@ def promote(
     work = Promotion(
         client, spec, action="promote", dry_run=dry_run, on_step=on_step, on_progress=on_progress, env=env
     )
+    prd = observe_prd(client, spec)
     reg = load_registry(client, spec)
     cand = work.candidate(reg, version=version, run_id=run_id)
-    prd = observe_prd(client, spec)
     return work.run(reg, prd, cand, check_gates=True)
 
 

@@ -13,7 +13,11 @@ def test_list_find_get(client: CMLClient, wire: Wire) -> None:
     q = {"search_filter": search(name="dashboard")}
     wire.page(APPS, "applications", [application("a0", "dashboard-old")], token=None, next_token="n", query=q)
     wire.page(APPS, "applications", [application("a1", "dashboard")], token="n", query=q)
-    wire.expect("GET", f"{APPS}/a1", reply=application("a1", status="APPLICATION_RUNNING", environment='{"PORT":"8100"}'))
+    wire.expect(
+        "GET",
+        f"{APPS}/a1",
+        reply=application("a1", status="APPLICATION_RUNNING", environment='{"PORT":"8100"}'),
+    )
 
     found = client.applications.find("p1", "dashboard")
     got = client.applications.get("p1", "a1")

@@ -22,8 +22,14 @@ def test_validate_key_returns_the_user(client: CMLClient, wire: Wire) -> None:
 
 
 @pytest.mark.parametrize(("status", "code", "cls"), [(401, 16, Unauthenticated), (403, 7, PermissionDenied)])
-def test_validate_key_refused_names_the_variable(client: CMLClient, wire: Wire, status: int, code: int, cls: type) -> None:
-    reply = {"error": "refused", "code": code, "message": "audience mismatch" if status == 403 else "invalid key"}
+def test_validate_key_refused_names_the_variable(
+    client: CMLClient, wire: Wire, status: int, code: int, cls: type
+) -> None:
+    reply = {
+        "error": "refused",
+        "code": code,
+        "message": "audience mismatch" if status == 403 else "invalid key",
+    }
     wire.expect("POST", "/api/v2/auth/validate_key", body={"audience": "API"}, status=status, reply=reply)
 
     with pytest.raises(cls) as info:
@@ -36,10 +42,17 @@ def test_validate_key_refused_names_the_variable(client: CMLClient, wire: Wire, 
 
 
 def test_from_settings_wires_url_key_and_model_service(wire: Wire) -> None:
-    settings = Settings(url=BASE, api_key=API_KEY, model_service_url="https://modelservice.cml.example.test/model")
+    settings = Settings(
+        url=BASE, api_key=API_KEY, model_service_url="https://modelservice.cml.example.test/model"
+    )
     lines: list[str] = []
     client = CMLClient.from_settings(settings, trace=lines.append, clock=FakeClock())
-    wire.expect("POST", "/api/v2/auth/validate_key", body={"audience": "API"}, reply={"valid": True, "username": "bob"})
+    wire.expect(
+        "POST",
+        "/api/v2/auth/validate_key",
+        body={"audience": "API"},
+        reply={"valid": True, "username": "bob"},
+    )
 
     assert client.validate_key().username == "bob"
     assert client.model_service_url == "https://modelservice.cml.example.test/model"

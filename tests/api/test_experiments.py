@@ -36,16 +36,33 @@ def test_get(client: CMLClient, wire: Wire) -> None:
 
 def test_list_runs_sorted_with_filter_and_limit(client: CMLClient, wire: Wire) -> None:
     q = {"sort": "-start_time", "search_filter": search(status="EXPERIMENT_RUN_FINISHED")}
-    wire.page(f"{EXP}/{EID}/runs", "experiment_runs", [experiment_run("r1"), experiment_run("r2")], token=None, next_token="n", page_size=2, query=q)
+    wire.page(
+        f"{EXP}/{EID}/runs",
+        "experiment_runs",
+        [experiment_run("r1"), experiment_run("r2")],
+        token=None,
+        next_token="n",
+        page_size=2,
+        query=q,
+    )
 
-    got = list(client.experiments.list_runs("p1", EID, search_filter={"status": "EXPERIMENT_RUN_FINISHED"}, limit=2))
+    got = list(
+        client.experiments.list_runs("p1", EID, search_filter={"status": "EXPERIMENT_RUN_FINISHED"}, limit=2)
+    )
 
     assert [r.id for r in got] == ["r1", "r2"]
 
 
 def test_list_runs_over_pages(client: CMLClient, wire: Wire) -> None:
     path = f"{EXP}/{EID}/runs"
-    wire.page(path, "experiment_runs", [experiment_run("r1")], token=None, next_token="n", query={"sort": "-start_time"})
+    wire.page(
+        path,
+        "experiment_runs",
+        [experiment_run("r1")],
+        token=None,
+        next_token="n",
+        query={"sort": "-start_time"},
+    )
     wire.page(path, "experiment_runs", [experiment_run("r2")], token="n", query={"sort": "-start_time"})
 
     assert [r.id for r in client.experiments.list_runs("p1", EID)] == ["r1", "r2"]

@@ -95,7 +95,15 @@ def test_delete(client: CMLClient, wire: Wire) -> None:
 
 
 def test_list_runs_newest_first_with_limit(client: CMLClient, wire: Wire) -> None:
-    wire.page(f"{JOBS}/j-1/runs", "job_runs", [job_run("r9")], token=None, next_token="more", page_size=1, query={"sort": "-created_at"})
+    wire.page(
+        f"{JOBS}/j-1/runs",
+        "job_runs",
+        [job_run("r9")],
+        token=None,
+        next_token="more",
+        page_size=1,
+        query={"sort": "-created_at"},
+    )
 
     got = list(client.jobs.list_runs("p1", "j-1", limit=1))
 
@@ -104,7 +112,14 @@ def test_list_runs_newest_first_with_limit(client: CMLClient, wire: Wire) -> Non
 
 def test_list_runs_over_pages(client: CMLClient, wire: Wire) -> None:
     path = f"{JOBS}/j-1/runs"
-    wire.page(path, "job_runs", [job_run("r3"), job_run("r2")], token=None, next_token="a", query={"sort": "-created_at"})
+    wire.page(
+        path,
+        "job_runs",
+        [job_run("r3"), job_run("r2")],
+        token=None,
+        next_token="a",
+        query={"sort": "-created_at"},
+    )
     wire.page(path, "job_runs", [job_run("r1")], token="a", query={"sort": "-created_at"})
 
     assert [r.id for r in client.jobs.list_runs("p1", "j-1")] == ["r3", "r2", "r1"]
@@ -126,7 +141,9 @@ def test_start_run_plain(client: CMLClient, wire: Wire) -> None:
 
 
 def test_get_run(client: CMLClient, wire: Wire) -> None:
-    wire.expect("GET", f"{JOBS}/j-1/runs/r1", reply=job_run("r1", "ENGINE_RUNNING", environment='{"SEED":"7"}'))
+    wire.expect(
+        "GET", f"{JOBS}/j-1/runs/r1", reply=job_run("r1", "ENGINE_RUNNING", environment='{"SEED":"7"}')
+    )
 
     run = client.jobs.get_run("p1", "j-1", "r1")
 

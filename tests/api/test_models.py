@@ -39,10 +39,16 @@ def test_find_only_deleted_is_none(client: CMLClient, wire: Wire) -> None:
     assert client.models.find("prd1", "wine-endpoint") is None
 
 
-def test_get_keeps_the_access_key_out_of_repr_and_str(client: CMLClient, wire: Wire) -> None:
+def test_get_keeps_the_access_key_out_of_repr_str_and_trace(
+    client: CMLClient, wire: Wire, trace_lines: list[str]
+) -> None:
     wire.expect("GET", f"{MODELS}/m1", reply=model("m1"))
 
     got = client.models.get("prd1", "m1")
+
+    assert any('"access_key": "***"' in line for line in trace_lines)
+    client.http._emit(f"a later line quoting {ACCESS_KEY}")  # the key is now a registered secret
+    assert trace_lines[-1] == "a later line quoting ***"
 
     assert got.access_key == ACCESS_KEY
     assert ACCESS_KEY not in repr(got) and ACCESS_KEY not in str(got) and ACCESS_KEY not in f"{got}"
@@ -59,14 +65,26 @@ def test_create_sends_the_create_model_request(client: CMLClient, wire: Wire) ->
     }
     wire.expect("POST", MODELS, body=body, reply=model("m1", auth_enabled=False))
 
-    got = client.models.create("prd1", name="wine-endpoint", description="serves wine", registered_model_id="rm-1", disable_authentication=True)
+    got = client.models.create(
+        "prd1",
+        name="wine-endpoint",
+        description="serves wine",
+        registered_model_id="rm-1",
+        disable_authentication=True,
+    )
 
     assert (got.id, got.auth_enabled) == ("m1", False)
 
 
 def test_create_conflict_maps_to_conflict(client: CMLClient, wire: Wire) -> None:
     body = {"project_id": "prd1", "name": "x", "description": "", "disable_authentication": False}
-    wire.expect("POST", MODELS, body=body, status=409, reply={"error": "exists", "code": 6, "message": "model x already exists"})
+    wire.expect(
+        "POST",
+        MODELS,
+        body=body,
+        status=409,
+        reply={"error": "exists", "code": 6, "message": "model x already exists"},
+    )
 
     with pytest.raises(Conflict) as info:
         client.models.create("prd1", name="x")
@@ -86,16 +104,36 @@ def test_builds_list_get_create(client: CMLClient, wire: Wire) -> None:
     wire.page(f"{MODELS}/m1/builds", "model_builds", [build("b1", "built")], token=None, next_token="n")
     wire.page(f"{MODELS}/m1/builds", "model_builds", [build("b2", "build failed")], token="n")
     wire.expect("GET", f"{MODELS}/m1/builds/b1", reply=build("b1", "pushing"))
-    body = {"project_id": "prd1", "model_id": "m1", "registered_model_version_id": "v1", "runtime_identifier": "rt", "comment": "v1 of wine"}
+    body = {
+        "project_id": "prd1",
+        "model_id": "m1",
+        "registered_model_version_id": "v1",
+        "runtime_identifier": "rt",
+        "comment": "v1 of wine",
+    }
     wire.expect("POST", f"{MODELS}/m1/builds", body=body, reply=build("b3"))
 
-    assert [(b.id, b.status) for b in client.models.list_builds("prd1", "m1")] == [("b1", "built"), ("b2", "build failed")]
+    assert [(b.id, b.status) for b in client.models.list_builds("prd1", "m1")] == [
+        ("b1", "built"),
+        ("b2", "build failed"),
+    ]
     assert client.models.get_build("prd1", "m1", "b1").status == "pushing"
-    assert client.models.create_build("prd1", "m1", registered_model_version_id="v1", runtime_identifier="rt", comment="v1 of wine").id == "b3"
+    assert (
+        client.models.create_build(
+            "prd1", "m1", registered_model_version_id="v1", runtime_identifier="rt", comment="v1 of wine"
+        ).id
+        == "b3"
+    )
 
 
 def test_create_build_is_not_resent_after_a_502(client: CMLClient, wire: Wire) -> None:
-    body = {"project_id": "prd1", "model_id": "m1", "registered_model_version_id": "v1", "runtime_identifier": "rt", "comment": ""}
+    body = {
+        "project_id": "prd1",
+        "model_id": "m1",
+        "registered_model_version_id": "v1",
+        "runtime_identifier": "rt",
+        "comment": "",
+    }
     wire.expect("POST", f"{MODELS}/m1/builds", body=body, status=502, reply="<html>Bad Gateway</html>")
 
     with pytest.raises(ServerError) as info:
@@ -131,7 +169,9 @@ def test_create_deployment_uses_plural_nvidia_gpus_and_map_environment(client: C
     }
     wire.expect("POST", DEPS, body=body, reply=deployment("d1"))
 
-    got = client.models.create_deployment("prd1", "m1", "b1", cpu=1, memory=2, replicas=2, environment={"MODEL_FLAVOR": "sklearn"})
+    got = client.models.create_deployment(
+        "prd1", "m1", "b1", cpu=1, memory=2, replicas=2, environment={"MODEL_FLAVOR": "sklearn"}
+    )
 
     assert got.status == "pending"
 

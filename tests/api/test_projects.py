@@ -18,7 +18,9 @@ def test_list_follows_pages_and_resends_page_size(client: CMLClient, wire: Wire)
     wire.page(path, "projects", [project("p2", "wine-b")], token="t1", next_token="t2", query=q)
     wire.page(path, "projects", [project("p3", "wine-c")], token="t2", next_token="", query=q)
 
-    got = list(client.projects.list(search_filter={"name": "wine"}, sort="-created_at", include_public_projects=True))
+    got = list(
+        client.projects.list(search_filter={"name": "wine"}, sort="-created_at", include_public_projects=True)
+    )
 
     assert [p.id for p in got] == ["p1", "p2", "p3"]
     assert all(isinstance(p, Project) for p in got)
@@ -34,7 +36,9 @@ def test_list_stops_on_a_repeated_page_token(client: CMLClient, wire: Wire) -> N
 def test_find_rechecks_the_exact_name(client: CMLClient, wire: Wire) -> None:
     # search_filter matches substrings: the server returns both; only the exact name counts
     items = [project("p-old", "wine-dev-old"), project("p-dev", "wine-dev"), project("p-up", "WINE-DEV")]
-    wire.page("/api/v2/projects", "projects", items, token=None, query={"search_filter": search(name="wine-dev")})
+    wire.page(
+        "/api/v2/projects", "projects", items, token=None, query={"search_filter": search(name="wine-dev")}
+    )
 
     found = client.projects.find("wine-dev")
 
@@ -43,7 +47,9 @@ def test_find_rechecks_the_exact_name(client: CMLClient, wire: Wire) -> None:
 
 def test_find_returns_none_when_only_substring_matches(client: CMLClient, wire: Wire) -> None:
     items = [project("p-old", "wine-dev-old")]
-    wire.page("/api/v2/projects", "projects", items, token=None, query={"search_filter": search(name="wine-dev")})
+    wire.page(
+        "/api/v2/projects", "projects", items, token=None, query={"search_filter": search(name="wine-dev")}
+    )
 
     assert client.projects.find("wine-dev") is None
 
@@ -75,7 +81,9 @@ def test_create_blank_project_sends_map_environment(client: CMLClient, wire: Wir
         "template": "blank",
         "environment": {"STAGE": "prd"},
     }
-    wire.expect("POST", "/api/v2/projects", body=body, reply=project("p9", "wine-prd", environment='{"STAGE":"prd"}'))
+    wire.expect(
+        "POST", "/api/v2/projects", body=body, reply=project("p9", "wine-prd", environment='{"STAGE":"prd"}')
+    )
 
     got = client.projects.create("wine-prd", description="serving", environment={"STAGE": "prd"})
 
@@ -132,7 +140,9 @@ def test_list_files_at_the_root(client: CMLClient, wire: Wire) -> None:
 
 def test_upload_file_uses_the_destination_path_as_field_name(client: CMLClient, wire: Wire) -> None:
     content = b"print('train')\n"
-    multipart = matchers.multipart_matcher({"code/train.py": ("train.py", content, "application/octet-stream")})
+    multipart = matchers.multipart_matcher(
+        {"code/train.py": ("train.py", content, "application/octet-stream")}
+    )
     wire.expect("POST", "/api/v2/projects/p1/files", body=ANY_BODY, reply={}, match=[multipart])
 
     assert client.projects.upload_file("p1", "code/train.py", content) is None
@@ -140,7 +150,9 @@ def test_upload_file_uses_the_destination_path_as_field_name(client: CMLClient, 
 
 def test_upload_file_is_not_resent_after_a_500(client: CMLClient, wire: Wire) -> None:
     # CML never overwrites: a blind re-send would store "train(1).py"
-    wire.expect("POST", "/api/v2/projects/p1/files", body=ANY_BODY, status=500, reply={"code": 13, "message": "boom"})
+    wire.expect(
+        "POST", "/api/v2/projects/p1/files", body=ANY_BODY, status=500, reply={"code": 13, "message": "boom"}
+    )
 
     with pytest.raises(Exception) as info:
         client.projects.upload_file("p1", "code/train.py", b"x")

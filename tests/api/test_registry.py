@@ -26,7 +26,11 @@ def test_find_uses_model_name_filter_and_exact_match(client: CMLClient, wire: Wi
 
 
 def test_get_parses_versions(client: CMLClient, wire: Wire) -> None:
-    wire.expect("GET", f"{REG}/rm-1", reply=registered_model("rm-1", model_versions=[model_version("v1"), model_version("v2", number="2")]))
+    wire.expect(
+        "GET",
+        f"{REG}/rm-1",
+        reply=registered_model("rm-1", model_versions=[model_version("v1"), model_version("v2", number="2")]),
+    )
 
     got = client.registry.get("rm-1")
 
@@ -38,9 +42,24 @@ def test_get_parses_versions(client: CMLClient, wire: Wire) -> None:
 
 
 def test_versions_follow_the_version_page_token(client: CMLClient, wire: Wire) -> None:
-    wire.expect("GET", f"{REG}/rm-1", query={"page_size": "100"}, reply=registered_model(model_versions=[model_version("v1")], next_page_token="p2"))
-    wire.expect("GET", f"{REG}/rm-1", query={"page_size": "100", "page_token": "p2"}, reply=registered_model(model_versions=[model_version("v2")], next_page_token="p3"))
-    wire.expect("GET", f"{REG}/rm-1", query={"page_size": "100", "page_token": "p3"}, reply=registered_model(model_versions=[model_version("v3")], next_page_token="p3"))
+    wire.expect(
+        "GET",
+        f"{REG}/rm-1",
+        query={"page_size": "100"},
+        reply=registered_model(model_versions=[model_version("v1")], next_page_token="p2"),
+    )
+    wire.expect(
+        "GET",
+        f"{REG}/rm-1",
+        query={"page_size": "100", "page_token": "p2"},
+        reply=registered_model(model_versions=[model_version("v2")], next_page_token="p3"),
+    )
+    wire.expect(
+        "GET",
+        f"{REG}/rm-1",
+        query={"page_size": "100", "page_token": "p3"},
+        reply=registered_model(model_versions=[model_version("v3")], next_page_token="p3"),
+    )
 
     assert [v.model_version_id for v in client.registry.versions("rm-1")] == ["v1", "v2", "v3"]
 
@@ -80,17 +99,37 @@ def test_register_sends_the_create_registered_model_request(client: CMLClient, w
 
 
 def test_register_minimal_body(client: CMLClient, wire: Wire) -> None:
-    body = {"project_id": "p1", "experiment_id": "e1", "run_id": "r1", "model_path": "model", "model_name": "m", "visibility": "PRIVATE"}
+    body = {
+        "project_id": "p1",
+        "experiment_id": "e1",
+        "run_id": "r1",
+        "model_path": "model",
+        "model_name": "m",
+        "visibility": "PRIVATE",
+    }
     wire.expect("POST", REG, body=body, reply=registered_model())
 
-    assert client.registry.register(project_id="p1", experiment_id="e1", run_id="r1", model_path="model", model_name="m").model_id == "rm-1"
+    assert (
+        client.registry.register(
+            project_id="p1", experiment_id="e1", run_id="r1", model_path="model", model_name="m"
+        ).model_id
+        == "rm-1"
+    )
 
 
 def test_update_version(client: CMLClient, wire: Wire) -> None:
-    body = {"model_id": "rm-1", "model_version_id": "v1", "notes": "promoted", "tags": [{"key": "stage", "value": "prd"}]}
+    body = {
+        "model_id": "rm-1",
+        "model_version_id": "v1",
+        "notes": "promoted",
+        "tags": [{"key": "stage", "value": "prd"}],
+    }
     wire.expect("PATCH", f"{REG}/rm-1", body=body, reply=model_version("v1", notes="promoted"))
 
-    assert client.registry.update_version("rm-1", "v1", notes="promoted", tags={"stage": "prd"}).notes == "promoted"
+    assert (
+        client.registry.update_version("rm-1", "v1", notes="promoted", tags={"stage": "prd"}).notes
+        == "promoted"
+    )
 
 
 def test_delete(client: CMLClient, wire: Wire) -> None:

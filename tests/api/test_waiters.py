@@ -89,11 +89,19 @@ KINDS: dict[str, tuple[Callable[..., Any], str, Callable[[str], dict[str, Any]],
         EXIT_FAILURE,
     ),
 }
-BUSY = {"run": "ENGINE_RUNNING", "build": "pushing", "deployment": "deploying", "version": "PENDING", "project": "creating"}
+BUSY = {
+    "run": "ENGINE_RUNNING",
+    "build": "pushing",
+    "deployment": "deploying",
+    "version": "PENDING",
+    "project": "creating",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_success_after_intermediate_and_unknown_statuses(kind: str, client: CMLClient, ordered: Wire, clock: FakeClock) -> None:
+def test_success_after_intermediate_and_unknown_statuses(
+    kind: str, client: CMLClient, ordered: Wire, clock: FakeClock
+) -> None:
     call, path, body, ok, _bad, _cls, _code = KINDS[kind]
     busy = BUSY[kind]
     script(ordered, path, [body(busy), body("a status from the future"), body(busy), body(ok)])
@@ -109,7 +117,9 @@ def test_success_after_intermediate_and_unknown_statuses(kind: str, client: CMLC
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_failure_raises_the_kind_error_with_the_status(kind: str, client: CMLClient, ordered: Wire, clock: FakeClock) -> None:
+def test_failure_raises_the_kind_error_with_the_status(
+    kind: str, client: CMLClient, ordered: Wire, clock: FakeClock
+) -> None:
     call, path, body, _ok, bad, cls, code = KINDS[kind]
     script(ordered, path, [body(BUSY[kind]), body(bad)])
 

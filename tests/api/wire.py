@@ -271,7 +271,9 @@ def registered_model(mid: str = "rm-1", name: str = "wine-model", **over: Any) -
     return body
 
 
-def model(mid: str = "73092171-1b50-4317-95fe-983937c6ab90", name: str = "wine-endpoint", **over: Any) -> dict[str, Any]:
+def model(
+    mid: str = "73092171-1b50-4317-95fe-983937c6ab90", name: str = "wine-endpoint", **over: Any
+) -> dict[str, Any]:
     body = {
         "id": mid,
         "name": name,

@@ -203,6 +203,13 @@ def store(tmp_path_factory: pytest.TempPathFactory, wine_data: Path) -> Store:
     return Store(root=tmp_path_factory.mktemp("mlflow-store"), data=wine_data)
 
 
+@pytest.fixture(autouse=True)
+def _in_process_mlflow_uses_the_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process MLflow calls that ignore a client's URI (MLflow 3 resolves a run's logged models
+    through the global URI) must hit the temporary store, never create ./mlflow.db in the repo."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store.uri)
+
+
 @dataclass(frozen=True)
 class Trained:
     """What the session's writing runs produced (see ``trained``)."""

@@ -12,6 +12,7 @@ import pytest
 def reads(store, trained, tmp_path_factory):
     """The read-only tour runs, batched (they only read the store; 04 writes CSVs into tmp folders)."""
     out = tmp_path_factory.mktemp("batch")
+    (out / "none").mkdir()
     job = store.job
     return out, store.run_all(
         {

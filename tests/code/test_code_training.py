@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,13 @@ def assert_good_metrics(metrics: dict[str, float]) -> None:
     assert metrics["r2"] > 0.05
     assert metrics["rmse"] < 1.0
     assert 0 < metrics["mae"] <= metrics["rmse"]
+
+
+def run_artifact_dir(client, run_id: str) -> Path:
+    """The run's own artifact folder on disk (the store is local)."""
+    from mlflow.utils.file_utils import local_file_uri_to_path
+
+    return Path(local_file_uri_to_path(client.get_run(run_id).info.artifact_uri))
 
 
 def logged_model(client, experiment_id: str, run_id: str):
@@ -53,10 +61,8 @@ def test_02_defaults(store, trained):
 
 def test_02_final_line_matches_what_was_logged(store, trained):
     client = store.client()
-    for run_id, line in (
-        (trained.plain_run, trained.plain_final_line),
-        (trained.cml_run, trained.cml_final_line),
-    ):
+    for run_id, ran in ((trained.plain_run, trained.plain), (trained.cml_run, trained.cml)):
+        line = ran.last_line()
         match = FINAL_LINE.match(line)
         assert match, line
         assert match[1] == run_id
@@ -75,16 +81,18 @@ def test_02_as_a_cml_job_env_params_tags_and_registration(store, trained):
     assert run.data.tags["cml.engine_id"] == "engine-abc123"
     assert run.data.tags["cml.project_id"] == "proj-xyz789"
     versions = client.search_model_versions(f"name = '{trained.registered_name}'")
-    assert [(v.version, v.run_id) for v in versions] == [("1", trained.cml_run)]
+    assert [(str(v.version), v.run_id) for v in versions] == [("1", trained.cml_run)]
 
 
 def test_02_model_is_a_logged_model_and_a_copy_in_the_run_artifacts(store, trained):
     client = store.client()
     assert logged_model(client, trained.experiment_id, trained.plain_run).name == "model"
     assert logged_model(client, trained.experiment_id, trained.cml_run).name == "wine_model"
+    # The copy sits in the run's own artifact folder (what CML's API v2 registers from). Look at the
+    # files: MLflow's own listing would also show the logged model's files under the same name.
     for run_id, artifact in ((trained.plain_run, "model"), (trained.cml_run, "wine_model")):
-        paths = {a.path for a in client.list_artifacts(run_id, artifact)}
-        assert {f"{artifact}/MLmodel", f"{artifact}/input_example.json"} <= paths
+        root = run_artifact_dir(client, run_id)
+        assert {"MLmodel", "input_example.json"} <= {p.name for p in (root / artifact).iterdir()}
 
 
 def test_02_signature_is_the_eleven_features_as_double(store, trained, features):
@@ -97,7 +105,7 @@ def test_02_signature_is_the_eleven_features_as_double(store, trained, features)
     assert inputs.input_names() == features
     assert {spec.type.name for spec in inputs.inputs} == {"double"}
     assert meta.saved_input_example_info is not None
-    run_copy = Model.load(f"{client.get_run(trained.cml_run).info.artifact_uri}/wine_model")
+    run_copy = Model.load(run_artifact_dir(client, trained.cml_run) / "wine_model")
     assert run_copy.signature == meta.signature
 
 

@@ -65,6 +65,19 @@ def test_download_url_comes_from_wine_data_url(wine, no_env, tmp_path, data_serv
     assert wine.locate_data(cache_dir=tmp_path / "cache").is_file()
 
 
+def test_wine_data_may_be_a_url_downloaded_into_the_cache(wine, no_env, tmp_path, data_server):
+    no_env.setenv("WINE_DATA", data_server.good)
+    path = wine.locate_data(cache_dir=tmp_path)
+    assert path == tmp_path / "wine-quality.csv"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == DATA_SHA256
+    no_env.setenv("WINE_DATA", data_server.corrupt)  # a verified cache is the same bytes: reused
+    assert wine.locate_data(cache_dir=tmp_path) == path
+    path.unlink()
+    with pytest.raises(wine.WineError, match="nothing was cached"):
+        wine.locate_data(cache_dir=tmp_path)
+    assert not path.exists()
+
+
 def test_corrupted_download_is_refused_and_not_cached(wine, no_env, tmp_path, data_server):
     with pytest.raises(wine.WineError) as err:
         wine.locate_data(cache_dir=tmp_path / "cache", url=data_server.corrupt)

@@ -80,13 +80,14 @@ class Call:
     body: Any  # parsed JSON; {destination path: bytes} for a multipart upload; None when empty
     host: str = "api"  # "api" (the workspace) or "model" (the model service)
     status: int | str = 0  # HTTP status, or "error" when a connection failure was injected
+    shape: str = ""  # the path with ids replaced by their kind, taken before the call ran
 
     @property
     def is_write(self) -> bool:
         return self.host == "api" and self.method in WRITE_METHODS
 
     def __repr__(self) -> str:
-        return f"Call({self.method} {self.path} -> {self.status})"
+        return f"Call({self.method} {self.shape or self.path} -> {self.status})"
 
 
 @dataclass
@@ -161,7 +162,9 @@ class FakeCML:
         self._routes = self._build_routes()
         for method in ("GET", "POST", "PATCH", "PUT", "DELETE"):
             mock.add_callback(method, re.compile(re.escape(BASE_URL) + r"(/.*)?$"), callback=self._dispatch)
-        mock.add_callback("POST", re.compile(re.escape(MODEL_SERVICE_URL) + r"(\?.*)?$"), callback=self._model_call)
+        mock.add_callback(
+            "POST", re.compile(re.escape(MODEL_SERVICE_URL) + r"(\?.*)?$"), callback=self._model_call
+        )
 
     # -- set-up helpers ---------------------------------------------------------------------
 
@@ -201,7 +204,9 @@ class FakeCML:
     ) -> None:
         """Raise ``exc`` (default KeyboardInterrupt) out of the next matching call: a crash mid-apply."""
         self._faults.append(
-            Fault(method.upper(), re.compile(path_regex), 1, after=after, raise_exc=exc or KeyboardInterrupt())
+            Fault(
+                method.upper(), re.compile(path_regex), 1, after=after, raise_exc=exc or KeyboardInterrupt()
+            )
         )
 
     # -- queries for assertions ----------------------------------------------------------------
@@ -214,7 +219,7 @@ class FakeCML:
 
     def write_summary(self) -> list[str]:
         """Writes as 'METHOD /path' with ids replaced by their kind, for order assertions."""
-        return [f"{c.method} {self.shape(c.path)}" for c in self.writes()]
+        return [f"{c.method} {c.shape}" for c in self.writes()]
 
     def shape(self, path: str) -> str:
         """'/api/v2/projects/ab12-.../jobs' -> '/api/v2/projects/{project}/jobs'."""
@@ -361,6 +366,7 @@ class FakeCML:
 
     def _dispatch(self, request: Any) -> tuple[int, dict[str, str], str]:
         call = self._parse(request, "api")
+        call.shape = self.shape(call.path)
         self.calls.append(call)
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
             call.status = 401
@@ -963,7 +969,9 @@ class FakeCML:
             built_at="",
         )
         self.builds[bid] = build
-        self._progress[bid] = _Progress("build", ["pending"] + ([self.build_outcome] if self.build_outcome else []))
+        self._progress[bid] = _Progress(
+            "build", ["pending"] + ([self.build_outcome] if self.build_outcome else [])
+        )
         return copy.deepcopy(build)
 
     def _build_of(self, pid: str, mid: str, bid: str) -> dict[str, Any]:
@@ -1052,10 +1060,16 @@ class FakeCML:
         if model["auth_enabled"] and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             call.status = 401
             return 401, headers, json.dumps({"success": False, "errors": {"message": "unauthorized"}})
-        serving = [d for d in self.deployments.values() if d["model_id"] == model["id"] and d["status"] == "deployed"]
+        serving = [
+            d for d in self.deployments.values() if d["model_id"] == model["id"] and d["status"] == "deployed"
+        ]
         if not serving:
             call.status = 503
-            return 503, headers, json.dumps({"success": False, "errors": {"message": "model is not deployed"}})
+            return (
+                503,
+                headers,
+                json.dumps({"success": False, "errors": {"message": "model is not deployed"}}),
+            )
         self.predictions.append(body.get("request"))
         call.status = 200
         return 200, headers, json.dumps({"success": True, "response": self.prediction_response})

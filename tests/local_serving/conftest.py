@@ -80,6 +80,7 @@ def store(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Store:
         broken_uri="models:/broken/1",
         estimator=estimator,
         features=data.drop(columns=["quality"]),
+        example=train_x.iloc[:3],
         root=root,
     )
 

@@ -28,6 +28,7 @@ class Store:
     broken_uri: str
     estimator: Any
     features: Any  # the whole data set without "quality", a pandas DataFrame
+    example: Any  # the input example logged with the wine model
     root: Path
 
     @property

@@ -216,7 +216,7 @@ def test_a_wrong_or_missing_access_key_is_a_404(auth_server: Server, key: Any) -
         {"Authorization": "Bearer wrong-key"},
         {"Authorization": API_KEY},
         {"Authorization": "Basic " + API_KEY},
-        {"Authorization": "Bearer "},
+        {"Authorization": "Bearer"},
     ],
     ids=["none", "wrong", "no-scheme", "basic", "empty"],
 )

@@ -10,10 +10,10 @@ import re
 
 import pytest
 import requests
+from fakes.fake_cml import BASE_URL, FIXTURES, FakeCML, fixture
 
 from automation.api import types
 from automation.errors import NotFound, Unauthenticated
-from fakes.fake_cml import BASE_URL, FIXTURES, FakeCML, fixture
 
 FOUR_BY_FOUR = re.compile(r"[a-z0-9]{4}(-[a-z0-9]{4}){3}")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -58,8 +58,6 @@ def test_paging_follows_tokens_and_requires_page_size_with_each_token(fake: Fake
     for i in range(25):
         client.projects.create(f"proj-{i:02d}")
     fake.calls.clear()
-    names = [p.name for p in client.projects._pages_names()] if hasattr(client.projects, "_pages_names") else None
-    assert names is None  # (no such helper: list through the public generator below)
     listed = list(client.projects.list())
     assert len(listed) == 25
     assert [c.query.get("page_size") for c in fake.calls] == ["100"]
@@ -104,7 +102,11 @@ def test_search_filter_is_substring_and_case_sensitive(fake: FakeCML, client) ->
 def test_job_run_progresses_over_successive_gets_and_logs_an_experiment_run(fake: FakeCML, client) -> None:
     project = client.projects.create("dev")
     job = client.jobs.create(
-        project.id, name="train", script="t.py", runtime_identifier="rt", environment={"EXPERIMENT_NAME": "exp"}
+        project.id,
+        name="train",
+        script="t.py",
+        runtime_identifier="rt",
+        environment={"EXPERIMENT_NAME": "exp"},
     )
     run = client.jobs.start_run(project.id, job.id)
     assert run.status == "ENGINE_SCHEDULING"
@@ -125,19 +127,27 @@ def test_builds_and_deployments_progress_and_knobs_fail_them(fake: FakeCML, clie
     experiment = client.experiments.find(project.id, "wine-test")
     mlflow_run = next(client.experiments.list_runs(project.id, experiment.id))
     registered = client.registry.register(
-        project_id=project.id, experiment_id=experiment.id, run_id=mlflow_run.id, model_path="model", model_name="m"
+        project_id=project.id,
+        experiment_id=experiment.id,
+        run_id=mlflow_run.id,
+        model_path="model",
+        model_name="m",
     )
     version_id = registered.model_versions[0].model_version_id
     assert client.jobs.get_run(project.id, job.id, run.id).status == "ENGINE_SUCCEEDED"
     model = client.models.create(project.id, name="m", registered_model_id=registered.model_id)
-    build = client.models.create_build(project.id, model.id, registered_model_version_id=version_id, runtime_identifier="rt")
+    build = client.models.create_build(
+        project.id, model.id, registered_model_version_id=version_id, runtime_identifier="rt"
+    )
     statuses = [client.models.get_build(project.id, model.id, build.id).status for _ in range(3)]
     assert statuses == ["queued", "pending", "built"]
     dep = client.models.create_deployment(project.id, model.id, build.id, cpu=1, memory=2)
     statuses = [client.models.get_deployment(project.id, model.id, build.id, dep.id).status for _ in range(3)]
     assert statuses == ["pending", "deploying", "deployed"]
     fake.build_outcome = "build failed"
-    failing = client.models.create_build(project.id, model.id, registered_model_version_id=version_id, runtime_identifier="rt")
+    failing = client.models.create_build(
+        project.id, model.id, registered_model_version_id=version_id, runtime_identifier="rt"
+    )
     fake.advance_all()
     assert client.models.get_build(project.id, model.id, failing.id).status == "build failed"
 
@@ -156,7 +166,7 @@ def test_uploads_never_overwrite_and_listing_is_one_level(fake: FakeCML, client)
 
 def test_bad_key_is_refused_and_unknown_paths_are_recorded() -> None:
     with FakeCML.running() as fake:
-        bad = FakeCML.client.__get__(fake)()
+        bad = fake.client()
         bad.http._api_key = "wrong-key"
         with pytest.raises(Unauthenticated):
             list(bad.projects.list())

@@ -54,10 +54,16 @@ def test_missing_job_script(tmp_path):
 
 
 def test_glob_matching_nothing(tmp_path):
-    spec = load_spec(_repo(tmp_path, MINIMAL.replace('["code/*.py"]', '["code/*.py", "req.txt"]')), environ={})
+    spec = load_spec(
+        _repo(tmp_path, MINIMAL.replace('["code/*.py"]', '["code/*.py", "req.txt"]')), environ={}
+    )
     with pytest.raises(SpecError) as caught:
         check_files(spec)
-    assert (caught.value.line, caught.value.column, caught.value.field) == (7, 28, "projects.dev.source.files[1]")
+    assert (caught.value.line, caught.value.column, caught.value.field) == (
+        7,
+        28,
+        "projects.dev.source.files[1]",
+    )
     assert "matches no file" in caught.value.message
 
 

@@ -54,12 +54,16 @@ def test_unused_cml_target_without_url_fails_only_when_asked(flagship, flagship_
         flagship.target("cml").require_url()
     err = caught.value
     assert err.file == str(flagship_path) and err.field == "targets.cml.url"
-    assert err.line is not None and "url: ${CML_URL:-}" in flagship_path.read_text().splitlines()[err.line - 1]
+    assert (
+        err.line is not None and "url: ${CML_URL:-}" in flagship_path.read_text().splitlines()[err.line - 1]
+    )
     assert "export CML_URL=" in err.hint
 
 
 def test_flagship_with_a_workspace_configured(flagship_path):
-    spec = load_spec(flagship_path, environ={"CML_URL": "https://ml-1.example.com/", "CML_API_KEY": "k-123456"})
+    spec = load_spec(
+        flagship_path, environ={"CML_URL": "https://ml-1.example.com/", "CML_API_KEY": "k-123456"}
+    )
     cml = spec.target("cml")
     assert cml.require_url() == "https://ml-1.example.com"
     assert cml.api_key.get_secret_value() == "k-123456"
@@ -99,3 +103,10 @@ def test_spec_error_helper_points_at_a_field(flagship, flagship_path):
 def test_spec_is_immutable(flagship):
     with pytest.raises(ValueError):
         flagship.deployment.cpu = 4
+
+
+def test_job_run_wait_is_never_shorter_than_the_job_timeout(parse, minimal):
+    spec = parse(
+        minimal.replace("    script: code/train.py\n", "    script: code/train.py\n    timeout: 3600\n")
+    )
+    assert (spec.training.job.timeout, spec.timeouts.job_run, spec.job_run_timeout) == (3600, 1800, 3600)

@@ -13,21 +13,65 @@ from hypothesis import strategies as st
 from automation.errors import SpecError
 from automation.spec import Spec, parse_spec
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 YAMLISH = st.lists(
     st.sampled_from(
-        list("abcxyz019 -:_.,'\"[]{}&*!|>#%@`?$\n\t\\")
-        + ["${A}", "${env:B}", "<<: ", "---", "\n  ", "- ", "&a ", "*a", "!!str ", "version: 1\n", "name: x\n"]
+        [
+            *"abcxyz019 -:_.,'\"[]{}&*!|>#%@`?$\n\t\\",
+            "${A}",
+            "${env:B}",
+            "<<: ",
+            "---",
+            "\n  ",
+            "- ",
+            "&a ",
+            "*a",
+            "!!str ",
+            "version: 1\n",
+            "name: x\n",
+        ],
     ),
     max_size=120,
 ).map("".join)
 
 KEYS = st.sampled_from(
-    ["version", "name", "targets", "kind", "url", "api_key", "projects", "dev", "prd", "source", "files",
-     "git_url", "training", "job", "script", "cpu", "memory", "model", "select", "strategy", "gates",
-     "thresholds", "metric", "min", "max", "deployment", "smoke", "input", "expect", "environment",
-     "timeouts", "x-any", "local", "cml"]
+    [
+        "version",
+        "name",
+        "targets",
+        "kind",
+        "url",
+        "api_key",
+        "projects",
+        "dev",
+        "prd",
+        "source",
+        "files",
+        "git_url",
+        "training",
+        "job",
+        "script",
+        "cpu",
+        "memory",
+        "model",
+        "select",
+        "strategy",
+        "gates",
+        "thresholds",
+        "metric",
+        "min",
+        "max",
+        "deployment",
+        "smoke",
+        "input",
+        "expect",
+        "environment",
+        "timeouts",
+        "x-any",
+        "local",
+        "cml",
+    ]
 ) | st.text(max_size=8)
 
 SCALARS = (

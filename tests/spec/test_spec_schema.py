@@ -11,7 +11,17 @@ import yaml
 from automation.spec import spec_json_schema
 from automation.spec.schema import SCHEMA_FILE, render
 
-SECTIONS = {"version", "name", "targets", "runtime", "projects", "training", "model", "deployment", "timeouts"}
+SECTIONS = {
+    "version",
+    "name",
+    "targets",
+    "runtime",
+    "projects",
+    "training",
+    "model",
+    "deployment",
+    "timeouts",
+}
 
 
 @pytest.fixture(scope="module")

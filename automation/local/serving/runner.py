@@ -20,7 +20,7 @@ import socket
 import sys
 from pathlib import Path
 
-from automation.errors import EXIT_DEPLOY_FAILED, EXIT_USAGE, CmlopsError, DeploymentFailed
+from automation.errors import EXIT_USAGE, CmlopsError, DeploymentFailed
 from automation.local.serving.config import ServeConfig, load_config
 from automation.local.serving.errors import ServeConfigError
 
@@ -131,22 +131,29 @@ def serve(config: ServeConfig) -> None:
         if config.ready_file:
             write_ready_file(config.ready_file, os.getpid(), port)
         # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler it
-        # found in place; make that handler an exit that unwinds (so the ready file is removed).
+        # found in place; make that handler unwind to here (so the ready file is removed).
         signal.signal(signal.SIGTERM, _exit_on_signal)
+        stopped = False
         try:
             server.run(sockets=[sock])
+        except (_Stopped, KeyboardInterrupt):
+            stopped = True  # SIGTERM / SIGINT (after uvicorn's graceful shutdown): a clean stop
         finally:
             sock.close()
             if config.ready_file:
                 Path(config.ready_file).unlink(missing_ok=True)
-        if not server.started:
+        if not server.started and not stopped:
             raise DeploymentFailed(f"the HTTP server did not start on {config.host}:{port}")
     finally:
         model.close()
 
 
+class _Stopped(BaseException):
+    """Raised by the SIGTERM handler once uvicorn has shut down gracefully."""
+
+
 def _exit_on_signal(signum: int, frame: object) -> None:
-    raise SystemExit(0)
+    raise _Stopped
 
 
 def _loop_name() -> str:
@@ -157,4 +164,4 @@ def _loop_name() -> str:
     return "uvloop"
 
 
-__all__ = ["EXIT_DEPLOY_FAILED", "bind_loopback", "main", "serve", "write_ready_file"]
+__all__ = ["bind_loopback", "main", "serve", "write_ready_file"]

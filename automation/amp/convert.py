@@ -1,0 +1,352 @@
+"""One source, two formats: a cmlops spec <-> an AMP ``.project-metadata.yaml``.
+
+``export_amp(spec)`` writes the AMP that does in CML what the spec's training and deployment do:
+install -> create_job/run_job (training) -> create_model/build_model/deploy_model. What an AMP cannot
+say (gates, smoke expectations, the PRD project) is listed in the header comment.
+
+``import_amp(loaded)`` writes a spec from an AMP: the first ``run_job``'s job becomes
+``training.job``; ``create_model``/``deploy_model`` give ``deployment``; everything the AMP does not
+say is filled with the flagship spec's defaults, each marked by a comment.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Any
+
+from automation.amp.loader import LoadedAmp
+from automation.amp.model import AMP_FILENAME, BuildModel, CreateModel, DeployModel, RunJob
+from automation.amp.plan import deployment_fields, runtime_wanted
+from automation.amp.yamlwrite import dump
+from automation.errors import InputError
+
+INSTALL_SCRIPT = "code/amp/install.py"
+PREDICT_SCRIPT = "code/amp/predict.py"
+PREDICT_FUNCTION = "predict"
+FLAGSHIP = "specs/wine-quality.yaml"
+
+# What the flagship spec (specs/wine-quality.yaml) says where an AMP is silent.
+FLAGSHIP_DEFAULTS: dict[str, Any] = {
+    "runtime": {"editor": "Workbench", "kernel": "Python 3.10", "edition": "Standard"},
+    "experiment": "wine-quality-test",
+    "registered_name": "wine-quality-elasticnet",
+    "artifact_path": "model",
+    "select": {"strategy": "latest", "metric": "rmse", "order": "min"},
+    "gates": {
+        "thresholds": [{"metric": "r2", "min": 0.1}, {"metric": "rmse", "max": 0.9}],
+        "no_worse_than_prd": {"metric": "rmse", "higher_is_better": False, "tolerance": 0.02},
+    },
+    "smoke": {
+        "input": {"input": [[7.4, 0.7, 0, 1.9, 0.076, 11, 34, 0.9978, 3.51, 0.56, 9.4]]},
+        "expect": {"count": 1, "min": 3, "max": 9},
+    },
+}
+_FROM_FLAGSHIP = f"the AMP does not say: the flagship's default ({FLAGSHIP})"
+
+
+def _num(value: float) -> int | float:
+    """1.0 -> 1 so exported files read like hand-written ones."""
+    return int(value) if float(value).is_integer() else value
+
+
+# --- spec -> AMP ---------------------------------------------------------------------------------------
+
+
+def export_amp(spec: Any, *, date: _dt.date | None = None, author: str = "cmlops") -> str:
+    """The ``.project-metadata.yaml`` text for ``spec`` (a loaded ``automation.spec.Spec``).
+
+    Load the spec with an empty environment (``load_spec(path, environ={})``) so ``${VAR:-default}``
+    values export as their defaults rather than this machine's settings.
+    """
+    root = Path(spec.repo_root)
+    job = spec.training.job
+    dep = spec.deployment
+    date = date or _dt.date.today()
+    experiment_var = "EXPERIMENT_NAME"
+    model_var = "REGISTER_MODEL_NAME"
+
+    env_vars: dict[str, Any] = {
+        experiment_var: {
+            "default": spec.training.experiment,
+            "description": "MLflow experiment the training job logs to.",
+        },
+        model_var: {
+            "default": spec.model.registered_name,
+            "description": "Registered model name: the training job registers a version, the model serves it.",
+        },
+    }
+    job_env: dict[str, str] = {}
+    for key, value in job.environment.items():
+        if key in env_vars:
+            continue
+        if value == "":
+            env_vars[key] = {
+                "default": "",
+                "description": f"Training job variable {key} (empty in the spec).",
+            }
+        else:
+            job_env[key] = value
+    tasks: list[dict[str, Any]] = []
+    if (root / INSTALL_SCRIPT).is_file():
+        tasks += [
+            {
+                "type": "create_job",
+                "name": "Install dependencies",
+                "entity_label": "install_deps",
+                "script": INSTALL_SCRIPT,
+                "arguments": "None",
+                "short_summary": "Create the job that installs the Python requirements.",
+                "cpu": 1,
+                "memory": 2,
+                "environment": {"TASK_TYPE": "CREATE/RUN_JOB"},
+            },
+            {"type": "run_job", "entity_label": "install_deps", "short_summary": "Install the requirements."},
+        ]
+    train: dict[str, Any] = {
+        "type": "create_job",
+        "name": job.name,
+        "entity_label": "train",
+        "script": job.script,
+        "arguments": job.arguments or "None",
+        "short_summary": f"Create the training job ({job.script}).",
+        "cpu": _num(job.cpu),
+        "memory": _num(job.memory),
+    }
+    if job.gpus:
+        train["gpu"] = job.gpus
+    train["timeout"] = job.timeout
+    train["environment"] = {"TASK_TYPE": "CREATE/RUN_JOB", **job_env}
+    tasks += [
+        train,
+        {"type": "run_job", "entity_label": "train", "short_summary": "Train and log the model."},
+    ]
+
+    model: dict[str, Any] = {
+        "type": "create_model",
+        "name": dep.model_name,
+        "entity_label": "model",
+        "description": dep.description or f"{spec.name} model",
+        "short_summary": "Create the model endpoint.",
+    }
+    if dep.auth:
+        model["access_key_environment_variable"] = "MODEL_ACCESS_KEY"
+    else:
+        model["auth_enabled"] = False
+    model["default_resources"] = {"cpu": _num(dep.cpu), "memory": _num(dep.memory)}
+    model["default_replication_policy"] = {"type": "fixed", "num_replicas": dep.replicas}
+    build: dict[str, Any] = {
+        "type": "build_model",
+        "name": f"Build {dep.model_name}",
+        "entity_label": "model",
+        "target_file_path": PREDICT_SCRIPT,
+        "target_function_name": PREDICT_FUNCTION,
+        "comment": "Built from the registered model (cmlops export)",
+        "short_summary": "Build the model image.",
+    }
+    if dep.smoke is not None:
+        build["examples"] = [{"request": dep.smoke.input, "response": ""}]
+    deploy: dict[str, Any] = {
+        "type": "deploy_model",
+        "name": f"Deploy {dep.model_name}",
+        "entity_label": "model",
+        "cpu": _num(dep.cpu),
+        "memory": _num(dep.memory),
+        "gpu": dep.gpus,
+        "short_summary": "Deploy the model endpoint.",
+    }
+    if dep.environment:
+        deploy["environment_variables"] = dict(dep.environment)
+    tasks += [model, build, deploy]
+
+    data: dict[str, Any] = {
+        "name": spec.name,
+        "description": spec.projects.dev.description or f"{spec.name}, exported from a cmlops spec.",
+        "author": author,
+        "specification_version": "1.0",
+        "prototype_version": "1.0",
+        "date": date.isoformat(),
+        "environment_variables": env_vars,
+        "runtimes": [
+            {"editor": spec.runtime.editor, "kernel": spec.runtime.kernel, "edition": spec.runtime.edition}
+        ],
+        "tasks": tasks,
+    }
+    source = spec.source_path.name if spec.source_path else "a cmlops spec"
+    header = [
+        f"AMP exported by `cmlops amp export` from {source}; check it with `cmlops amp validate`.",
+        "Not expressible in an AMP (use `cmlops promote` for them): the promotion gates, the smoke",
+        "test's expectations, and the separate PRD project (an AMP deploys inside its own project).",
+        f"The model is built from {PREDICT_SCRIPT}, which serves the latest version of ${model_var}.",
+    ]
+    return dump(data, header=header)
+
+
+# --- AMP -> spec -----------------------------------------------------------------------------------------
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-")
+    return slug or "amp"
+
+
+def _escape(value: str) -> str:
+    """A literal ``${`` in a spec is written ``$${``."""
+    return value.replace("${", "$${")
+
+
+def _env(values: dict[str, str]) -> dict[str, str]:
+    return {k: _escape(v) for k, v in values.items()}
+
+
+def _env_default(loaded: LoadedAmp, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        var = loaded.amp.environment_variables.get(name)
+        if var is not None and var.value.strip():
+            return var.value
+    return None
+
+
+def import_amp(loaded: LoadedAmp, *, git_url: str | None = None, git_ref: str | None = None) -> str:
+    """A cmlops spec (YAML text) doing what the AMP's training and model tasks do."""
+    amp = loaded.amp
+    run = next((t for t in amp.tasks if isinstance(t, RunJob)), None)
+    job_task = amp.job_for(run.entity_label) if run else None
+    if job_task is None:
+        raise InputError(
+            f"{loaded.file}: the AMP runs no job (no run_job task), so there is no training job for the spec",
+            hint="a cmlops spec needs a training job: add create_job + run_job for the training script",
+        )
+    comments: dict[Any, str] = {}
+    slug = _slug(amp.name)
+    runtime = runtime_wanted(amp)
+    if amp.runtime() is None:
+        comments[("runtime",)] = _FROM_FLAGSHIP
+
+    description = " ".join(amp.description.split())[:2000]
+    if git_url:
+        source: dict[str, Any] = {"git_url": git_url}
+        if git_ref:
+            source["git_ref"] = git_ref
+    else:
+        files = {job_task.script}
+        for task in amp.tasks:
+            for attr in ("script", "target_file_path"):
+                value = getattr(task, attr, None)
+                if isinstance(value, str) and value:
+                    files.add(value)
+        if (loaded.root / "requirements.txt").is_file():
+            files.add("requirements.txt")
+        source = {"files": sorted(f for f in files if not any(c in f for c in "*?["))}
+        comments[("projects", "dev", "source", "files")] = "the scripts the AMP names (add what they import)"
+
+    project_env = {name: var.value for name, var in amp.environment_variables.items()}
+    job_env = {**project_env, **job_task.environment}
+    experiment = job_env.get("EXPERIMENT_NAME") or _env_default(loaded, ("EXPERIMENT_NAME",))
+    if not experiment:
+        experiment = FLAGSHIP_DEFAULTS["experiment"]
+        comments[("training", "experiment")] = _FROM_FLAGSHIP
+    job: dict[str, Any] = {
+        "name": job_task.name[:64],
+        "script": job_task.script,
+        "arguments": _escape(job_task.argument_text),
+        "environment": _env(dict(job_task.environment)),
+        "cpu": _num(job_task.cpu or 1),
+        "memory": _num(job_task.memory or 2),
+        "gpus": job_task.gpu or 0,
+    }
+    if job_task.cpu is None or job_task.memory is None:
+        comments[("training", "job", "cpu")] = "the AMP does not say: cmlops's default"
+    if job_task.timeout:
+        job["timeout"] = job_task.timeout
+
+    model_task = next((t for t in amp.tasks if isinstance(t, CreateModel)), None)
+    registered = _env_default(loaded, ("REGISTER_MODEL_NAME", "MODEL_NAME"))
+    if not registered:
+        registered = model_task.name if model_task else FLAGSHIP_DEFAULTS["registered_name"]
+        comments[("model", "registered_name")] = (
+            "the AMP's create_model name" if model_task else _FROM_FLAGSHIP
+        )
+    deploy_task = next(
+        (
+            t
+            for t in amp.tasks
+            if isinstance(t, DeployModel) and model_task and t.entity_label == model_task.entity_label
+        ),
+        None,
+    )
+    deployment: dict[str, Any] = {
+        "model_name": model_task.name[:64] if model_task else f"{slug}-endpoint",
+        "description": " ".join((model_task.description if model_task else amp.name).split())[:2000],
+        "auth": not (model_task and model_task.auth_enabled is False),
+    }
+    if model_task is None:
+        comments[("deployment", "model_name")] = "the AMP creates no model: named after the AMP"
+    if deploy_task is not None:
+        wanted = deployment_fields(amp, deploy_task)
+        deployment.update(
+            cpu=_num(wanted["cpu"]),
+            memory=_num(wanted["memory"]),
+            gpus=wanted["nvidia_gpus"],
+            replicas=wanted["replicas"],
+            environment=_env(wanted["environment"]),
+        )
+    else:
+        deployment.update(cpu=1, memory=2, gpus=0, replicas=1, environment={})
+        comments[("deployment", "cpu")] = "the AMP deploys no model: cmlops's defaults"
+    build_task = amp.build_for(model_task.entity_label) if model_task else None
+    example = (
+        build_task.examples[0].request if isinstance(build_task, BuildModel) and build_task.examples else None
+    )
+    if isinstance(example, dict) and example:
+        deployment["smoke"] = {"input": example}
+        comments[("deployment", "smoke", "input")] = "the AMP's first build_model example"
+    else:
+        deployment["smoke"] = dict(FLAGSHIP_DEFAULTS["smoke"])
+        comments[("deployment", "smoke")] = _FROM_FLAGSHIP
+
+    data: dict[str, Any] = {
+        "version": 1,
+        "name": slug,
+        "targets": {
+            "local": {"kind": "local", "state_dir": ".cmlops"},
+            "cml": {"kind": "cml", "url": "${CML_URL:-}", "api_key": "${env:CML_API_KEY:-}"},
+        },
+        "runtime": runtime,
+        "projects": {
+            "dev": {
+                "name": f"{slug}-dev",
+                "description": description,
+                "source": source,
+                "environment": _env(project_env),
+            },
+            "prd": {
+                "name": f"{slug}-prd",
+                "description": f"{amp.name}: model endpoint"[:2000],
+                "environment": {},
+            },
+        },
+        "training": {"experiment": experiment, "job": job},
+        "model": {
+            "registered_name": registered,
+            "artifact_path": FLAGSHIP_DEFAULTS["artifact_path"],
+            "select": dict(FLAGSHIP_DEFAULTS["select"]),
+            "gates": FLAGSHIP_DEFAULTS["gates"],
+        },
+        "deployment": deployment,
+    }
+    comments[("model", "artifact_path")] = _FROM_FLAGSHIP
+    comments[("model", "select")] = _FROM_FLAGSHIP
+    comments[("model", "gates")] = _FROM_FLAGSHIP
+    header = [
+        f"cmlops spec imported by `cmlops amp import` from {Path(loaded.file).name} ({amp.name!r}).",
+        f"training.job is the AMP's first run_job ({job_task.name!r}); deployment comes from its",
+        "create_model / deploy_model. Values the AMP does not give are the flagship spec's, marked so.",
+        "Check it with `cmlops validate` before applying it.",
+    ]
+    return dump(data, comments=comments, header=header)
+
+
+def default_export_path(spec: Any) -> Path:
+    return Path(spec.repo_root) / AMP_FILENAME

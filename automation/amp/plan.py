@@ -1,0 +1,710 @@
+"""Turn an AMP's tasks into the API v2 calls a launch makes, deciding per task what is already done.
+
+``observe`` reads the workspace (the project, and the jobs, models and applications the AMP names);
+``build_plan`` is pure: for each task it says create / reuse / update / run / wait / skip / build /
+deploy / start and lists the API v2 calls involved (the reference's task -> API v2 table). The
+launcher (``launch.py``) takes the same decisions task by task on fresh reads, so the dry run and the
+real run cannot disagree. Decisions that make a re-launch continue where it stopped:
+
+- jobs, models and applications are found by name, never created twice;
+- a ``run_job``/``run_session`` whose job already has a successful run is skipped (unless its job
+  was created or changed by this launch, or ``rerun``); a run in progress is waited for;
+- a ``build_model`` reuses a built (or waits for an in-progress) build of the same file/function;
+- a ``deploy_model`` is skipped when that build is deployed, waited for when it is deploying.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from automation.amp.loader import LoadedAmp
+from automation.amp.model import (
+    AmpFile,
+    BuildModel,
+    CreateJob,
+    CreateModel,
+    DeployModel,
+    EnvVar,
+    RunJob,
+    RunSession,
+    StartApplication,
+)
+from automation.api import CMLClient
+from automation.api.jobs import RUN_ACTIVE, RUN_SUCCESS
+from automation.api.models import BUILD_FAILED, BUILD_OK, DEPLOY_OK
+from automation.api.types import Application, Job, JobRun, Model, ModelBuild, ModelDeployment, Project
+from automation.errors import InputError, NotFound
+
+DEFAULT_RUNTIME = {"editor": "Workbench", "kernel": "Python 3.10", "edition": "Standard"}
+SESSION_PREFIX = "AMP session: "
+JOB_CPU, JOB_MEMORY = 1.0, 2.0
+MODEL_CPU, MODEL_MEMORY = 1.0, 2.0
+APP_CPU, APP_MEMORY = 1.0, 2.0
+MAX_FILES = 5000
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+SKIPPED_PARTS = frozenset({".git", ".cmlops", "__pycache__"})
+SKIPPED_TOP = frozenset({"data"})
+APP_RUNNING = {"APPLICATION_RUNNING", "running"}
+APP_ACTIVE = {"APPLICATION_STARTING", "starting", "APPLICATION_UNKNOWN", ""}
+DEPLOY_ACTIVE = {"pending", "deploying", "starting", "scheduling"}
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL", re.IGNORECASE)
+MASK = "****"
+
+API = "/api/v2/projects"
+
+
+# --- environment --------------------------------------------------------------------------------------
+
+
+def is_secret_name(name: str) -> bool:
+    """Variables whose values are never shown (HF tokens, API keys, access keys...)."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def masked(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: (MASK if v and is_secret_name(k) else v) for k, v in env.items()}
+
+
+def parse_env_pairs(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``["A=1", "B=x=y"]`` -> ``{"A": "1", "B": "x=y"}``; an InputError names a malformed pair."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise InputError(
+                f"--env {pair.split('=')[0]!r}: expected NAME=VALUE",
+                hint="e.g. --env MODEL_NAME=wine-quality",
+            )
+        out[name] = value
+    return out
+
+
+def environment_values(
+    amp: AmpFile, overrides: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """(values, required names still empty): each variable's ``--env`` value, else its default; extra
+    ``--env`` names are kept (they become project variables too)."""
+    rest = dict(overrides or {})
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for name, var in amp.environment_variables.items():
+        value = rest.pop(name) if name in rest else var.value
+        if var.required and not value.strip():
+            missing.append(name)
+        values[name] = value
+    values.update(rest)
+    return values, missing
+
+
+def resolve_environment(
+    amp: AmpFile,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    prompt: Callable[[str, EnvVar], str] | None = None,
+) -> dict[str, str]:
+    """The project environment a launch sets (see ``environment_values``).
+
+    A ``required`` variable left empty is asked for through ``prompt`` (interactive use); without a
+    prompt, or when the answer is empty, an InputError (exit 2) names every missing variable.
+    """
+    values, missing = environment_values(amp, overrides)
+    if prompt is not None:
+        for name in missing:
+            values[name] = prompt(name, amp.environment_variables[name])
+        missing = [name for name in missing if not values[name].strip()]
+    if missing:
+        raise InputError(
+            f"required AMP variable{'s' if len(missing) > 1 else ''} without a value: {', '.join(missing)}",
+            hint="give "
+            + " ".join(f"--env {n}=..." for n in missing)
+            + " (or run interactively to be asked)",
+        )
+    return values
+
+
+# --- files ----------------------------------------------------------------------------------------------
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Files git tracks or would track (not ignored) under ``root``; None when it is not a git checkout."""
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if listed.returncode != 0:
+        return None
+    return [p for p in listed.stdout.decode("utf-8", "replace").split("\0") if p]
+
+
+def _walk_files(root: Path) -> list[str]:
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIPPED_PARTS and not (rel_dir == Path(".") and d in SKIPPED_TOP)
+        )
+        out.extend((rel_dir / f).as_posix() for f in filenames)
+    return out
+
+
+def collect_files(root: Path) -> list[str]:
+    """Project-relative paths to upload: what git tracks (plus untracked, not ignored) in a checkout,
+    else every file except .git, .cmlops, __pycache__ and the top-level data/ folder."""
+    root = root.resolve()
+    listed = _git_files(root)
+    paths = listed if listed is not None else _walk_files(root)
+    found: list[str] = []
+    total = 0
+    for rel in sorted(set(paths)):
+        parts = PurePosixPath(rel).parts
+        if SKIPPED_PARTS & set(parts) or (parts and parts[0] in SKIPPED_TOP and listed is None):
+            continue
+        path = root / rel
+        if not path.is_file() or (path.is_symlink() and root not in path.resolve().parents):
+            continue
+        total += path.stat().st_size
+        found.append(rel)
+    if len(found) > MAX_FILES or total > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"{root} holds {len(found)} files ({total // (1024 * 1024)} MB) to upload; that is too many for an upload",
+            hint="create the project from git instead: --git-url https://...",
+        )
+    return found
+
+
+def remote_files(client: CMLClient, project_id: str, wanted: list[str]) -> set[str]:
+    """Which of ``wanted`` already exist in the project (one listing per folder)."""
+    folders = sorted({str(PurePosixPath(p).parent) for p in wanted})
+    present: set[str] = set()
+    for folder in folders:
+        rel = "" if folder == "." else folder
+        try:
+            entries = client.projects.list_files(project_id, rel)
+        except NotFound:
+            continue
+        for entry in entries:
+            if not entry.is_dir:
+                name = PurePosixPath(entry.path).name
+                present.add(f"{rel}/{name}" if rel else name)
+    return present & set(wanted)
+
+
+# --- what a task asks for ------------------------------------------------------------------------------
+
+
+def session_job_name(amp: AmpFile, index: int) -> str:
+    """The one-off job a ``run_session`` becomes; numbered when two sessions share a name."""
+    task = amp.tasks[index]
+    assert isinstance(task, RunSession)
+    same = [i for i, t in enumerate(amp.tasks) if isinstance(t, RunSession) and t.name == task.name]
+    suffix = f" ({same.index(index) + 1})" if len(same) > 1 else ""
+    return f"{SESSION_PREFIX}{task.name}{suffix}"[:200]
+
+
+def job_fields(task: CreateJob | RunSession) -> dict[str, Any]:
+    """The job fields a create_job (or an emulated run_session) asks for, in API v2 names."""
+    fields: dict[str, Any] = {
+        "script": task.script or "",
+        "cpu": task.cpu or JOB_CPU,
+        "memory": task.memory or JOB_MEMORY,
+        "nvidia_gpu": task.gpu or 0,
+        "arguments": task.argument_text if isinstance(task, CreateJob) else "",
+        "environment": dict(task.environment) if isinstance(task, CreateJob) else {},
+    }
+    if isinstance(task, CreateJob) and task.timeout:
+        fields["timeout"] = task.timeout
+    return fields
+
+
+def job_changes(job: Job, wanted: dict[str, Any]) -> dict[str, list[Any]]:
+    """Fields of an existing job that differ from what the task asks for: {field: [current, wanted]}."""
+    out: dict[str, list[Any]] = {}
+    for name, value in wanted.items():
+        current = getattr(job, name, None)
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            if current is None or float(current or 0) != float(value):
+                out[name] = [current, value]
+        elif (current or ({} if isinstance(value, dict) else "")) != value:
+            out[name] = [current, value]
+    return out
+
+
+def deployment_fields(amp: AmpFile, task: DeployModel) -> dict[str, Any]:
+    """CPU/memory/GPUs/replicas/environment of a deployment: the task's, else the model's defaults."""
+    model = amp.model_for(task.entity_label)
+    res = model.default_resources if model else None
+    cpu = (
+        task.cpu
+        or (task.cpu_millicores / 1000 if task.cpu_millicores else None)
+        or (res.vcpu if res else None)
+    )
+    memory = (
+        task.memory or (task.memory_mb / 1024 if task.memory_mb else None) or (res.memory_gb if res else None)
+    )
+    gpus = task.gpu if task.gpu is not None else task.nvidia_gpus
+    if gpus is None and res is not None:
+        gpus = res.gpu
+    policy = model.default_replication_policy if model else None
+    return {
+        "cpu": cpu or MODEL_CPU,
+        "memory": memory or MODEL_MEMORY,
+        "nvidia_gpus": gpus or 0,
+        "replicas": policy.num_replicas if policy else 1,
+        "environment": {**task.environment, **task.environment_variables},
+    }
+
+
+def application_fields(task: StartApplication) -> dict[str, Any]:
+    return {
+        "name": task.name,
+        "subdomain": task.subdomain,
+        "script": task.script,
+        "cpu": task.cpu or APP_CPU,
+        "memory": task.memory or APP_MEMORY,
+        "nvidia_gpu": task.gpu or 0,
+        "description": task.description or task.short_summary or "",
+        "environment": {**task.environment, **task.environment_variables},
+        "bypass_authentication": task.bypass_authentication,
+    }
+
+
+# --- what the workspace holds ----------------------------------------------------------------------------
+
+
+@dataclass
+class JobFacts:
+    job: Job | None = None
+    last_success: JobRun | None = None
+    active: JobRun | None = None
+
+
+@dataclass
+class ModelFacts:
+    model: Model | None = None
+    builds: list[ModelBuild] = field(default_factory=list)
+
+
+@dataclass
+class Observed:
+    """What a launch would find: the project and the objects the AMP names (by name)."""
+
+    project: Project | None = None
+    jobs: dict[str, JobFacts] = field(default_factory=dict)
+    models: dict[str, ModelFacts] = field(default_factory=dict)
+    deployments: dict[str, list[ModelDeployment]] = field(default_factory=dict)  # build id -> deployments
+    applications: dict[str, Application | None] = field(default_factory=dict)
+    present_files: set[str] | None = None
+
+
+def read_job(client: CMLClient, project_id: str, name: str) -> JobFacts:
+    """The job called ``name`` (None when absent) and its latest successful / in-progress run."""
+    job = client.jobs.find(project_id, name)
+    return job_history(client, project_id, job) if job is not None else JobFacts()
+
+
+def job_history(client: CMLClient, project_id: str, job: Job) -> JobFacts:
+    """The newest in-progress run (newer than the last success) and the last successful run."""
+    facts = JobFacts(job=job)
+    for run in client.jobs.list_runs(project_id, job.id, sort="-created_at", limit=20):
+        if run.status in RUN_ACTIVE and facts.active is None and facts.last_success is None:
+            facts.active = run
+        if run.status in RUN_SUCCESS:
+            facts.last_success = run
+            break
+    return facts
+
+
+def read_model(client: CMLClient, project_id: str, name: str) -> ModelFacts:
+    facts = ModelFacts(model=client.models.find(project_id, name))
+    if facts.model is not None:
+        facts.builds = [
+            b for b in client.models.list_builds(project_id, facts.model.id) if not b.deletion_status
+        ]
+    return facts
+
+
+def observe(
+    client: CMLClient, loaded: LoadedAmp, project_name: str, files: list[str] | None = None
+) -> Observed:
+    """Read what a launch of ``loaded`` into ``project_name`` would find (reads only)."""
+    amp = loaded.amp
+    obs = Observed(project=client.projects.find(project_name))
+    if obs.project is None:
+        return obs
+    pid = obs.project.id
+    if files:
+        obs.present_files = remote_files(client, pid, files)
+    for i, task in enumerate(amp.tasks):
+        if isinstance(task, CreateJob) and task.name not in obs.jobs:
+            obs.jobs[task.name] = read_job(client, pid, task.name)
+        elif isinstance(task, RunSession):
+            name = session_job_name(amp, i)
+            obs.jobs[name] = read_job(client, pid, name)
+        elif isinstance(task, CreateModel) and task.name not in obs.models:
+            obs.models[task.name] = read_model(client, pid, task.name)
+        elif isinstance(task, StartApplication):
+            obs.applications[task.name] = client.applications.find(pid, task.name)
+    for task_index, task in enumerate(amp.tasks):
+        if isinstance(task, DeployModel):
+            model_task = amp.model_for(task.entity_label)
+            facts = obs.models.get(model_task.name) if model_task else None
+            build_task = amp.build_for(task.entity_label, before=task_index)
+            build = pick_build(facts.builds, build_task) if facts and facts.model and build_task else None
+            if build is not None and build.id not in obs.deployments:
+                obs.deployments[build.id] = list(
+                    client.models.list_deployments(pid, facts.model.id, build.id)  # type: ignore[union-attr]
+                )
+    return obs
+
+
+# --- decisions (shared by plan and launch) ------------------------------------------------------------
+
+
+def pick_build(builds: list[ModelBuild], task: BuildModel) -> ModelBuild | None:
+    """The newest build of this file/function that is built, else one still in progress."""
+
+    def same_source(b: ModelBuild) -> bool:
+        file_path = getattr(b, "file_path", "") or ""
+        function = getattr(b, "function_name", "") or ""
+        return (not file_path or file_path == task.target_file_path) and (
+            not function or function == task.target_function_name
+        )
+
+    usable = [b for b in builds if same_source(b) and b.status.lower() not in BUILD_FAILED]
+    built = sorted(
+        (b for b in usable if b.status.lower() in BUILD_OK), key=lambda b: b.created_at, reverse=True
+    )
+    if built:
+        return built[0]
+    active = sorted(usable, key=lambda b: b.created_at, reverse=True)
+    return active[0] if active else None
+
+
+def decide_run(facts: JobFacts | None, *, fresh_job: bool, rerun: bool) -> tuple[str, str]:
+    """run | wait | skip for a run_job / run_session, with the reason."""
+    if facts is None or facts.job is None:
+        return "run", "the job is new"
+    if facts.active is not None:
+        return "wait", f"run {facts.active.id} is in progress"
+    if fresh_job:
+        return "run", "the job was created or changed by this launch"
+    if facts.last_success is not None and not rerun:
+        return "skip", f"run {facts.last_success.id} already succeeded"
+    return "run", "rerun requested" if facts.last_success is not None else "no successful run yet"
+
+
+def decide_deploy(deployments: list[ModelDeployment]) -> tuple[str, str, ModelDeployment | None]:
+    for d in deployments:
+        if d.status.lower() in DEPLOY_OK:
+            return "skip", f"deployment {d.id} is deployed", d
+    for d in deployments:
+        if d.status.lower() in DEPLOY_ACTIVE:
+            return "wait", f"deployment {d.id} is {d.status}", d
+    return "deploy", "the build is not deployed", None
+
+
+def decide_application(app: Application | None) -> tuple[str, str]:
+    if app is None:
+        return "start", "new application (created and started)"
+    if app.status in APP_RUNNING:
+        return "skip", f"application {app.id} is running"
+    if app.status in APP_ACTIVE:
+        return "wait", f"application {app.id} is {app.status or 'starting'}"
+    return "restart", f"application {app.id} is {app.status}"
+
+
+# --- the plan ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """One step of a launch: a task (``index``) or a project-level step (``index`` None)."""
+
+    index: int | None
+    task: str
+    title: str
+    action: str
+    calls: list[str] = field(default_factory=list)
+    reason: str = ""
+    summary: str = ""
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    status: str = "planned"  # planned | done | skipped | failed
+    ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_change(self) -> bool:
+        return self.action not in ("reuse", "skip")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class LaunchPlan:
+    amp: str
+    project: str
+    project_exists: bool
+    runtime: dict[str, str]
+    environment: dict[str, str]
+    steps: list[Step]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(s.is_change for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "amp": self.amp,
+            "project": self.project,
+            "project_exists": self.project_exists,
+            "runtime": self.runtime,
+            "environment": masked(self.environment),
+            "has_changes": self.has_changes,
+            "steps": [s.to_dict() for s in self.steps],
+            "notes": list(self.notes),
+        }
+
+
+def runtime_wanted(amp: AmpFile) -> dict[str, str]:
+    runtime = amp.runtime()
+    if runtime is None:
+        return dict(DEFAULT_RUNTIME)
+    return {"editor": runtime.editor, "kernel": runtime.kernel, "edition": runtime.edition}
+
+
+def build_plan(
+    loaded: LoadedAmp,
+    *,
+    project_name: str,
+    environment: Mapping[str, str],
+    observed: Observed | None = None,
+    files: list[str] | None = None,
+    git_url: str | None = None,
+    rerun: bool = False,
+) -> LaunchPlan:
+    """What a launch would do, from what ``observe`` read (``observed`` None: an empty workspace)."""
+    amp = loaded.amp
+    obs = observed or Observed()
+    exists = obs.project is not None
+    steps: list[Step] = []
+    notes: list[str] = []
+    pid = obs.project.id if obs.project else "{project_id}"
+
+    if exists:
+        steps.append(Step(None, "project", repr(project_name), "reuse", [], f"found {pid}"))
+        current = obs.project.environment  # type: ignore[union-attr]
+        changes = {k: [current.get(k), v] for k, v in environment.items() if current.get(k) != v}
+        if changes:
+            shown = {k: [masked({k: c or ""})[k], masked({k: v})[k]] for k, (c, v) in changes.items()}
+            steps.append(
+                Step(
+                    None,
+                    "environment",
+                    "project environment",
+                    "update",
+                    [f"PATCH {API}/{pid}"],
+                    f"{', '.join(sorted(changes))} changed",
+                    changes=shown,
+                )
+            )
+    else:
+        how = f"from git {git_url}" if git_url else "blank"
+        calls = [f"POST {API}"] + ([f"GET {API}/{{project_id}} (until created)"] if git_url else [])
+        steps.append(Step(None, "project", repr(project_name), "create", calls, how))
+    if not git_url and files is not None:
+        present = obs.present_files or set()
+        missing = [f for f in files if f not in present]
+        if missing:
+            steps.append(
+                Step(
+                    None,
+                    "files",
+                    f"{len(missing)} of {len(files)} file(s)",
+                    "upload",
+                    [f"POST {API}/{pid}/files"],
+                    f"{len(files) - len(missing)} already in the project" if exists else "",
+                )
+            )
+        else:
+            steps.append(Step(None, "files", f"{len(files)} file(s)", "reuse", [], "all present"))
+
+    fresh_jobs: set[str] = set()
+    model_actions: dict[str, str] = {}
+    build_actions: dict[str, str] = {}
+    for i, task in enumerate(amp.tasks):
+        summary = task.short_summary or ""
+        if isinstance(task, CreateJob):
+            facts = obs.jobs.get(task.name)
+            step = Step(i, task.type, task.title, "create", [f"POST {API}/{pid}/jobs"], summary=summary)
+            if facts and facts.job:
+                changes = job_changes(facts.job, job_fields(task))
+                step.ids["job"] = facts.job.id
+                if changes:
+                    step.action, step.changes = "update", changes
+                    step.calls = [f"PATCH {API}/{pid}/jobs/{facts.job.id}"]
+                    step.reason = "the job differs from the task"
+                else:
+                    step.action, step.calls, step.reason = "reuse", [], f"job {facts.job.id} exists"
+            if step.action in ("create", "update"):
+                fresh_jobs.add(task.entity_label)
+            steps.append(step)
+        elif isinstance(task, RunJob | RunSession):
+            if isinstance(task, RunJob):
+                job_task = amp.job_for(task.entity_label)
+                name = job_task.name if job_task else task.entity_label
+                facts = obs.jobs.get(name)
+                fresh = task.entity_label in fresh_jobs
+                title = f"run_job {name!r}"
+            else:
+                name = session_job_name(amp, i)
+                facts = obs.jobs.get(name)
+                fresh = facts is None or facts.job is None
+                title = f"run_session {task.name!r} (as job {name!r})"
+            action, reason = decide_run(facts, fresh_job=fresh, rerun=rerun)
+            jid = facts.job.id if facts and facts.job else "{job_id}"
+            calls = (
+                [f"POST {API}/{pid}/jobs"]
+                if isinstance(task, RunSession) and not (facts and facts.job)
+                else []
+            )
+            if action == "run":
+                calls += [
+                    f"POST {API}/{pid}/jobs/{jid}/runs",
+                    f"GET {API}/{pid}/jobs/{jid}/runs/{{run_id}} (until done)",
+                ]
+            elif action == "wait":
+                calls += [f"GET {API}/{pid}/jobs/{jid}/runs/{facts.active.id} (until done)"]  # type: ignore[union-attr]
+            steps.append(Step(i, task.type, title, action, calls, reason, summary=summary))
+        elif isinstance(task, CreateModel):
+            facts_m = obs.models.get(task.name)
+            if facts_m and facts_m.model:
+                step = Step(
+                    i, task.type, task.title, "reuse", [], f"model {facts_m.model.id} exists", summary
+                )
+                step.ids["model"] = facts_m.model.id
+            else:
+                step = Step(i, task.type, task.title, "create", [f"POST {API}/{pid}/models"], "", summary)
+            if task.access_key_environment_variable:
+                step.calls.append(f"PATCH {API}/{pid} (environment.{task.access_key_environment_variable})")
+                step.reason = (step.reason + "; " if step.reason else "") + (
+                    f"its access key goes to project variable {task.access_key_environment_variable}"
+                )
+            model_actions[task.entity_label] = step.action
+            steps.append(step)
+        elif isinstance(task, BuildModel):
+            model_task = amp.model_for(task.entity_label)
+            facts_m = obs.models.get(model_task.name) if model_task else None
+            build = pick_build(facts_m.builds, task) if facts_m and facts_m.model else None
+            mid = facts_m.model.id if facts_m and facts_m.model else "{model_id}"
+            title = f"build_model {task.entity_label!r} ({task.target_file_path}:{task.target_function_name})"
+            if build is not None and build.status.lower() in BUILD_OK:
+                step = Step(i, task.type, title, "reuse", [], f"build {build.id} is built", summary)
+            elif build is not None:
+                step = Step(
+                    i,
+                    task.type,
+                    title,
+                    "wait",
+                    [f"GET {API}/{pid}/models/{mid}/builds/{build.id} (until built)"],
+                    f"build {build.id} is {build.status}",
+                    summary,
+                )
+            else:
+                step = Step(
+                    i,
+                    task.type,
+                    title,
+                    "build",
+                    [
+                        f"POST {API}/{pid}/models/{mid}/builds",
+                        f"GET {API}/{pid}/models/{mid}/builds/{{build_id}} (until built)",
+                    ],
+                    "no build of this file and function yet",
+                    summary,
+                )
+            if build is not None:
+                step.ids["build"] = build.id
+            build_actions[task.entity_label] = step.action
+            if task.examples:
+                notes.append(
+                    f"task {i}: examples are shown on CML's model page; API v2 has no field for them"
+                )
+            steps.append(step)
+        elif isinstance(task, DeployModel):
+            model_task = amp.model_for(task.entity_label)
+            facts_m = obs.models.get(model_task.name) if model_task else None
+            build_task = amp.build_for(task.entity_label, before=i)
+            build = (
+                pick_build(facts_m.builds, build_task) if facts_m and facts_m.model and build_task else None
+            )
+            wanted = deployment_fields(amp, task)
+            title = f"deploy_model {task.entity_label!r} ({wanted['cpu']:g} vCPU, {wanted['memory']:g} GB, x{wanted['replicas']})"
+            mid = facts_m.model.id if facts_m and facts_m.model else "{model_id}"
+            bid = build.id if build else "{build_id}"
+            if build is None or build_actions.get(task.entity_label) == "build":
+                action, reason, dep = "deploy", "the build is new", None
+            else:
+                action, reason, dep = decide_deploy(obs.deployments.get(build.id, []))
+            base = f"{API}/{pid}/models/{mid}/builds/{bid}/deployments"
+            calls = {
+                "deploy": [f"POST {base}", f"GET {base}/{{deployment_id}} (until deployed)"],
+                "wait": [f"GET {base}/{dep.id if dep else ''} (until deployed)"],
+                "skip": [],
+            }[action]
+            steps.append(Step(i, task.type, title, action, calls, reason, summary))
+        elif isinstance(task, StartApplication):
+            app = obs.applications.get(task.name)
+            action, reason = decide_application(app)
+            aid = app.id if app else "{application_id}"
+            calls = {
+                "start": [
+                    f"POST {API}/{pid}/applications",
+                    f"GET {API}/{pid}/applications/{aid} (until running)",
+                ],
+                "restart": [
+                    f"POST {API}/{pid}/applications/{aid}:restart",
+                    f"GET {API}/{pid}/applications/{aid} (until running)",
+                ],
+                "wait": [f"GET {API}/{pid}/applications/{aid} (until running)"],
+                "skip": [],
+            }[action]
+            title = f"start_application {task.name!r} (subdomain {task.subdomain})"
+            steps.append(Step(i, task.type, title, action, calls, reason, summary))
+    runtime = amp.runtime()
+    if runtime and runtime.addons:
+        notes.append(
+            "runtime add-ons are not requested by cmlops (API v2 needs their identifiers); add them in CML"
+        )
+    if amp.feature_dependencies:
+        notes.append(
+            f"feature dependencies not checked through API v2: {', '.join(amp.feature_dependencies)}"
+        )
+    return LaunchPlan(
+        amp=amp.name,
+        project=project_name,
+        project_exists=exists,
+        runtime=runtime_wanted(amp),
+        environment=dict(environment),
+        steps=steps,
+        notes=notes,
+    )

@@ -1,0 +1,334 @@
+"""`cmlops amp ...`: validate, plan, launch, export and import AMPs (``.project-metadata.yaml``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from automation.cli.context import CliContext, pass_ctx, stdin_is_tty
+from automation.errors import EXIT_USAGE, CmlopsError, InputError
+
+PATH_ARG = click.argument("path", metavar="PATH", type=click.Path())
+_SYMBOL = {
+    "create": "+",
+    "update": "~",
+    "upload": "^",
+    "run": ">",
+    "build": "B",
+    "deploy": "D",
+    "start": ">",
+    "restart": ">",
+    "wait": "...",
+    "reuse": "=",
+    "skip": "=",
+}
+
+
+def _launch_options(f: Any) -> Any:
+    options = [
+        click.option("--project", "project", default=None, help="Project name (default: the AMP's name)."),
+        click.option(
+            "--env",
+            "env_pairs",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Value of an AMP environment variable (repeatable); others take their defaults.",
+        ),
+        click.option(
+            "--git-url", default=None, help="Create the project from this git URL instead of uploading."
+        ),
+        click.option("--git-ref", default=None, help="Branch or tag to check out (with --git-url)."),
+        click.option(
+            "--rerun", is_flag=True, help="Run jobs and sessions again even if they already succeeded."
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _warnings(ctx: CliContext, warnings: list[Any]) -> None:
+    for warning in warnings:
+        ctx.console.print(f"[yellow]warning:[/yellow] {warning}", markup=True, highlight=False)
+
+
+def _prompt(name: str, var: Any) -> str:
+    from automation.amp.plan import is_secret_name
+
+    label = f"{name}" + (f" ({var.description.strip()})" if var.description.strip() else "")
+    return click.prompt(label, default="", show_default=False, hide_input=is_secret_name(name), err=True)
+
+
+def _render_plan(ctx: CliContext, plan: Any) -> None:
+    where = "existing" if plan.project_exists else "new"
+    runtime = " / ".join(plan.runtime.values())
+    ctx.console.print(
+        f"[bold]AMP[/bold] {plan.amp!r} -> {where} project {plan.project!r} (runtime {runtime})"
+    )
+    for step in plan.steps:
+        _print_step(ctx, step, plan=True)
+    for note in plan.notes:
+        ctx.console.print(f"  [dim]note: {note}[/dim]", highlight=False)
+    n = sum(1 for s in plan.steps if s.is_change)
+    ctx.console.print(f"{n} step(s) to do, {len(plan.steps) - n} already done.")
+
+
+def _print_step(ctx: CliContext, step: Any, *, plan: bool) -> None:
+    where = f"task {step.index}" if step.index is not None else step.task
+    style = "dim" if step.action in ("reuse", "skip") else "bold"
+    line = f"[{style}]{_SYMBOL.get(step.action, '?'):>3} {step.action:<7} {where:<11} {step.title}[/{style}]"
+    if step.reason:
+        line += f"  [dim]({step.reason})[/dim]"
+    ctx.console.print(line, highlight=False)
+    if plan and ctx.verbose:
+        for call in step.calls:
+            ctx.console.print(f"                      {call}", markup=False, highlight=False)
+
+
+def _step_printer(ctx: CliContext):
+    def on_step(step: Any, phase: str) -> None:
+        if phase == "decided":
+            _print_step(ctx, step, plan=False)
+        elif phase == "failed":
+            ctx.console.print(f"  [red]failed[/red]: {step.title}", highlight=False)
+
+    return on_step
+
+
+@click.group()
+def amp() -> None:
+    """Applied ML Prototypes: validate, plan, launch, export and import `.project-metadata.yaml` files.
+
+    PATH is an AMP file or a folder (repository checkout) holding `.project-metadata.yaml`. Launches
+    run against the chosen target (the local workspace by default), through API v2 only.
+    """
+
+
+@amp.command("validate")
+@PATH_ARG
+@click.option("--no-files", is_flag=True, help="Do not check that the scripts the tasks name exist.")
+@pass_ctx
+def validate_cmd(ctx: CliContext, path: str, no_files: bool) -> None:
+    """Check an AMP file: fields, task types, entity labels, scripts. Exit 2 when it is invalid."""
+    from automation.amp.validate import validate_amp
+
+    report = validate_amp(path, check_files=not no_files)
+    data = report.to_dict()
+
+    def text() -> None:
+        _warnings(ctx, report.warnings)
+        if report.ok:
+            amp_file = report.loaded.amp  # type: ignore[union-attr]
+            click.echo(f"{report.file}: valid AMP {amp_file.name!r} ({len(amp_file.tasks)} tasks)")
+        for error in report.errors:
+            click.echo(f"error: {error.message}", err=True)
+            if error.hint:
+                click.echo(f"  hint: {error.hint}", err=True)
+        if len(report.errors) > 1:
+            click.echo(f"{len(report.errors)} problems in {report.file}", err=True)
+
+    ctx.emit(data, text)
+    if not report.ok:
+        sys.exit(EXIT_USAGE)
+
+
+@amp.command("plan")
+@PATH_ARG
+@_launch_options
+@click.option("--offline", is_flag=True, help="Do not read the workspace: plan as for an empty one.")
+@pass_ctx
+def plan_cmd(
+    ctx: CliContext,
+    path: str,
+    project: str | None,
+    env_pairs: tuple[str, ...],
+    git_url: str | None,
+    git_ref: str | None,
+    rerun: bool,
+    offline: bool,
+) -> None:
+    """Show the API v2 calls a launch would make, and what is already done (reads only)."""
+    from automation.amp.plan import build_plan, collect_files, environment_values, observe, parse_env_pairs
+    from automation.amp.validate import load_valid_amp
+
+    loaded, warnings = load_valid_amp(path)
+    values, missing = environment_values(loaded.amp, parse_env_pairs(env_pairs))
+    name = project or loaded.amp.name
+    files = None if git_url else collect_files(loaded.root)
+    observed = None if offline else observe(ctx.client(), loaded, name, files)
+    the_plan = build_plan(
+        loaded,
+        project_name=name,
+        environment=values,
+        observed=observed,
+        files=files,
+        git_url=git_url,
+        rerun=rerun,
+    )
+    if missing:
+        the_plan.notes.append(
+            f"required variables without a value (launch asks or fails): {', '.join(missing)}"
+        )
+
+    def text() -> None:
+        _warnings(ctx, warnings)
+        _render_plan(ctx, the_plan)
+
+    ctx.emit({"ok": True, **the_plan.to_dict(), "warnings": [w.to_dict() for w in warnings]}, text)
+
+
+@amp.command("launch")
+@PATH_ARG
+@_launch_options
+@click.option(
+    "--runtime-id", default=None, help="Runtime image identifier to use instead of the AMP's runtime."
+)
+@click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds any single wait may take.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def launch_cmd(
+    ctx: CliContext,
+    path: str,
+    project: str | None,
+    env_pairs: tuple[str, ...],
+    git_url: str | None,
+    git_ref: str | None,
+    rerun: bool,
+    runtime_id: str | None,
+    timeout: int | None,
+    yes: bool,
+) -> None:
+    """Create (or continue) the AMP's project and run its tasks in order, waiting as CML does.
+
+    Re-running the same launch continues where it stopped: jobs, models and applications are found
+    by name, successful runs are not repeated, built builds are reused.
+    """
+    from automation.amp.launch import Launcher, LaunchOptions, Timeouts
+    from automation.amp.plan import build_plan, collect_files, observe, parse_env_pairs, resolve_environment
+    from automation.amp.validate import load_valid_amp
+
+    loaded, warnings = load_valid_amp(path)
+    if git_ref and not git_url:
+        raise InputError("--git-ref needs --git-url")
+    interactive = stdin_is_tty() and not ctx.json
+    values = resolve_environment(
+        loaded.amp, parse_env_pairs(env_pairs), prompt=_prompt if interactive else None
+    )
+    name = project or loaded.amp.name
+    _warnings(ctx, warnings)
+    client = ctx.client()
+    files = None if git_url else collect_files(loaded.root)
+    the_plan = build_plan(
+        loaded,
+        project_name=name,
+        environment=values,
+        observed=observe(client, loaded, name, files),
+        files=files,
+        git_url=git_url,
+        rerun=rerun,
+    )
+    _render_plan(ctx, the_plan)
+    if interactive and not yes and the_plan.has_changes:
+        click.confirm(f"Launch into {client.http.base_url}?", abort=True, err=True)
+    timeouts = Timeouts()
+    if timeout:
+        timeouts = Timeouts(*(timeout,) * 5)
+    options = LaunchOptions(
+        project_name=name,
+        environment=values,
+        git_url=git_url,
+        git_ref=git_ref,
+        rerun=rerun,
+        runtime_identifier=runtime_id,
+        timeouts=timeouts,
+    )
+    ctx.console.print(f"[bold]launching[/bold] {loaded.amp.name!r} into project {name!r}", highlight=False)
+    launcher = Launcher(client, loaded, options, on_step=_step_printer(ctx), on_progress=ctx.progress)
+    try:
+        result = launcher.run()
+    except CmlopsError as exc:
+        if ctx.json:
+            click.echo(json.dumps(launcher.result.to_dict(), indent=2, default=str))
+            sys.exit(exc.exit_code)
+        raise
+
+    def text() -> None:
+        done = sum(1 for s in result.steps if s.status == "done")
+        click.echo(
+            f"Launched {result.amp!r} in project {result.project!r} ({result.project_id}): "
+            f"{done} step(s) done, {len(result.steps) - done} already done."
+        )
+
+    ctx.emit(result.to_dict(), text)
+
+
+def _write(ctx: CliContext, text: str, out: str | None, force: bool, what: str) -> None:
+    if out is None:
+        if ctx.json:
+            ctx.emit({"ok": True, "text": text})
+        else:
+            click.echo(text, nl=False)
+        return
+    target = Path(out)
+    if target.exists() and not force:
+        raise InputError(f"{out} exists; not overwriting it", hint="pass --force, or choose another -o FILE")
+    target.write_text(text, encoding="utf-8")
+    ctx.emit({"ok": True, "written": str(target)}, f"wrote {what} {target}")
+
+
+@amp.command("export")
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
+@click.option(
+    "-o", "--out", default=None, type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+)
+@click.option("--author", default="cmlops", show_default=True, help="The AMP's author field.")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@pass_ctx
+def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, force: bool) -> None:
+    """Write a .project-metadata.yaml doing what a cmlops spec's training and deployment do."""
+    from automation.amp.convert import export_amp
+    from automation.amp.loader import parse_amp_text
+    from automation.amp.validate import validate_loaded
+    from automation.errors import SpecError
+    from automation.spec import load_spec
+
+    try:  # ${VAR:-default} export as their defaults, not as this machine's values
+        spec = load_spec(spec_path, environ={})
+    except SpecError:
+        spec = load_spec(spec_path)
+    text = export_amp(spec, author=author)
+    report = validate_loaded(parse_amp_text(text, root=spec.repo_root))
+    report.raise_first()  # the export is checked like any AMP before it is written
+    _write(ctx, text, out, force, "AMP file")
+
+
+@amp.command("import")
+@PATH_ARG
+@click.option(
+    "-o", "--out", default=None, type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+)
+@click.option(
+    "--git-url", default=None, help="Make the DEV project clone this repository (else upload the scripts)."
+)
+@click.option("--git-ref", default=None, help="Branch or tag (with --git-url).")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@pass_ctx
+def import_cmd(
+    ctx: CliContext, path: str, out: str | None, git_url: str | None, git_ref: str | None, force: bool
+) -> None:
+    """Write a cmlops spec from an AMP file (the flagship's defaults fill what the AMP lacks)."""
+    from automation.amp.convert import import_amp
+    from automation.amp.validate import load_valid_amp
+    from automation.spec import parse_spec
+
+    loaded, _ = load_valid_amp(path)
+    text = import_amp(loaded, git_url=git_url, git_ref=git_ref)
+    parse_spec(text, file=out or "<imported spec>", environ={})  # the result must load as a spec
+    _write(ctx, text, out, force, "spec")
+
+
+COMMANDS = [amp]

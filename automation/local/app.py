@@ -1,0 +1,188 @@
+"""The FastAPI application: bearer auth on /api/v2, API v2 error bodies, the routers, start/stop."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from automation.local import (
+    api_auth,
+    api_builds,
+    api_experiments,
+    api_files,
+    api_jobs,
+    api_models,
+    api_modelservice,
+    api_projects,
+    api_registry,
+    api_runtimes,
+)
+from automation.local.keys import keys_match
+from automation.local.problems import (
+    INTERNAL,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    UNIMPLEMENTED,
+    ApiProblem,
+    error_body,
+)
+from automation.local.timefmt import rfc3339
+from automation.local.workspace import Workspace
+
+API_PREFIX = "/api/v2"
+
+
+class BearerAuth:
+    """Every /api/v2 request needs ``Authorization: Bearer <workspace key>`` (compared in constant time)."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app = app
+        self.key = key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+            header = ""
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    header = value.decode("latin-1")
+                    break
+            scheme, _, token = header.partition(" ")
+            if not header:
+                message = "missing Authorization header; send 'Authorization: Bearer <API key>'"
+            elif scheme.lower() != "bearer" or not keys_match(token.strip(), self.key):
+                message = "invalid API key"
+            else:
+                message = ""
+            if message:
+                response = JSONResponse(error_body(UNAUTHENTICATED, message), status_code=401)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    first = errors[0]
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        return "request body is not valid JSON"
+    if not loc:
+        if kind == "missing":
+            return "request body is required (a JSON object)"
+        return f"request body must be a JSON object ({first.get('msg', '')})"
+    where = first.get("loc", ("",))[0]
+    field = ".".join(loc[1:] if where in ("query", "path") else loc)
+    return f"invalid value for field {field!r}: {first.get('msg', 'invalid')}"
+
+
+def _write_server_json(ws: Workspace) -> None:
+    info = {
+        "url": ws.url,
+        "pid": os.getpid(),
+        "port": ws.port,
+        "model_service_url": ws.model_service_url,
+        "started_at": rfc3339(ws.started_at),
+        "state_dir": str(ws.paths.root),
+    }
+    tmp = ws.paths.server_json.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(ws.paths.server_json)
+
+
+def _remove_server_json(ws: Workspace) -> None:
+    try:
+        if json.loads(ws.paths.server_json.read_text()).get("pid") == os.getpid():
+            ws.paths.server_json.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def create_app(ws: Workspace) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(120.0, connect=5.0),
+            limits=httpx.Limits(max_connections=128, max_keepalive_connections=64),
+            trust_env=False,
+        )
+        ws.start_background()
+        _write_server_json(ws)
+        ws.log.info("local workspace serving at %s (state %s)", ws.url, ws.paths.root)
+        try:
+            yield
+        finally:
+            ws.log.info("local workspace stopping")
+            await app.state.http.aclose()
+            await run_in_threadpool(ws.shutdown)
+            _remove_server_json(ws)
+            ws.log.info("local workspace stopped")
+
+    app = FastAPI(
+        title="cmlops local workspace",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.workspace = ws
+
+    @app.exception_handler(ApiProblem)
+    async def _problem(request: Request, exc: ApiProblem) -> JSONResponse:
+        if exc.status >= 500:
+            ws.log.error("%s %s: %s", request.method, request.url.path, exc.message)
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body(INVALID_ARGUMENT, _validation_message(exc)), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            body = error_body(NOT_FOUND, f"no such API route: {request.method} {request.url.path}")
+        elif exc.status_code == 405:
+            body = error_body(UNIMPLEMENTED, f"method {request.method} is not allowed on {request.url.path}")
+        else:
+            body = error_body(INVALID_ARGUMENT if exc.status_code < 500 else INTERNAL, str(exc.detail))
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        ws.log.exception("internal error on %s %s", request.method, request.url.path)
+        message = f"internal error ({type(exc).__name__}); see the local workspace server log"
+        return JSONResponse(error_body(INTERNAL, message), status_code=500)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    for module in (
+        api_auth,
+        api_projects,
+        api_runtimes,
+        api_files,
+        api_jobs,
+        api_experiments,
+        api_registry,
+        api_models,
+        api_builds,
+        api_modelservice,
+    ):
+        app.include_router(module.router)
+    app.add_middleware(BearerAuth, key=ws.api_key)
+    return app

@@ -1,0 +1,69 @@
+"""``python -m automation.local.server --state-dir D [--port P]``: run the local workspace server.
+
+Normally started (detached) by ``automation.local.control.start``; it binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+
+from automation.local.paths import DEFAULT_STATE_DIR, StatePaths
+
+
+def _logger(paths: StatePaths, level: str) -> logging.Logger:
+    log = logging.getLogger("cmlops.local")
+    log.setLevel(level.upper())
+    handler = logging.FileHandler(paths.server_log, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.propagate = False
+    return log
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m automation.local.server", description=__doc__)
+    parser.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR), help="state folder (default .cmlops)")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    from automation.local.app import create_app
+    from automation.local.workspace import Workspace
+
+    paths = StatePaths.of(args.state_dir)
+    paths.ensure()
+    log = _logger(paths, args.log_level)
+    try:
+        sock = _bind(args.port)
+    except OSError as exc:
+        print(f"cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    port = int(sock.getsockname()[1])
+    ws = Workspace.open(paths, port, log)
+    config = uvicorn.Config(
+        create_app(ws),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

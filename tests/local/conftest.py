@@ -1,0 +1,57 @@
+"""One real local workspace server for the whole session (see local_support.py for the helpers)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from local_support import LEAK_CANARY, Api, free_port
+
+from automation.local import control
+
+
+@dataclass
+class Local:
+    state_dir: Path
+    port: int
+    workspace: control.LocalWorkspace
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
+    """A real server on a free port; CML_API_KEY is set while it starts, to prove jobs never see it."""
+    state_dir = tmp_path_factory.mktemp("cmlops-local") / ".cmlops"
+    port = free_port()
+    saved = os.environ.get("CML_API_KEY")
+    os.environ["CML_API_KEY"] = LEAK_CANARY
+    try:
+        workspace = control.start(state_dir, port=port, wait=60)
+    finally:
+        if saved is None:
+            os.environ.pop("CML_API_KEY", None)
+        else:
+            os.environ["CML_API_KEY"] = saved
+    yield Local(state_dir, port, workspace)
+    control.stop(state_dir)
+
+
+@pytest.fixture(scope="session")
+def api(local: Local) -> Api:
+    session = requests.Session()
+    session.trust_env = False  # loopback only: never a proxy from the environment
+    return Api(local.workspace.url, local.workspace.api_key, session)
+
+
+@pytest.fixture(scope="session")
+def runtime(api: Api) -> str:
+    """The newest Workbench Python 3.11 runtime, picked the way a client would."""
+    found = api.ok(
+        "GET",
+        "/api/v2/runtimes",
+        params={"search_filter": '{"kernel": "Python 3.11", "editor": "Workbench"}'},
+    )["runtimes"]
+    return max(found, key=lambda r: r["full_version"])["image_identifier"]

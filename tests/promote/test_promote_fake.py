@@ -1,0 +1,338 @@
+"""promote and rollback against the CML-shaped fake: decisions, call sequences, rollback on failure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from promote_support import BETTER, WORSE, deployed_versions, sequence, serving_version, train
+
+from automation.errors import EXIT_BUILD_FAILED, EXIT_DEPLOY_FAILED, EXIT_GATE, EXIT_SMOKE, InputError
+from automation.workflows.history import load_history
+from automation.workflows.promote import promote, rollback
+
+REGISTER = "POST /api/v2/registry/models"
+VERSION_GET = "GET /api/v2/registry/models/{registered_model}/versions/{version}"
+TAGS = "PATCH /api/v2/registry/models/{registered_model}"
+MODEL = "/api/v2/projects/{project}/models/{model}"
+BUILD_POST = f"POST {MODEL}/builds"
+BUILD_GET = f"GET {MODEL}/builds/{{build}}"
+DEPLOY_POST = f"POST {MODEL}/builds/{{build}}/deployments"
+DEPLOY_GET = f"GET {MODEL}/builds/{{build}}/deployments/{{deployment}}"
+STOP = f"POST {MODEL}/builds/{{build}}/deployments/{{deployment}}:stop"
+RESTART = f"POST {MODEL}/builds/{{build}}/deployments/{{deployment}}:restart"
+SMOKE = "POST model-endpoint"
+
+
+def steps(report) -> list[tuple[str, str]]:
+    return [(s.step, s.status) for s in report.steps]
+
+
+# -- promote ----------------------------------------------------------------------------------------
+
+
+def test_a_better_candidate_is_built_deployed_smoke_tested_then_replaces_prd(converged, client, spec):
+    run_id = train(converged, client, spec, BETTER)
+
+    report = promote(client, spec, env={"GITHUB_SHA": "0123abcd"})
+
+    assert (report.outcome, report.exit_code, report.rolled_back) == ("promoted", 0, False)
+    assert sequence(converged) == [
+        REGISTER,
+        VERSION_GET,
+        BUILD_POST,
+        BUILD_GET,
+        DEPLOY_POST,
+        DEPLOY_GET,
+        SMOKE,
+        STOP,
+        TAGS,  # version 2: production
+        TAGS,  # version 1: archived
+    ]
+    assert deployed_versions(converged) == [2]
+    assert serving_version(converged) == 2
+    tags = converged.tags_of(2)
+    assert tags["stage"] == "production"
+    assert tags["from_run"] == run_id
+    assert tags["git_commit"] == "0123abcd"
+    assert tags["promoted_by"] == "promote"
+    assert tags["replaced_version"] == "1"
+    assert tags["promoted_at"].endswith("Z")
+    assert tags["cmlops.spec"] == spec.name  # the registration tag survives the tag update
+    gates = json.loads(tags["gates"])
+    assert [(g["metric"], g["passed"]) for g in gates] == [("r2", True), ("rmse", True), ("rmse", True)]
+    assert converged.tags_of(1)["stage"] == "archived"
+    assert report.candidate["number"] == 2 and report.previous["number"] == 1
+    assert report.previous["metrics"]["rmse"] == pytest.approx(0.6536)
+
+
+def test_promoting_the_version_that_serves_is_a_no_op(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    assert promote(client, spec).outcome == "promoted"
+    converged.calls.clear()
+
+    again = promote(client, spec)
+
+    assert (again.outcome, again.exit_code) == ("noop", 0)
+    assert converged.writes() == []
+    assert deployed_versions(converged) == [2]
+
+
+@pytest.mark.parametrize(
+    ("metrics", "failing"),
+    [
+        (WORSE, [("no_worse_than_prd", "rmse")]),
+        (
+            {"rmse": 0.95, "mae": 0.7, "r2": 0.1},
+            [("threshold", "r2"), ("threshold", "rmse"), ("no_worse_than_prd", "rmse")],
+        ),
+    ],
+)
+def test_a_candidate_failing_a_gate_is_refused_and_nothing_is_written(
+    converged, client, spec, metrics, failing
+):
+    train(converged, client, spec, metrics)
+    prd_before = json.dumps(converged.deployments, sort_keys=True)
+
+    report = promote(client, spec)
+
+    assert (report.outcome, report.exit_code) == ("refused", EXIT_GATE)
+    assert [(g["gate"], g["metric"]) for g in report.gates if not g["passed"]] == failing
+    assert report.error["error"] == "GateFailed" and "nothing was built" in report.error["message"]
+    assert converged.writes() == []  # not even registered
+    assert json.dumps(converged.deployments, sort_keys=True) == prd_before
+    assert serving_version(converged) == 1
+
+
+def test_no_worse_fails_closed_when_the_prd_version_metrics_cannot_be_read(converged, client, spec):
+    first_run = next(iter(converged.experiment_runs))
+    train(converged, client, spec, BETTER)
+    del converged.experiment_runs[first_run]  # the run behind PRD's version 1 is gone
+
+    report = promote(client, spec)
+
+    assert report.exit_code == EXIT_GATE
+    failed = [g for g in report.gates if not g["passed"]]
+    assert [g["gate"] for g in failed] == ["no_worse_than_prd"]
+    assert "unknown" in failed[0]["threshold"] and first_run in failed[0]["threshold"]
+    assert converged.writes() == []
+
+
+def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_serving(converged, client, spec):
+    run_id = train(converged, client, spec, BETTER)
+    converged.broken_runs.add(run_id)
+
+    report = promote(client, spec)
+
+    assert (report.outcome, report.failed_step, report.exit_code) == ("failed", "smoke", EXIT_SMOKE)
+    assert report.rolled_back is True
+    assert sequence(converged) == [
+        REGISTER,
+        VERSION_GET,
+        BUILD_POST,
+        BUILD_GET,
+        DEPLOY_POST,
+        DEPLOY_GET,
+        SMOKE,  # 500 from the broken model
+        STOP,  # the new deployment
+        DEPLOY_GET,  # the old one still deployed
+        SMOKE,  # and it answers
+        TAGS,  # version 2: rejected
+    ]
+    assert deployed_versions(converged) == [1]
+    assert serving_version(converged) == 1
+    assert converged.tags_of(2)["stage"] == "rejected" and converged.tags_of(2)["rejected_step"] == "smoke"
+    assert "stage" not in converged.tags_of(1)
+    assert steps(report)[-4:] == [
+        ("stop_new", "ok"),
+        ("restore_previous", "ok"),
+        ("verify_previous", "ok"),
+        ("record", "ok"),
+    ]
+
+
+def test_when_cml_stopped_the_old_deployment_a_failed_smoke_test_restarts_it(converged, client, spec):
+    converged.stop_others_on_deploy = True
+    converged.broken_runs.add(train(converged, client, spec, BETTER))
+
+    report = promote(client, spec)
+
+    assert (report.exit_code, report.rolled_back) == (EXIT_SMOKE, True)
+    seq = sequence(converged)
+    assert seq[seq.index(STOP) :] == [STOP, DEPLOY_GET, RESTART, DEPLOY_GET, SMOKE, TAGS]
+    assert deployed_versions(converged) == [1]
+    restore = next(s for s in report.steps if s.step == "restore_previous")
+    assert restore.status == "ok" and restore.detail.startswith("restarted")
+
+
+def test_a_build_failure_exits_10_and_leaves_the_old_deployment_untouched(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    converged.build_outcome = "build failed"
+    old = json.dumps(converged.deployments, sort_keys=True)
+
+    report = promote(client, spec)
+
+    assert (report.failed_step, report.exit_code, report.rolled_back) == ("build", EXIT_BUILD_FAILED, False)
+    assert converged.write_summary() == [REGISTER, BUILD_POST, TAGS]  # no deployment, no stop
+    assert json.dumps(converged.deployments, sort_keys=True) == old
+    assert converged.tags_of(2)["rejected_step"] == "build"
+
+
+def test_a_deployment_failure_exits_11_and_stops_the_new_deployment(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    converged.deploy_outcome = "failed"
+
+    report = promote(client, spec)
+
+    assert (report.failed_step, report.exit_code) == ("deploy", EXIT_DEPLOY_FAILED)
+    assert converged.write_summary() == [
+        REGISTER,
+        BUILD_POST,
+        DEPLOY_POST,
+        STOP,
+        TAGS,
+    ]
+    assert deployed_versions(converged) == [1]
+    assert serving_version(converged) == 1
+
+
+def test_promote_a_registered_version_reuses_its_existing_build(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    assert promote(client, spec).outcome == "promoted"
+    rollback(client, spec, to_version=1)
+    converged.calls.clear()
+
+    report = promote(client, spec, version=2)  # built before: no new build
+
+    assert report.outcome == "promoted"
+    assert BUILD_POST not in sequence(converged)
+    assert next(s for s in report.steps if s.step == "build").detail.startswith("reused build")
+    assert serving_version(converged) == 2
+
+
+def test_promote_by_run_id_registers_that_run(converged, client, spec):
+    chosen = train(converged, client, spec, BETTER)
+    train(converged, client, spec, {"rmse": 0.62, "mae": 0.5, "r2": 0.39})  # newer, not chosen
+
+    report = promote(client, spec, run_id=chosen)
+
+    assert report.outcome == "promoted" and report.candidate["run_id"] == chosen
+    assert converged.tags_of(2)["from_run"] == chosen
+
+
+def test_bad_candidate_choices_are_input_errors_before_any_write(converged, client, spec):
+    with pytest.raises(InputError, match=r"--version 9: .* no version 9 \(versions: 1\)"):
+        promote(client, spec, version=9)
+    with pytest.raises(InputError, match="--run-id nope: no such run"):
+        promote(client, spec, run_id="nope")
+    with pytest.raises(InputError, match="either --version or --run-id"):
+        promote(client, spec, version=1, run_id="x")
+    assert converged.writes() == []
+
+
+def test_promote_refuses_a_workspace_without_prd_and_points_to_bootstrap(fake, client, spec):
+    with pytest.raises(InputError) as info:
+        promote(client, spec)
+    assert "PRD project 'wine-test-prd' does not exist" in info.value.message
+    assert "cmlops bootstrap" in info.value.hint
+    with pytest.raises(InputError) as info:
+        rollback(client, spec)
+    assert "does not exist" in info.value.message
+    assert fake.writes() == []
+
+
+# -- dry run ----------------------------------------------------------------------------------------
+
+
+def test_dry_run_shows_the_decision_and_steps_and_writes_nothing(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    writes_before = client.http.stats.writes()
+
+    report = promote(client, spec, dry_run=True)
+
+    assert (report.outcome, report.exit_code, report.dry_run) == ("planned", 0, True)
+    assert converged.writes() == [] and client.http.stats.writes() == writes_before
+    assert converged.predictions == []  # no smoke call either
+    assert steps(report) == [
+        (name, "planned") for name in ("register", "build", "deploy", "smoke", "stop_previous", "record")
+    ]
+    assert report.gates_passed and report.candidate["number"] is None and report.previous["number"] == 1
+    assert "version 1 stage=archived" in report.steps[-1].detail
+
+
+def test_dry_run_of_a_refused_candidate_exits_6_and_writes_nothing(converged, client, spec):
+    train(converged, client, spec, WORSE)
+    report = promote(client, spec, dry_run=True)
+    assert (report.outcome, report.exit_code, report.steps) == ("refused", EXIT_GATE, [])
+    assert converged.writes() == []
+
+
+def test_dry_run_rollback_writes_nothing(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    promote(client, spec)
+    converged.calls.clear()
+
+    report = rollback(client, spec, to_version=1, dry_run=True)
+
+    assert report.outcome == "planned" and converged.writes() == []
+    assert report.steps[0].detail.startswith("reuse build")
+    assert "version 2 stage=rolled_back" in report.steps[-1].detail
+
+
+# -- rollback and history ---------------------------------------------------------------------------
+
+
+def test_rollback_to_a_previous_version_reuses_its_build(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    promote(client, spec)
+    converged.calls.clear()
+
+    report = rollback(client, spec, to_version=1)
+
+    assert (report.action, report.outcome, report.exit_code, report.gates) == ("rollback", "promoted", 0, [])
+    assert sequence(converged) == [DEPLOY_POST, DEPLOY_GET, SMOKE, STOP, TAGS, TAGS]
+    assert deployed_versions(converged) == [1]
+    assert serving_version(converged) == 1
+    assert converged.tags_of(1)["stage"] == "production" and converged.tags_of(1)["promoted_by"] == "rollback"
+    assert converged.tags_of(2)["stage"] == "rolled_back"
+    assert json.loads(converged.tags_of(2)["gates"])  # version 2 keeps the gates it was promoted with
+
+
+def test_rollback_by_default_goes_to_the_version_promoted_before_the_current_one(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    promote(client, spec)  # version 2
+    train(converged, client, spec, {"rmse": 0.60, "mae": 0.47, "r2": 0.41})
+    promote(client, spec)  # version 3
+
+    report = rollback(client, spec)
+
+    assert report.candidate["number"] == 2 and report.previous["number"] == 3
+    assert serving_version(converged) == 2
+    # version 3 was rolled back from and version 1 was never promoted (bootstrapped): nothing left
+    with pytest.raises(InputError, match="no earlier promoted version"):
+        rollback(client, spec)
+
+
+def test_rollback_failure_keeps_the_current_version(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    promote(client, spec)
+    converged.deploy_outcome = "failed"
+
+    report = rollback(client, spec, to_version=1)
+
+    assert (report.exit_code, report.failed_step) == (EXIT_DEPLOY_FAILED, "deploy")
+    assert deployed_versions(converged) == [2]
+
+
+def test_history_lists_promotions_newest_first(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    promote(client, spec, env={"CI_COMMIT_SHA": "feed"})  # version 2 replaces 1
+    converged.broken_runs.add(train(converged, client, spec, {"rmse": 0.60, "mae": 0.47, "r2": 0.41}))
+    promote(client, spec)  # version 3: smoke test fails
+
+    entries = load_history(client, spec)
+
+    assert [(e.version, e.stage) for e in entries] == [(3, "rejected"), (2, "production"), (1, "archived")]
+    assert entries[0].rejected_step == "smoke"
+    assert entries[1].git_commit == "feed" and entries[1].replaced_version == 1
+    assert entries[1].gates and all(g["passed"] for g in entries[1].gates)

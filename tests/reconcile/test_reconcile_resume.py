@@ -1,0 +1,165 @@
+"""Converged, half-done, interrupted and lost-answer workspaces: apply finishes the work, never twins."""
+
+from __future__ import annotations
+
+import pytest
+from fakes.fake_cml import FakeCML
+
+from automation.errors import ServerError, TransportError
+from automation.reconcile import Applier, make_plan
+from automation.workflows.bootstrap import apply_spec, bootstrap
+
+# What a converged plan of the test spec must read, one GET each (and nothing else):
+#   runtimes (pick the newest match) 1, DEV and PRD projects by name 2, the one DEV source folder
+#   (code/) 1, the job by name 1, its latest runs 1, the experiment by name 1, its runs 1, the
+#   registered model by name 1 and its versions 1, the PRD model by name 1, its builds 1, the
+#   deployments of its one built build 1.
+CONVERGED_READS = 13
+
+
+def assert_one_of_each(fake: FakeCML, spec) -> None:
+    """No twin of anything the spec describes, and the work is finished."""
+    assert len(fake.named(fake.projects, spec.projects.dev.name)) == 1
+    assert len(fake.named(fake.projects, spec.projects.prd.name)) == 1
+    assert len(fake.jobs) == 1
+    assert len(fake.job_runs) == 1
+    assert len(fake.registered_models) == 1 and len(fake.model_versions) == 1
+    assert len(fake.models) == 1
+    assert len(fake.builds) == 1 and next(iter(fake.builds.values()))["status"] == "built"
+    assert len(fake.deployments) == 1 and next(iter(fake.deployments.values()))["status"] == "deployed"
+    dev_id = fake.named(fake.projects, spec.projects.dev.name)[0]["id"]
+    assert sorted(fake.files[dev_id]) == ["code/02_Experiment_log_model.py", "code/wine.py"]
+
+
+def test_converged_plan_is_empty_and_apply_writes_nothing(converged: FakeCML, client, spec) -> None:
+    the_plan, obs, files = make_plan(client, spec)
+    reads = len(converged.reads())
+    print(f"\nconverged plan of the test spec: {reads} GET requests")
+    assert not the_plan.has_changes, [a for a in the_plan.actions if a.is_change]
+    assert {a.kind for a in the_plan.actions} == {"noop"}
+    assert the_plan.reads == reads == len(converged.calls)  # reads only
+    assert reads <= CONVERGED_READS
+    paths = [(c.path, tuple(sorted(c.query.items()))) for c in converged.calls]
+    assert len(paths) == len(set(paths)), "a converged plan reads nothing twice"
+
+    result = Applier(client, spec, obs, local_files=files).run(the_plan)
+    assert result.writes == 0
+    assert converged.writes() == []
+    _, _, nothing = apply_spec(client, spec)
+    assert nothing is None and converged.writes() == []
+
+
+def test_half_done_projects_exist_job_missing(fake: FakeCML, client, spec) -> None:
+    client.projects.create(spec.projects.dev.name, description=spec.projects.dev.description)
+    client.projects.create(spec.projects.prd.name, description=spec.projects.prd.description)
+    fake.calls.clear()
+
+    the_plan, _, _ = make_plan(client, spec)
+    assert the_plan.get("project.dev").kind == "noop" and the_plan.get("project.prd").kind == "noop"
+    assert the_plan.get("job").kind == "create"
+
+    bootstrap(client, spec)
+    assert fake.write_summary() == [
+        "POST /api/v2/projects/{project}/files",
+        "POST /api/v2/projects/{project}/files",
+        "POST /api/v2/projects/{project}/jobs",
+        "POST /api/v2/projects/{project}/jobs/{job}/runs",
+        "POST /api/v2/registry/models",
+        "POST /api/v2/projects/{project}/models",
+        "POST /api/v2/projects/{project}/models/{model}/builds",
+        "POST /api/v2/projects/{project}/models/{model}/builds/{build}/deployments",
+    ]
+    assert_one_of_each(fake, spec)
+
+
+def test_crash_at_the_job_create_then_only_the_missing_parts_are_created(fake: FakeCML, client, spec) -> None:
+    fake.interrupt("POST", r"/jobs$")
+    with pytest.raises(KeyboardInterrupt):
+        apply_spec(client, spec)
+    fake.calls.clear()
+    apply_spec(client, spec)
+    assert fake.write_summary() == [
+        "POST /api/v2/projects/{project}/jobs",
+        "POST /api/v2/projects/{project}/jobs/{job}/runs",
+        "POST /api/v2/registry/models",
+        "POST /api/v2/projects/{project}/models",
+        "POST /api/v2/projects/{project}/models/{model}/builds",
+        "POST /api/v2/projects/{project}/models/{model}/builds/{build}/deployments",
+    ]
+    assert_one_of_each(fake, spec)
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", r"/runs/[^/]+$"),  # waiting for the job run
+        ("GET", r"/builds/[^/]+$"),  # the build was created, not yet built
+        ("GET", r"/deployments/[^/]+$"),  # the deployment was created, not yet deployed
+    ],
+    ids=["job-run-wait", "build-wait", "deployment-wait"],
+)
+def test_apply_interrupted_while_waiting_is_finished_by_the_next_apply(
+    fake: FakeCML, client, spec, method: str, path: str
+) -> None:
+    fake.interrupt(method, path)
+    with pytest.raises(KeyboardInterrupt):
+        apply_spec(client, spec)
+    the_plan, _, _ = make_plan(client, spec)
+    waits = [a.resource for a in the_plan.actions if a.kind == "wait"]
+    assert len(waits) == 1  # the next plan waits for the workload in flight instead of starting a twin
+    apply_spec(client, spec)
+    assert_one_of_each(fake, spec)
+    assert not make_plan(client, spec)[0].has_changes
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        r"^/api/v2/projects$",
+        r"/files$",
+        r"/jobs$",
+        r"/runs$",
+        r"^/api/v2/registry/models$",
+        r"/models$",
+        r"/builds$",
+        r"/deployments$",
+    ],
+    ids=["project", "files", "job", "job-run", "registry", "model", "build", "deployment"],
+)
+def test_answer_lost_after_the_server_acted_never_makes_a_twin(
+    fake: FakeCML, client, spec, path: str
+) -> None:
+    fake.fail("POST", path, connection_error=True, after=True)
+    with pytest.raises(TransportError) as caught:
+        apply_spec(client, spec)
+    assert caught.value.exit_code == 8
+    assert getattr(caught.value, "maybe_applied", False) is True
+    apply_spec(client, spec)
+    assert_one_of_each(fake, spec)
+
+
+def test_project_post_502_after_the_server_stored_it(fake: FakeCML, client, spec) -> None:
+    fake.fail("POST", r"^/api/v2/projects$", status=502, after=True)
+    with pytest.raises(ServerError) as caught:
+        apply_spec(client, spec)
+    assert caught.value.exit_code == 1 and caught.value.status == 502
+    project_posts = [c for c in fake.calls if c.method == "POST" and c.path == "/api/v2/projects"]
+    assert len(project_posts) == 1  # a create is never blindly retried
+    assert len(fake.projects) == 1  # ... although the server did store it
+
+    fake.calls.clear()
+    the_plan, _, _ = make_plan(client, spec)
+    assert the_plan.get("project.dev").kind == "noop"  # found by name
+    apply_spec(client, spec)
+    assert [c.body["name"] for c in fake.calls if c.method == "POST" and c.path == "/api/v2/projects"] == [
+        spec.projects.prd.name
+    ]
+    assert_one_of_each(fake, spec)
+
+
+def test_transient_errors_on_reads_are_retried(fake: FakeCML, client, spec) -> None:
+    fake.fail("GET", r"^/api/v2/projects$", status=503, times=2)
+    fake.fail("GET", r"/builds/[^/]+$", connection_error=True)
+    bootstrap(client, spec)
+    assert_one_of_each(fake, spec)
+    assert client.http.stats.retries >= 3
