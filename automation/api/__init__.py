@@ -24,27 +24,37 @@ class CMLClient:
     """One workspace connection with a resource object per API family."""
 
     def __init__(
-        self, http: HttpClient, clock: Clock | None = None, model_service_url: str | None = None
+        self,
+        http: HttpClient,
+        clock: Clock | None = None,
+        model_service_url: str | None = None,
+        poll: tuple[float, float] = (2.0, 15.0),
     ) -> None:
         self.http = http
         self.clock = clock or http.clock
         self.model_service_url = model_service_url
-        self.projects = Projects(http, self.clock)
-        self.runtimes = Runtimes(http, self.clock)
-        self.jobs = Jobs(http, self.clock)
-        self.experiments = Experiments(http, self.clock)
-        self.registry = Registry(http, self.clock)
-        self.models = Models(http, self.clock)
-        self.applications = Applications(http, self.clock)
+        self.projects = Projects(http, self.clock, poll)
+        self.runtimes = Runtimes(http, self.clock, poll)
+        self.jobs = Jobs(http, self.clock, poll)
+        self.experiments = Experiments(http, self.clock, poll)
+        self.registry = Registry(http, self.clock, poll)
+        self.models = Models(http, self.clock, poll)
+        self.applications = Applications(http, self.clock, poll)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, trace=None, clock: Clock | None = None, retry=None
+        cls,
+        settings: Settings,
+        *,
+        trace=None,
+        clock: Clock | None = None,
+        retry=None,
+        poll: tuple[float, float] = (2.0, 15.0),
     ) -> CMLClient:
         http = HttpClient(
             settings.url, settings.api_key, verify=settings.verify, trace=trace, clock=clock, retry=retry
         )
-        return cls(http, clock=clock, model_service_url=settings.model_service_url)
+        return cls(http, clock=clock, model_service_url=settings.model_service_url, poll=poll)
 
     def validate_key(self, audience: str = "API") -> KeyInfo:
         """whoami: validate the API key and return the user it belongs to."""

@@ -17,9 +17,12 @@ DEFAULT_PAGE_SIZE = 100
 class Resource:
     """Base of every resource family; holds the HTTP client and the clock."""
 
-    def __init__(self, http: HttpClient, clock: Clock | None = None) -> None:
+    def __init__(
+        self, http: HttpClient, clock: Clock | None = None, poll: tuple[float, float] = (2.0, 15.0)
+    ) -> None:
         self.http = http
         self.clock = clock or http.clock or SystemClock()
+        self.poll = poll  # waiters: first poll interval and its cap (seconds)
 
     def _pages(
         self,

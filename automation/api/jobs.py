@@ -120,9 +120,11 @@ class Jobs(Resource):
             failure=RUN_FAILURE,
             timeout=timeout,
             clock=self.clock,
+            interval=self.poll[0],
+            max_interval=self.poll[1],
             failure_error=JobRunFailed,
             failure_hint=f"read its log in the workspace: project {project_id} > Jobs > {job_id} > run {run_id} "
             "(local workspace: `cmlops local logs " + run_id + "`)",
-            timeout_hint="raise timeouts.job_run in the spec (or --timeout)",
+            timeout_hint="raise timeouts.job_run (or training.job.timeout) in the spec",
             on_progress=on_progress,
         )

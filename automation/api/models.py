@@ -113,6 +113,8 @@ class Models(Resource):
             failure=BUILD_FAILED,
             timeout=timeout,
             clock=self.clock,
+            interval=self.poll[0],
+            max_interval=self.poll[1],
             failure_error=BuildFailed,
             failure_hint=lambda b: (
                 (b.comment or "") + f" (build log: PRD project > Models > {model_id} > Builds > {build_id})"
@@ -189,6 +191,8 @@ class Models(Resource):
             failure=DEPLOY_FAILED,
             timeout=timeout,
             clock=self.clock,
+            interval=self.poll[0],
+            max_interval=self.poll[1],
             failure_error=DeploymentFailed,
             failure_hint=f"see the deployment's logs: PRD project > Models > {model_id} > Deployments",
             timeout_hint="raise timeouts.deployment in the spec",

@@ -83,6 +83,8 @@ class Projects(Resource):
             failure=PROJECT_FAILED,
             timeout=timeout,
             clock=self.clock,
+            interval=self.poll[0],
+            max_interval=self.poll[1],
             failure_error=WorkloadFailed,
             failure_hint="check the git URL and credentials in the project's settings page",
             timeout_hint="raise timeouts.project in the spec",

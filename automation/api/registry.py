@@ -108,6 +108,8 @@ class Registry(Resource):
             failure=VERSION_FAILED,
             timeout=timeout,
             clock=self.clock,
+            interval=self.poll[0],
+            max_interval=self.poll[1],
             failure_error=WorkloadFailed,
             failure_hint=lambda v: v.error_message or "see the Model Registry page of the workspace",
             timeout_hint="raise timeouts.registry in the spec",

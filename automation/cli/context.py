@@ -135,7 +135,9 @@ class CliContext:
         from automation.api import CMLClient
 
         settings = self.settings(spec)
-        return CMLClient.from_settings(settings, trace=self.trace if self.verbose else None)
+        # The local workspace answers in seconds: poll it briskly; CML's builds take minutes.
+        poll = (0.25, 1.0) if self.target_kind(spec)[1] == "local" else (2.0, 15.0)
+        return CMLClient.from_settings(settings, trace=self.trace if self.verbose else None, poll=poll)
 
 
 def pass_ctx(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -677,12 +677,23 @@ class Promotion:
         result = smoke_test(self.client, model, self.spec.deployment.smoke)
         return f"predictions {result['predictions']}"
 
+    def _stop(self, prd: PrdState, active: ActiveDeployment) -> str:
+        """Stop one deployment; one the platform already took down (CML replaces a model's
+        deployment when a new one starts) may refuse the :stop, which is fine."""
+        models, pid, mid = self.client.models, prd.project.id, prd.model.id
+        bid, did = active.build.id, active.deployment.id
+        try:
+            models.stop_deployment(pid, mid, bid, did)
+        except ApiError as exc:
+            if exc.status is None or exc.status >= 500:
+                raise
+            if models.get_deployment(pid, mid, bid, did).status.lower() in DEPLOY_ACTIVE:
+                raise
+            return f"deployment {did} was already down"
+        return f"stopped deployment {did}"
+
     def _stop_previous(self, prd: PrdState, others: list[ActiveDeployment]) -> str:
-        stopped = []
-        for a in others:
-            self.client.models.stop_deployment(prd.project.id, prd.model.id, a.build.id, a.deployment.id)
-            stopped.append(a.deployment.id)
-        return f"stopped {', '.join(stopped)}" if stopped else "nothing to stop"
+        return "; ".join(self._stop(prd, a) for a in others) or "nothing to stop"
 
     def _record_success(
         self, reg: RegistryView, cand: VersionRef, others: list[ActiveDeployment], previous: VersionRef | None
@@ -725,6 +736,8 @@ class Promotion:
         self.client.registry.update_version(
             reg.model_id, cand.version_id, tags=hist.merged_tags(reg.by_id(cand.version_id), tags)
         )
+        cand.stage = hist.REJECTED
+        self.report.candidate = cand.to_dict()
         return f"{cand.label} stage={hist.REJECTED}"
 
     # -- putting PRD back -------------------------------------------------------------------
@@ -733,21 +746,8 @@ class Promotion:
         """Stop the new deployment and make sure the previous ones serve again."""
         models, pid, mid = self.client.models, prd.project.id, prd.model.id
         new = self._new
-        if new is not None:
-
-            def stop_new() -> str:
-                try:
-                    models.stop_deployment(pid, mid, new.build.id, new.deployment.id)
-                except ApiError as exc:  # e.g. already stopped by the platform after a failure
-                    if models.get_deployment(pid, mid, new.build.id, new.deployment.id).status.lower() in (
-                        DEPLOY_ACTIVE
-                    ):
-                        raise
-                    return f"deployment {new.deployment.id} was already down ({exc.status})"
-                return f"stopped deployment {new.deployment.id}"
-
-            if self._try_step("stop_new", stop_new):
-                self.report.rolled_back = True
+        if new is not None and self._try_step("stop_new", lambda: self._stop(prd, new)):
+            self.report.rolled_back = True
         restarted = False
         for a in others:
 

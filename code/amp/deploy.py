@@ -53,6 +53,12 @@ def main() -> int:
                 node = node.setdefault(key, {})
             node[path[-1]] = number(value) if numeric else value
             print(f"{'.'.join(path)} = {value} (from {variable})")
+    source = spec.get("projects", {}).get("dev", {}).get("source") or {}
+    if source.get("files"):  # a glob matching nothing here would stop apply: drop it, say so
+        kept = [g for g in source["files"] if next(Path(".").glob(g), None) is not None]
+        for glob in sorted(set(source["files"]) - set(kept)):
+            print(f"note: {glob!r} matches no file in this project; not uploading it")
+        source["files"] = kept
     derived = SPEC.with_name(SPEC.stem + ".amp.yaml")
     derived.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     command = [sys.executable, "-m", "automation", "--target", TARGET, "apply", str(derived)]

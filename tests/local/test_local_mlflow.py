@@ -167,6 +167,8 @@ def test_registry_lists_gets_and_updates(api, registered):
     )
     assert updated["notes"] == "reviewed"
     assert updated["tags"] == [{"key": "k", "value": "v"}]
+    model = api.ok("PATCH", "/api/v2/registry/models", json={"model_id": model_id, "description": "changed"})
+    assert model["description"] == "changed" and model["visibility"] == "PUBLIC"
 
 
 def test_registering_again_adds_a_version_listed_first(api, trained, registered):
@@ -248,6 +250,18 @@ def test_model_endpoint_shape(api, endpoint, registered):
         "models"
     ]
     assert [m["id"] for m in everywhere] == [model["id"]]
+    models_base = f"/api/v2/projects/{endpoint['project']['id']}/models"
+    with_auth = api.ok("GET", models_base, params={"search_filter": '{"auth_enabled": "t"}'})["models"]
+    assert [m["id"] for m in with_auth] == [model["id"]]
+    patched = api.ok(
+        "PATCH",
+        f"{models_base}/{model['id']}",
+        json={"description": "patched", "default_resources": {"memory_mb": "4096"}},
+    )
+    assert patched["description"] == "patched" and patched["name"] == "tiny-endpoint"
+    assert (
+        patched["default_resources"]["memory_mb"] == "4096" and patched["access_key"] == model["access_key"]
+    )
 
 
 def test_build_validation(api, endpoint, runtime, registered):
@@ -288,6 +302,10 @@ def test_build_deploy_predict_and_survive_a_restart(api, local, endpoint, regist
     build = _build(api, endpoint, registered["model_versions"][-1]["model_version_id"], runtime)
     assert build["status"] == "built", control.read_log(local.state_dir, build["id"])
     assert build["built_at"].endswith("Z")
+    assert "built" in control.read_log(local.state_dir, build["id"])
+    builds_base = f"/api/v2/projects/{project_id}/models/{model['id']}/builds"
+    listed = api.ok("GET", builds_base, params={"search_filter": '{"status": "built"}'})["model_builds"]
+    assert [b["id"] for b in listed] == [build["id"]]
     dep_base = f"/api/v2/projects/{project_id}/models/{model['id']}/builds/{build['id']}/deployments"
     dep = api.ok("POST", dep_base, json={"cpu": "1", "memory": 2, "environment": {"X": "1"}})
     assert dep["status"] in ("pending", "deploying")
@@ -325,7 +343,8 @@ def test_build_deploy_predict_and_survive_a_restart(api, local, endpoint, regist
 
     # The deployment comes back after the server restarts.
     assert control.stop(local.state_dir) is True
-    assert api.get("/health", auth=False).status_code if False else True  # server is down now
+    assert control.status(local.state_dir)["running"] is False
+    assert control.stop(local.state_dir) is False  # nothing left to stop
     restarted = control.start(local.state_dir, port=local.port, wait=60)
     assert restarted.url == local.workspace.url and restarted.pid != local.workspace.pid
     again = api.session.post(service, json=body, headers=auth, timeout=90)  # waits while it relaunches
@@ -336,4 +355,6 @@ def test_build_deploy_predict_and_survive_a_restart(api, local, endpoint, regist
     stopped = api.ok("POST", f"{dep_base}/{dep['id']}:stop")
     assert stopped["status"] == "stopped" and stopped["stopped_at"].endswith("Z")
     assert api.session.post(service, json=body, headers=auth, timeout=30).status_code == 503
+    listed = api.ok("GET", dep_base, params={"search_filter": '{"status": "stopped"}'})["model_deployments"]
+    assert [d["id"] for d in listed] == [dep["id"]]
     assert api.ok("POST", f"{dep_base}/{dep['id']}:stop")["status"] == "stopped"  # idempotent

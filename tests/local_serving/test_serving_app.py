@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -46,7 +47,7 @@ class GatedModel:
 
     def predict(self, request: Any) -> list[Any]:
         self.entered.release()
-        assert self.gate.wait(timeout=30)
+        self.gate.wait(timeout=30)
         return [1.0]
 
 
@@ -82,6 +83,15 @@ def client(app: ModelEndpoint) -> httpx.AsyncClient:
 BODY = {"accessKey": KEY, "request": {"input": [[1.0]]}}
 
 
+async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Let the event loop run until ``condition`` holds (bounded; fails the test otherwise)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.005)
+
+
 def test_calls_beyond_max_concurrency_get_429_model_busy_at_once() -> None:
     model = GatedModel()
     app = endpoint(model, max_concurrency=2)
@@ -89,8 +99,9 @@ def test_calls_beyond_max_concurrency_get_429_model_busy_at_once() -> None:
     async def scenario() -> tuple[list[int], dict[str, Any], int]:
         async with client(app) as http:
             slow = [asyncio.create_task(http.post("/model", json=BODY)) for _ in range(2)]
-            for _ in range(2):  # both calls are inside predict: the limit is reached
-                await asyncio.to_thread(model.entered.acquire, True, 30)
+            # One call is inside predict, the other queued for the single predict worker: both in flight.
+            assert await asyncio.to_thread(model.entered.acquire, True, 30)
+            await until(lambda: app.limiter.in_flight == 2)
             busy = await http.post("/model", json=BODY)
             health = (await http.get("/health")).status_code  # the loop still answers
             model.gate.set()

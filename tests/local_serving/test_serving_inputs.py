@@ -52,7 +52,7 @@ def test_a_flat_row_is_one_row() -> None:
             "wrong row length in row 1 (got 2, expected 3 columns: a, b, c)",
         ),
         ({"input": [[1.0, 2.5, 3]]}, "non-integer value 2.5 in integer column 'b' row 0"),
-        ({"input": [[1.0, 2, "x" * 100]]}, "non-numeric value 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."),
+        ({"input": [[1.0, 2, "x" * 100]]}, "xxxxxxxxxx... in column 'c' row 0"),
         ({"input": [[1.0, 2, {"v": 1}]]}, "nested value {'v': 1} in column 'c' row 0"),
         ({"input": [[[1.0, 2, 3]]]}, "nesting too deep in row 0"),
         ({"input": [[10**400, 2, 3]]}, "number too large in column 'a' row 0"),

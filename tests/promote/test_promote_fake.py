@@ -336,3 +336,16 @@ def test_history_lists_promotions_newest_first(converged, client, spec):
     assert entries[0].rejected_step == "smoke"
     assert entries[1].git_commit == "feed" and entries[1].replaced_version == 1
     assert entries[1].gates and all(g["passed"] for g in entries[1].gates)
+
+
+def test_a_previous_deployment_cml_already_stopped_does_not_fail_the_promotion(converged, client, spec):
+    converged.stop_others_on_deploy = True
+    train(converged, client, spec, BETTER)
+    converged.fail("POST", r":stop$", status=400)  # CML refuses to stop what is already stopped
+
+    report = promote(client, spec)
+
+    assert (report.outcome, report.exit_code) == ("promoted", 0)
+    stop = next(s for s in report.steps if s.step == "stop_previous")
+    assert stop.detail.endswith("was already down")
+    assert deployed_versions(converged) == [2]
