@@ -119,7 +119,9 @@ def test_rows(data_path: str) -> tuple[list[str], list[list[float]]]:
 
 def start(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     log = log_path.open("wb")
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO)
+    return subprocess.Popen(
+        cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+    )
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -171,7 +173,9 @@ def predict_rows(target: Target, rows: list[list[float]]) -> list[float]:
     return target.unwrap(json.loads(raw))
 
 
-def run_load(target: Target, rows: list[list[float]], total: int, concurrency: int, max_seconds: float) -> LoadResult:
+def run_load(
+    target: Target, rows: list[list[float]], total: int, concurrency: int, max_seconds: float
+) -> LoadResult:
     """Send ``total`` single-row requests from ``concurrency`` keep-alive connections (bounded in time)."""
     bodies = [json.dumps(target.wrap([row])).encode() for row in rows]
     counter = itertools.count()
@@ -222,9 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per server (default 2000)")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent connections (default 8)")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="time bound per load phase (default 60)")
-    parser.add_argument("--compare-rows", type=int, default=50, help="rows compared between servers (default 50)")
-    parser.add_argument("--data", default=os.environ.get("WINE_DATA", DEFAULT_DATA), help="wine CSV (env WINE_DATA)")
+    parser.add_argument(
+        "--max-seconds", type=float, default=60.0, help="time bound per load phase (default 60)"
+    )
+    parser.add_argument(
+        "--compare-rows", type=int, default=50, help="rows compared between servers (default 50)"
+    )
+    parser.add_argument(
+        "--data", default=os.environ.get("WINE_DATA", DEFAULT_DATA), help="wine CSV (env WINE_DATA)"
+    )
     parser.add_argument("--model-uri", help="serve this model instead of training one (needs --tracking-uri)")
     parser.add_argument("--tracking-uri", help="MLflow store of --model-uri")
     args = parser.parse_args(argv)
@@ -271,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         config_path.write_text(json.dumps(config))
         config_path.chmod(0o600)
         ours_log = work / "cmlops-serve.log"
-        procs.append(start([sys.executable, "-m", "automation.local.serving", str(config_path)], env, ours_log))
+        procs.append(
+            start([sys.executable, "-m", "automation.local.serving", str(config_path)], env, ours_log)
+        )
 
         wait_until(lambda: http_ok(mlflow_port, "/ping"), procs[0], "mlflow models serve", mlflow_log, 180)
         wait_until(ready.is_file, procs[1], "cmlops model server", ours_log, 180)
@@ -306,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, LoadResult] = {}
         for target in (mlflow_target, ours_target):
             run_load(target, rows, min(100, args.requests), args.concurrency, args.max_seconds)  # warm-up
-            results[target.name] = res = run_load(target, rows, args.requests, args.concurrency, args.max_seconds)
+            results[target.name] = res = run_load(
+                target, rows, args.requests, args.concurrency, args.max_seconds
+            )
             print(
                 f"{target.name}: {res.requests} requests, {res.errors} errors, {res.rps:.0f} req/s, "
                 f"p50 {res.quantile(0.5) * 1e3:.2f} ms, p99 {res.quantile(0.99) * 1e3:.2f} ms"
@@ -321,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         p50_ratio = fast.quantile(0.5) / base.quantile(0.5)
         p99_ratio = fast.quantile(0.99) / base.quantile(0.99)
         print()
-        print(f"Load: {args.requests} single-row requests per server at concurrency {args.concurrency}, loopback.")
+        print(
+            f"Load: {args.requests} single-row requests per server at concurrency {args.concurrency}, loopback."
+        )
         print()
         print("| server | requests | errors | req/s | p50 (ms) | p99 (ms) |")
         print("|---|---:|---:|---:|---:|---:|")

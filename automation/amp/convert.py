@@ -4,8 +4,8 @@
 install -> create_job/run_job (training) -> create_model/build_model/deploy_model. What an AMP cannot
 say (gates, smoke expectations, the PRD project) is listed in the header comment.
 
-``import_amp(loaded)`` writes a spec from an AMP: the first ``run_job``'s job becomes
-``training.job``; ``create_model``/``deploy_model`` give ``deployment``; everything the AMP does not
+``import_amp(loaded)`` writes a spec from an AMP: the first ``run_job``'s job (passing over set-up
+jobs such as "Install dependencies") becomes ``training.job``; ``create_model``/``deploy_model`` give ``deployment``; everything the AMP does not
 say is filled with the flagship spec's defaults, each marked by a comment.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from automation.amp.loader import LoadedAmp
-from automation.amp.model import AMP_FILENAME, BuildModel, CreateModel, DeployModel, RunJob
+from automation.amp.model import AMP_FILENAME, BuildModel, CreateJob, CreateModel, DeployModel, RunJob
 from automation.amp.plan import deployment_fields, runtime_wanted
 from automation.amp.yamlwrite import dump
 from automation.errors import InputError
@@ -208,11 +208,26 @@ def _env_default(loaded: LoadedAmp, names: tuple[str, ...]) -> str | None:
     return None
 
 
+_SETUP = re.compile(r"install|dependenc|bootstrap|requirement|setup", re.IGNORECASE)
+
+
+def training_job(loaded: LoadedAmp) -> CreateJob | None:
+    """The job that becomes ``training.job``: the first run_job's job, passing over set-up jobs
+    (install dependencies, bootstrap...) that nearly every AMP runs first."""
+    ran = [loaded.amp.job_for(t.entity_label) for t in loaded.amp.tasks if isinstance(t, RunJob)]
+    jobs = [j for j in ran if j is not None]
+    real = [
+        j
+        for j in jobs
+        if not (_SETUP.search(j.name) or _SETUP.search(j.entity_label) or _SETUP.search(j.script))
+    ]
+    return (real or jobs or [None])[0]
+
+
 def import_amp(loaded: LoadedAmp, *, git_url: str | None = None, git_ref: str | None = None) -> str:
     """A cmlops spec (YAML text) doing what the AMP's training and model tasks do."""
     amp = loaded.amp
-    run = next((t for t in amp.tasks if isinstance(t, RunJob)), None)
-    job_task = amp.job_for(run.entity_label) if run else None
+    job_task = training_job(loaded)
     if job_task is None:
         raise InputError(
             f"{loaded.file}: the AMP runs no job (no run_job task), so there is no training job for the spec",
@@ -341,8 +356,9 @@ def import_amp(loaded: LoadedAmp, *, git_url: str | None = None, git_ref: str | 
     comments[("model", "gates")] = _FROM_FLAGSHIP
     header = [
         f"cmlops spec imported by `cmlops amp import` from {Path(loaded.file).name} ({amp.name!r}).",
-        f"training.job is the AMP's first run_job ({job_task.name!r}); deployment comes from its",
-        "create_model / deploy_model. Values the AMP does not give are the flagship spec's, marked so.",
+        f"training.job: the job of the AMP's first run_job past set-up jobs ({job_task.name!r}).",
+        "deployment: its create_model / deploy_model. What the AMP does not give is the flagship spec's,",
+        "marked so in a comment.",
         "Check it with `cmlops validate` before applying it.",
     ]
     return dump(data, comments=comments, header=header)

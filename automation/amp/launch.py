@@ -172,7 +172,7 @@ class Launcher:
         """Report the step's action once it is known (before any long wait)."""
         if id(step) not in self._announced:
             self._announced.add(id(step))
-            self._decided(step)
+            self.on_step(step, "decided")
 
     def _finish(self, step: Step) -> None:
         self._decided(step)
@@ -238,7 +238,7 @@ class Launcher:
         if self.options.git_url:
             return None
         files = collect_files(self.loaded.root)
-        present = set() if self.result.project_created else remote_files(self.client, self.pid, files)
+        present = {} if self.result.project_created else remote_files(self.client, self.pid, files)
         missing = [f for f in files if f not in present]
         if missing:
             step = self._begin(Step(None, "files", f"{len(missing)} of {len(files)} file(s)", "upload"))

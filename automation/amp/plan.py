@@ -191,10 +191,10 @@ def collect_files(root: Path) -> list[str]:
     return found
 
 
-def remote_files(client: CMLClient, project_id: str, wanted: list[str]) -> set[str]:
-    """Which of ``wanted`` already exist in the project (one listing per folder)."""
+def remote_files(client: CMLClient, project_id: str, wanted: list[str]) -> dict[str, int]:
+    """Sizes of the files of ``wanted`` already in the project (one listing per folder)."""
     folders = sorted({str(PurePosixPath(p).parent) for p in wanted})
-    present: set[str] = set()
+    present: dict[str, int] = {}
     for folder in folders:
         rel = "" if folder == "." else folder
         try:
@@ -204,8 +204,16 @@ def remote_files(client: CMLClient, project_id: str, wanted: list[str]) -> set[s
         for entry in entries:
             if not entry.is_dir:
                 name = PurePosixPath(entry.path).name
-                present.add(f"{rel}/{name}" if rel else name)
-    return present & set(wanted)
+                present[f"{rel}/{name}" if rel else name] = entry.file_size
+    keep = set(wanted)
+    return {path: size for path, size in present.items() if path in keep}
+
+
+def changed_files(root: Path, present: Mapping[str, int]) -> list[str]:
+    """Files whose project copy has another size than the local one (a launch never overwrites)."""
+    return sorted(
+        p for p, size in present.items() if (root / p).is_file() and (root / p).stat().st_size != size
+    )
 
 
 # --- what a task asks for ------------------------------------------------------------------------------
@@ -312,7 +320,7 @@ class Observed:
     models: dict[str, ModelFacts] = field(default_factory=dict)
     deployments: dict[str, list[ModelDeployment]] = field(default_factory=dict)  # build id -> deployments
     applications: dict[str, Application | None] = field(default_factory=dict)
-    present_files: set[str] | None = None
+    present_files: dict[str, int] | None = None
 
 
 def read_job(client: CMLClient, project_id: str, name: str) -> JobFacts:
@@ -532,8 +540,15 @@ def build_plan(
         calls = [f"POST {API}"] + ([f"GET {API}/{{project_id}} (until created)"] if git_url else [])
         steps.append(Step(None, "project", repr(project_name), "create", calls, how))
     if not git_url and files is not None:
-        present = obs.present_files or set()
+        present = obs.present_files or {}
         missing = [f for f in files if f not in present]
+        differing = changed_files(loaded.root, present)
+        if differing:
+            shown = ", ".join(differing[:5]) + (" ..." if len(differing) > 5 else "")
+            notes.append(
+                f"{len(differing)} file(s) differ from the project's copy and are not overwritten ({shown}); "
+                "delete them in the project to upload them again"
+            )
         if missing:
             steps.append(
                 Step(

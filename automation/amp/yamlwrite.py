@@ -68,6 +68,8 @@ def _sequence(items: list[Any], indent: int, path: Path_, comments: dict[Any, st
     for i, item in enumerate(items):
         sub = (*path, i)
         if isinstance(item, dict) and item:
+            if i and len(path) == 1:
+                out.append("")  # top-level lists of mappings (tasks) read better spaced out
             lines: list[str] = []
             _mapping(item, indent + 2, sub, comments, lines)
             first = lines[0].lstrip()

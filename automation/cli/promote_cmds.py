@@ -90,6 +90,15 @@ def render_report(report: Any) -> None:
             click.echo(f"  hint: {data['error']['hint']}", err=True)
 
 
+def _check_report_path(report_path: str | None) -> None:
+    """Refuse a --report path that cannot be written before anything is done, not after."""
+    if report_path and not Path(report_path).resolve().parent.is_dir():
+        raise InputError(
+            f"--report {report_path}: folder {Path(report_path).parent} does not exist",
+            hint="create the folder first, or write the report to the current folder",
+        )
+
+
 def _finish(ctx: CliContext, report: Any, report_path: str | None) -> None:
     data = report.to_dict()
     if report_path:
@@ -132,6 +141,7 @@ def promote(
     ]
     if len(given) > 1:
         raise InputError(f"{' and '.join(given)} both pick the candidate; give one of them")
+    _check_report_path(report_path)
     from automation.workflows.promote import promote as run_promote
 
     spec = load(spec_path, check_files=False)
@@ -164,6 +174,7 @@ def rollback(
     Reuses the version's build when it is built (else builds it), deploys and smoke-tests it, then
     stops the current deployment and tags both versions. Gates are not checked.
     """
+    _check_report_path(report_path)
     from automation.workflows.promote import rollback as run_rollback
 
     spec = load(spec_path, check_files=False)

@@ -163,6 +163,9 @@ def start(state_dir: Path, port: int | None = None, wait: float = 30) -> LocalWo
         live = _live(paths)
         if live is not None:
             return live
+        stale = (_read_info(paths) or {}).get("pid")
+        if isinstance(stale, int) and _is_server(stale):  # alive but not answering: hung, replace it
+            kill_stray(stale, str(paths.root))
         if port is not None and not (0 < port < 65536):
             raise InputError(f"--port must be between 1 and 65535, got {port}")
         if port and not _port_free(port):

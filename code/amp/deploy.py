@@ -2,7 +2,8 @@
 
 Inside CML, ``CDSW_API_URL`` and ``CDSW_APIV2_KEY`` give cmlops the workspace and an API key (the
 local workspace sets them for its jobs too), so the spec's ``cml`` target needs no configuration.
-The AMP's variables are written into a copy of the spec (``<spec>.amp.yaml``) before applying it.
+The AMP's variables (names, resources) are written into a copy of the spec (``<spec>.amp.yaml``)
+before applying it; the spec's DEV project trains with its own experiment.
 ``CMLOPS_AMP_SPEC`` and ``CMLOPS_AMP_TARGET`` choose another spec or target.
 """
 
@@ -17,10 +18,6 @@ SPEC = Path(os.environ.get("CMLOPS_AMP_SPEC") or "specs/wine-quality.yaml")
 TARGET = os.environ.get("CMLOPS_AMP_TARGET") or "cml"
 # AMP variable -> the spec fields it sets (and whether the value is a number).
 OVERRIDES = {
-    "EXPERIMENT_NAME": (
-        [("training", "experiment"), ("training", "job", "environment", "EXPERIMENT_NAME")],
-        False,
-    ),
     "MODEL_NAME": ([("model", "registered_name")], False),
     "ENDPOINT_NAME": ([("deployment", "model_name")], False),
     "DEV_PROJECT": ([("projects", "dev", "name")], False),

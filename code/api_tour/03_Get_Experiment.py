@@ -14,6 +14,7 @@ stage, creation time, tags) and its latest runs with their metrics.
 An unknown experiment ends with one ``error:`` line and exit code 2.
 """
 
+import argparse
 import datetime as dt
 import os
 import sys
@@ -29,24 +30,32 @@ from mlflow import MlflowClient
 from mlflow.entities import Experiment
 from mlflow.exceptions import MlflowException
 
+# How stores say "no such experiment" (a malformed id is one too: ids are integers in SQL stores,
+# 4x4 strings in CML). Any other MLflow error (an unreachable server, say) is reported as it is.
+NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+
 
 def by_id(client: MlflowClient, experiment_id: str) -> Experiment | None:
-    """The experiment with this id, or None (stores differ in how they report a missing or malformed id)."""
+    """The experiment with this id, or None."""
     try:
         return client.get_experiment(experiment_id)
-    except MlflowException:
-        return None
+    except MlflowException as exc:
+        if exc.error_code in NOT_FOUND:
+            return None
+        raise
 
 
 def by_name(client: MlflowClient, name: str) -> Experiment | None:
     """The experiment with exactly this name, or None."""
     try:
         return client.get_experiment_by_name(name)
-    except MlflowException:
-        return None
+    except MlflowException as exc:
+        if exc.error_code in NOT_FOUND:
+            return None
+        raise
 
 
-def find_experiment(client: MlflowClient, args: object) -> Experiment:
+def find_experiment(client: MlflowClient, args: argparse.Namespace) -> Experiment:
     """Resolve the experiment from --id, --name, the positional argument or the environment."""
     where = f"in the tracking store {wine.tracking_uri()}"
     if args.id:

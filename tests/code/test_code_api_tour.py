@@ -23,9 +23,9 @@ def reads(store, trained, tmp_path_factory):
             "04-default": job("api_tour/04_Predict_Batch.py", cwd=out),
             "04-registered": job(
                 "api_tour/04_Predict_Batch.py",
-                f"models:/{trained.registered_name}/1",
                 "--output",
                 str(out / "registered.csv"),
+                MODEL_URI=f"models:/{trained.registered_name}/1",
             ),
             "04-no-model": job(
                 "api_tour/04_Predict_Batch.py", "--experiment", "part1-only", cwd=out / "none"

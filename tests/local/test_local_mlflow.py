@@ -352,9 +352,19 @@ def test_build_deploy_predict_and_survive_a_restart(api, local, endpoint, regist
     assert again.json()["response"]["prediction"] == pytest.approx([5.0])
     assert api.ok("GET", f"{dep_base}/{dep['id']}")["status"] == "deployed"
 
-    stopped = api.ok("POST", f"{dep_base}/{dep['id']}:stop")
-    assert stopped["status"] == "stopped" and stopped["stopped_at"].endswith("Z")
-    assert api.session.post(service, json=body, headers=auth, timeout=30).status_code == 503
+    # A newer deployment of the same model replaces the older one once it serves.
+    newer = api.ok("POST", dep_base, json={})
+    newer = wait_for(
+        lambda: api.ok("GET", f"{dep_base}/{newer['id']}"), lambda d: d["status"] in ("deployed", "failed")
+    )
+    assert newer["status"] == "deployed", control.read_log(local.state_dir, newer["id"])
+    older = api.ok("GET", f"{dep_base}/{dep['id']}")
+    assert older["status"] == "stopped" and older["stopped_at"].endswith("Z")
+    assert api.session.post(service, json=body, headers=auth, timeout=30).json()["success"] is True
     listed = api.ok("GET", dep_base, params={"search_filter": '{"status": "stopped"}'})["model_deployments"]
     assert [d["id"] for d in listed] == [dep["id"]]
     assert api.ok("POST", f"{dep_base}/{dep['id']}:stop")["status"] == "stopped"  # idempotent
+
+    stopped = api.ok("POST", f"{dep_base}/{newer['id']}:stop")
+    assert stopped["status"] == "stopped"
+    assert api.session.post(service, json=body, headers=auth, timeout=30).status_code == 503

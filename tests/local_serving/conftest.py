@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,16 +38,18 @@ def store(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Store:
     estimator = ElasticNet(alpha=0.5, l1_ratio=0.5, random_state=42).fit(train_x, train[["quality"]])
     signature = infer_signature(train_x, estimator.predict(train_x))
 
-    class Summer(mlflow.pyfunc.PythonModel):  # local class: pickled by value
-        def predict(self, context, model_input, params=None):
-            return model_input.sum(axis=1).to_numpy()
-
-    class Broken(mlflow.pyfunc.PythonModel):
-        def predict(self, context, model_input, params=None):
-            raise ValueError("boom: this model cannot predict")
-
     requirements = ["mlflow", "scikit-learn"]  # skips mlflow's slow requirement inference
-    with mlflow_uris(tracking_uri, None):
+    with mlflow_uris(tracking_uri, None), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mlflow's advice about type hints and input examples
+
+        class Summer(mlflow.pyfunc.PythonModel):  # local classes: pickled by value
+            def predict(self, context, model_input, params=None):
+                return model_input.sum(axis=1).to_numpy()
+
+        class Broken(mlflow.pyfunc.PythonModel):
+            def predict(self, context, model_input, params=None):
+                raise ValueError("boom: this model cannot predict")
+
         experiment = mlflow.create_experiment(
             "serving-tests", artifact_location=(root / "artifacts").as_uri()
         )
@@ -114,8 +117,10 @@ def servers(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         }
         yield result
     finally:
-        for proc, _, _ in started.values():
-            stop(proc)
+        codes = {name: stop(proc) for name, (proc, _, _) in started.items()}
+    # A clean stop (SIGTERM) exits 0 and removes the ready file, so a stale file never claims a port.
+    assert codes == {"auth": 0, "open": 0}
+    assert not any(ready.exists() for _, ready, _ in started.values())
 
 
 @pytest.fixture(scope="session")

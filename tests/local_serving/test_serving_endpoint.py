@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import httpx
-import numpy as np
+import pandas as pd
 import pytest
 from serving_support import ACCESS_KEY, API_KEY, TUTORIAL_ROW, Server, Store
 
@@ -53,7 +53,7 @@ def test_tutorial_input_equals_the_estimators_own_prediction(auth_server: Server
     response = post(auth_server, {"accessKey": ACCESS_KEY, "request": {"input": [TUTORIAL_ROW]}})
     assert response.status_code == 200, response.text
     body = response.json()
-    expected = store.estimator.predict(np.array([TUTORIAL_ROW], dtype=float))
+    expected = store.estimator.predict(pd.DataFrame([TUTORIAL_ROW], columns=store.columns, dtype=float))
     assert body == {
         "success": True,
         "response": {"prediction": [float(expected[0])]},

@@ -75,6 +75,8 @@ def test_a_flat_row_is_one_row() -> None:
         ({"dataframe_records": {"a": 1}}, "'dataframe_records' must be a list of objects"),
         ({"input": ROWS, "params": {"x": 1}}, "unknown key(s) in 'request': 'params'"),
         ("a,b,c", "'request' must be a JSON object"),
+        ({"columns": ["a", "b", "c"]}, "'columns' needs 'data'"),
+        ({"columns": ["a", "a", "b"] * 5000, "data": [[1.0] * 15000]}, "duplicate column names: a, b"),
     ],
 )
 def test_bad_input_names_the_problem(request_obj: Any, message: str) -> None:

@@ -24,6 +24,7 @@ pandas frame's ``to_numpy()``, so the fast path's predictions are bit-identical 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,7 +127,9 @@ class InputSchema:
                 f"'request' must be a JSON object with one of: {', '.join(_FORMS)} (got {_kind(request)})"
             )
         keys = set(request)
-        if "columns" in keys and "data" in keys and keys <= {"columns", "data", "index"}:
+        if "columns" in keys and keys <= {"columns", "data", "index"}:
+            if "data" not in keys:
+                raise RequestError("'columns' needs 'data': send {\"columns\": [...], \"data\": [[...]]}")
             return self._split(request, "request")
         forms = [
             k for k in ("input", "dataframe_split", "dataframe_records", "inputs", "instances") if k in keys
@@ -226,7 +229,7 @@ class InputSchema:
     def _align(self, names: list[Any] | None, rows: list[Any]) -> tuple[list[Any], list[list[Any]]]:
         if names is not None:
             if len(set(names)) != len(names):
-                dups = sorted({n for n in names if names.count(n) > 1})
+                dups = sorted(n for n, count in Counter(names).items() if count > 1)
                 raise RequestError(f"duplicate column names: {_list_names(dups)}")
             width = len(names)
         elif self.columns:
