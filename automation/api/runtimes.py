@@ -25,6 +25,10 @@ class Runtimes(Resource):
 
     def pick(self, *, editor: str, kernel: str, edition: str) -> Runtime:
         """The newest ENABLED runtime whose editor/kernel/edition match exactly."""
+        return self.matching(editor=editor, kernel=kernel, edition=edition)[0]
+
+    def matching(self, *, editor: str, kernel: str, edition: str) -> list[Runtime]:
+        """Every ENABLED runtime whose editor/kernel/edition match exactly, newest first."""
         wanted = {"editor": editor, "kernel": kernel, "edition": edition}
         candidates = [
             r
@@ -37,7 +41,7 @@ class Runtimes(Resource):
                 f"no enabled runtime matches editor={editor!r} kernel={kernel!r} edition={edition!r}",
                 hint="list them with `cmlops runtimes`, or set runtime.identifier in the spec",
             )
-        return max(candidates, key=lambda r: _version_key(r.full_version))
+        return sorted(candidates, key=lambda r: _version_key(r.full_version), reverse=True)
 
     def exists(self, identifier: str) -> bool:
         return any(

@@ -51,9 +51,18 @@ def _launch_options(f: Any) -> Any:
     return f
 
 
+def _esc(value: Any) -> str:
+    """User text (names from the AMP file) is never read as rich markup."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
 def _warnings(ctx: CliContext, warnings: list[Any]) -> None:
     for warning in warnings:
-        ctx.console.print(f"[yellow]warning:[/yellow] {warning}", markup=True, highlight=False)
+        ctx.console.print(
+            f"[yellow]warning:[/yellow] {warning}", markup=True, highlight=False, soft_wrap=True
+        )
 
 
 def _prompt(name: str, var: Any) -> str:
@@ -67,12 +76,12 @@ def _render_plan(ctx: CliContext, plan: Any) -> None:
     where = "existing" if plan.project_exists else "new"
     runtime = " / ".join(plan.runtime.values())
     ctx.console.print(
-        f"[bold]AMP[/bold] {plan.amp!r} -> {where} project {plan.project!r} (runtime {runtime})"
+        f"[bold]AMP[/bold] {_esc(repr(plan.amp))} -> {where} project {_esc(repr(plan.project))} (runtime {runtime})"
     )
     for step in plan.steps:
         _print_step(ctx, step, plan=True)
     for note in plan.notes:
-        ctx.console.print(f"  [dim]note: {note}[/dim]", highlight=False)
+        ctx.console.print(f"  [dim]note: {_esc(note)}[/dim]", highlight=False, soft_wrap=True)
     n = sum(1 for s in plan.steps if s.is_change)
     ctx.console.print(f"{n} step(s) to do, {len(plan.steps) - n} already done.")
 
@@ -80,10 +89,10 @@ def _render_plan(ctx: CliContext, plan: Any) -> None:
 def _print_step(ctx: CliContext, step: Any, *, plan: bool) -> None:
     where = f"task {step.index}" if step.index is not None else step.task
     style = "dim" if step.action in ("reuse", "skip") else "bold"
-    line = f"[{style}]{_SYMBOL.get(step.action, '?'):>3} {step.action:<7} {where:<11} {step.title}[/{style}]"
+    line = f"[{style}]{_SYMBOL.get(step.action, '?'):>3} {step.action:<7} {where:<11} {_esc(step.title)}[/{style}]"
     if step.reason:
-        line += f"  [dim]({step.reason})[/dim]"
-    ctx.console.print(line, highlight=False)
+        line += f"  [dim]({_esc(step.reason)})[/dim]"
+    ctx.console.print(line, highlight=False, soft_wrap=True)
     if plan and ctx.verbose:
         for call in step.calls:
             ctx.console.print(f"                      {call}", markup=False, highlight=False)
@@ -94,7 +103,7 @@ def _step_printer(ctx: CliContext):
         if phase == "decided":
             _print_step(ctx, step, plan=False)
         elif phase == "failed":
-            ctx.console.print(f"  [red]failed[/red]: {step.title}", highlight=False)
+            ctx.console.print(f"  [red]failed[/red]: {_esc(step.title)}", highlight=False, soft_wrap=True)
 
     return on_step
 
@@ -246,7 +255,10 @@ def launch_cmd(
         runtime_identifier=runtime_id,
         timeouts=timeouts,
     )
-    ctx.console.print(f"[bold]launching[/bold] {loaded.amp.name!r} into project {name!r}", highlight=False)
+    ctx.console.print(
+        f"[bold]launching[/bold] {_esc(repr(loaded.amp.name))} into project {_esc(repr(name))}",
+        highlight=False,
+    )
     launcher = Launcher(client, loaded, options, on_step=_step_printer(ctx), on_progress=ctx.progress)
     try:
         result = launcher.run()
@@ -325,7 +337,7 @@ def import_cmd(
     from automation.amp.validate import load_valid_amp
     from automation.spec import parse_spec
 
-    loaded, _ = load_valid_amp(path)
+    loaded, _ = load_valid_amp(path, check_files=False)  # the scripts need not be here to convert
     text = import_amp(loaded, git_url=git_url, git_ref=git_ref)
     parse_spec(text, file=out or "<imported spec>", environ={})  # the result must load as a spec
     _write(ctx, text, out, force, "spec")

@@ -51,12 +51,13 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
     start_reads = client.http.stats.requests
     obs = Observed()
     rt = spec.runtime
+    acceptable: set[str] = set()
     if rt.identifier:
         obs.runtime_identifier = rt.identifier
     else:
-        obs.runtime_identifier = client.runtimes.pick(
-            editor=rt.editor, kernel=rt.kernel, edition=rt.edition
-        ).image_identifier
+        found = client.runtimes.matching(editor=rt.editor, kernel=rt.kernel, edition=rt.edition)
+        obs.runtime_identifier = found[0].image_identifier
+        acceptable = {r.image_identifier for r in found}
 
     obs.dev = client.projects.find(spec.projects.dev.name)
     obs.prd = client.projects.find(spec.projects.prd.name)
@@ -64,6 +65,9 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
         if local_files:
             obs.dev_files = list_remote_files(client, obs.dev.id, local_files)
         observe_training(client, spec, obs)
+        if obs.job is not None and obs.job.runtime_identifier in acceptable:
+            # A runtime released later must not force a retrain: keep the matching one in use.
+            obs.runtime_identifier = obs.job.runtime_identifier
     if obs.prd is not None:
         observe_serving(client, spec, obs)
     obs.reads = client.http.stats.requests - start_reads

@@ -144,3 +144,32 @@ def test_crash_before_the_old_deployment_was_stopped_is_finished_next_time(
     assert [c.shape.rsplit("/", 1)[-1] for c in converged.writes()] == ["{deployment}:stop"]
     assert converged.deployments[old_id]["status"] == "stopped"
     assert len(converged.active_deployments()) == 1 and len(converged.deployments) == 2
+
+
+def test_a_newer_runtime_release_does_not_force_a_retrain(converged: FakeCML, client) -> None:
+    spec = make_spec()
+    in_use = next(iter(converged.jobs.values()))["runtime_identifier"]
+    current = next(r for r in converged.runtimes if r["image_identifier"] == in_use)
+    release = dict(
+        current, full_version="2099.01.1-b1", image_identifier=in_use.rsplit(":", 1)[0] + ":2099.01.1-b1"
+    )
+    converged.runtimes.append(release)
+    assert (
+        client.runtimes.pick(
+            editor=current["editor"], kernel=current["kernel"], edition=current["edition"]
+        ).image_identifier
+        == release["image_identifier"]
+    )
+    the_plan, obs, _ = make_plan(client, spec)
+    assert not the_plan.has_changes, changes(the_plan)
+    assert obs.runtime_identifier == in_use  # the matching runtime already in use is kept
+
+
+def test_a_job_on_a_runtime_that_no_longer_matches_moves_to_the_newest(converged: FakeCML, client) -> None:
+    spec = make_spec()
+    job = next(iter(converged.jobs.values()))
+    job["runtime_identifier"] = "docker.example.com/retired-runtime:2019.01.1-b1"
+    the_plan, obs, _ = make_plan(client, spec)
+    action = the_plan.get("job")
+    assert action.kind == "update"
+    assert action.changes["runtime_identifier"][1] == obs.runtime_identifier != job["runtime_identifier"]

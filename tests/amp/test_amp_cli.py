@@ -1,0 +1,172 @@
+"""`cmlops amp ...` in-process: output, JSON shapes and exit codes, against the CML-shaped fake."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ERRORS, FIXTURES, REPO, AmpFakeCML, line_of, materialise
+from fakes.fake_cml import API_KEY, BASE_URL
+
+from automation.api import CMLClient
+from automation.cli import main
+from automation.clock import FakeClock
+from automation.errors import EXIT_JOB_FAILED, EXIT_USAGE
+
+RUNTIME = (
+    "docker.repository.cloudera.com/cloudera/cdsw/ml-runtime-pbj-workbench-python3.10-standard:2025.09.1-b5"
+)
+
+
+@pytest.fixture(autouse=True)
+def workspace_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The CLI talks to the fake (CML_URL), with instant waits (a FakeClock in from_settings)."""
+    monkeypatch.setenv("CML_URL", BASE_URL)
+    monkeypatch.setenv("CML_API_KEY", API_KEY)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    original = CMLClient.from_settings.__func__
+
+    def from_settings(cls, settings, **kwargs):
+        kwargs["clock"] = FakeClock()
+        return original(cls, settings, **kwargs)
+
+    monkeypatch.setattr(CMLClient, "from_settings", classmethod(from_settings))
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_text_and_json(capsys):
+    code, out, _ = run(capsys, "amp", "validate", str(REPO))
+    assert code == 0 and "valid AMP 'cmlops - Wine Quality MLOps' (6 tasks)" in out
+    path = ERRORS / "unknown_field.yaml"
+    code, out, _ = run(capsys, "-o", "json", "amp", "validate", str(path))
+    assert code == EXIT_USAGE
+    data = json.loads(out)
+    assert data["ok"] is False
+    unknown = next(e for e in data["errors"] if "unknown field" in e["message"])
+    assert (unknown["field"], unknown["line"]) == ("tasks[0].scirpt", line_of(path, "scirpt:"))
+    code, _, err = run(capsys, "amp", "validate", str(path))
+    assert code == EXIT_USAGE
+    assert "did you mean 'script'?" in err and "2 problems in" in err
+
+
+def test_validate_prints_warnings(capsys):
+    code, out, err = run(capsys, "amp", "validate", "--no-files", str(FIXTURES / "legacy_engines.yaml"))
+    assert code == 0 and "valid AMP" in out
+    assert "warning:" in err and "unquoted boolean default" in err
+
+
+def test_plan_offline_json_lists_the_api_calls(capsys):
+    code, out, _ = run(capsys, "-o", "json", "amp", "plan", "--offline", str(REPO), "--project", "wine")
+    assert code == 0
+    data = json.loads(out)
+    assert data["project"] == "wine" and data["project_exists"] is False
+    actions = [(s["task"], s["action"]) for s in data["steps"]]
+    assert actions == [
+        ("project", "create"),
+        ("files", "upload"),
+        ("create_job", "create"),
+        ("run_job", "run"),
+        ("create_job", "create"),
+        ("run_job", "run"),
+        ("create_job", "create"),
+        ("run_job", "run"),
+    ]
+    assert data["steps"][0]["calls"] == ["POST /api/v2/projects"]
+    assert data["steps"][3]["calls"][0] == "POST /api/v2/projects/{project_id}/jobs/{job_id}/runs"
+
+
+def test_plan_text_for_a_model_amp_names_missing_variables(capsys, tmp_path: Path):
+    code, _, err = run(capsys, "amp", "plan", "--offline", str(materialise(tmp_path, "model_only.yaml")))
+    assert code == 0
+    assert "build   task 1" in err and "deploy  task 2" in err
+    assert "required variables without a value (launch asks or fails): HF_ACCESS_TOKEN" in err
+
+
+def test_launch_then_relaunch_through_the_cli(capsys, tmp_path: Path):
+    folder = materialise(tmp_path, "churn_sessions.yaml")
+    with AmpFakeCML.running() as fake:
+        args = (
+            "-o",
+            "json",
+            "amp",
+            "launch",
+            str(folder),
+            "--project",
+            "churn",
+            "--runtime-id",
+            RUNTIME,
+            "--yes",
+        )
+        code, out, _ = run(capsys, *args)
+        assert code == 0
+        first = json.loads(out)
+        assert first["ok"] is True and first["project"]["created"] is True
+        assert [s["status"] for s in first["steps"]] == ["done"] * 9
+        model = next(iter(fake.models.values()))
+        assert model["access_key"] not in out
+        code, out, _ = run(capsys, *args)
+        second = json.loads(out)
+        assert code == 0 and {s["status"] for s in second["steps"]} == {"skipped"}
+        assert len(fake.jobs) == 3 and len(fake.applications) == 1
+    assert fake.unrouted == []
+
+
+def test_launch_failure_gives_one_json_document_and_the_job_exit_code(capsys, tmp_path: Path):
+    folder = materialise(tmp_path, "flight_jobs.yaml")
+    with AmpFakeCML.running() as fake:
+        fake.job_outcome = "ENGINE_FAILED"
+        code, out, _ = run(
+            capsys,
+            "-o",
+            "json",
+            "amp",
+            "launch",
+            str(folder),
+            "--runtime-id",
+            RUNTIME,
+            "--env",
+            "USE_PREBUILT_MODEL=no",
+        )
+    assert code == EXIT_JOB_FAILED
+    data = json.loads(out)  # exactly one JSON document
+    assert data["ok"] is False and data["error"]["error"] == "JobRunFailed"
+    assert data["steps"][-1]["status"] == "failed" and data["steps"][-1]["task"] == "run_job"
+
+
+def test_required_variables_fail_without_a_terminal(capsys, tmp_path: Path):
+    folder = materialise(tmp_path, "model_only.yaml")
+    with AmpFakeCML.running() as fake:
+        code, _, err = run(capsys, "amp", "launch", "--yes", str(folder))
+        assert fake.writes() == []
+    assert code == EXIT_USAGE
+    assert "required AMP variable without a value: HF_ACCESS_TOKEN" in err
+    assert "--env HF_ACCESS_TOKEN=" in err
+
+
+def test_bad_env_flag_is_a_usage_error(capsys):
+    code, _, err = run(capsys, "amp", "plan", "--offline", str(REPO), "--env", "NOVALUE")
+    assert code == EXIT_USAGE and "--env 'NOVALUE': expected NAME=VALUE" in err
+
+
+def test_export_and_import_write_files_and_refuse_to_overwrite(capsys, tmp_path: Path):
+    target = tmp_path / "amp.yaml"
+    code, out, _ = run(capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "-o", str(target))
+    assert code == 0 and f"wrote AMP file {target}" in out
+    assert "type: build_model" in target.read_text()
+    code, _, err = run(capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "-o", str(target))
+    assert code == EXIT_USAGE and "exists; not overwriting it" in err
+    spec_out = tmp_path / "spec.yaml"
+    code, out, _ = run(capsys, "-o", "json", "amp", "import", str(REPO), "-o", str(spec_out))
+    assert code == 0 and json.loads(out) == {"ok": True, "written": str(spec_out)}
+    assert spec_out.read_text().count("version: 1") == 1
+    code, out, _ = run(capsys, "amp", "import", str(FIXTURES / "flight_jobs.yaml"))
+    assert code == 0 and "name: canceled-flight-prediction" in out
