@@ -185,4 +185,7 @@ def create_app(ws: Workspace) -> FastAPI:
     ):
         app.include_router(module.router)
     app.add_middleware(BearerAuth, key=ws.api_key)
+    from automation.local import faults  # off unless CMLOPS_FAULTS is set (the reliability suite)
+
+    faults.install(app, ws.paths.root, os.environ)
     return app
