@@ -33,6 +33,7 @@ from automation.amp.plan import (
     decide_application,
     decide_deploy,
     decide_run,
+    deploy_title,
     deployment_fields,
     job_changes,
     job_fields,
@@ -40,7 +41,6 @@ from automation.amp.plan import (
     masked,
     pick_build,
     read_job,
-    read_model,
     remote_files,
     runtime_wanted,
     session_job_name,
@@ -368,8 +368,8 @@ class Launcher:
         title = f"build_model {task.entity_label!r} ({task.target_file_path}:{task.target_function_name})"
         step = self._begin(Step(index, task.type, title, "build", summary=task.short_summary or ""))
         model_id = self.model_ids[task.entity_label]
-        facts = read_model(self.client, self.pid, self.amp.model_for(task.entity_label).name)  # type: ignore[union-attr]
-        build = pick_build(facts.builds, task)
+        builds = [b for b in self.client.models.list_builds(self.pid, model_id) if not b.deletion_status]
+        build = pick_build(builds, task)
         if build is not None and build.status.lower() in BUILD_OK:
             step.action, step.reason = "reuse", f"build {build.id} is built"
         else:
@@ -400,7 +400,7 @@ class Launcher:
 
     def _deploy_model(self, index: int, task: DeployModel) -> Step:
         wanted = deployment_fields(self.amp, task)
-        title = f"deploy_model {task.entity_label!r}"
+        title = deploy_title(task, wanted)
         step = self._begin(Step(index, task.type, title, "deploy", summary=task.short_summary or ""))
         model_id, build_id = self.model_ids[task.entity_label], self.build_ids[task.entity_label]
         deployments = list(self.client.models.list_deployments(self.pid, model_id, build_id))
@@ -450,6 +450,8 @@ class Launcher:
                 failure_hint=f"read the application's logs: project {self.pid} > Applications > {task.name}",
                 timeout_hint="raise the application timeout (--timeout)",
                 on_progress=self.on_progress,
+                interval=self.client.applications.poll[0],
+                max_interval=self.client.applications.poll[1],
             )
         return step
 

@@ -9,6 +9,9 @@ All problems are collected (in file order); ``load_amp`` raises the first, ``rea
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from automation.amp.model import AMP_FILENAME, TASK_MODELS, TASK_TYPES, AmpFile
-from automation.errors import SpecError
+from automation.errors import InputError, SpecError
 from automation.spec.diagnostics import describe, did_you_mean
 from automation.spec.yamlload import MAX_BYTES, FieldPath, YamlDocument, dotted, parse_yaml
 
@@ -76,6 +79,39 @@ def find_amp_file(path: str | Path) -> Path:
     if not p.is_file():
         raise SpecError("not a regular file", file=str(p))
     return p
+
+
+_REPO_URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
+
+
+def is_repo_url(path: str) -> bool:
+    """Whether ``path`` names a git repository (https://, ssh://, git@host:path, file://)."""
+    return bool(_REPO_URL.match(path))
+
+
+def clone_repo(url: str, dest: Path, ref: str | None = None, timeout: float = 300) -> Path:
+    """Shallow-clone ``url`` (at ``ref``) into ``dest`` so its AMP file can be read; InputError on failure."""
+    command = ["git", "clone", "--quiet", "--depth", "1"]
+    if ref:
+        command += ["--branch", ref]
+    try:
+        done = subprocess.run(
+            [*command, "--", url, str(dest)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise InputError(
+            f"cannot clone {url}: {exc}", hint="is git installed and the URL reachable?"
+        ) from None
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["git clone failed"])[-1]
+        raise InputError(
+            f"cannot clone {url}: {reason}", hint="check the URL, the ref and your git credentials"
+        )
+    return dest
 
 
 def locate(doc: YamlDocument, path: FieldPath, *, key: bool = False) -> Position:

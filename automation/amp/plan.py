@@ -281,6 +281,13 @@ def deployment_fields(amp: AmpFile, task: DeployModel) -> dict[str, Any]:
     }
 
 
+def deploy_title(task: DeployModel, wanted: Mapping[str, Any]) -> str:
+    return (
+        f"deploy_model {task.entity_label!r} "
+        f"({wanted['cpu']:g} vCPU, {wanted['memory']:g} GB, x{wanted['replicas']})"
+    )
+
+
 def application_fields(task: StartApplication) -> dict[str, Any]:
     return {
         "name": task.name,
@@ -673,7 +680,7 @@ def build_plan(
                 pick_build(facts_m.builds, build_task) if facts_m and facts_m.model and build_task else None
             )
             wanted = deployment_fields(amp, task)
-            title = f"deploy_model {task.entity_label!r} ({wanted['cpu']:g} vCPU, {wanted['memory']:g} GB, x{wanted['replicas']})"
+            title = deploy_title(task, wanted)
             mid = facts_m.model.id if facts_m and facts_m.model else "{model_id}"
             bid = build.id if build else "{build_id}"
             if build is None or build_actions.get(task.entity_label) == "build":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +111,25 @@ def _step_printer(ctx: CliContext):
     return on_step
 
 
+@contextlib.contextmanager
+def _source(ctx: CliContext, path: str, ref: str | None = None) -> Iterator[tuple[str, str | None]]:
+    """(local path, repository URL or None): a git URL is shallow-cloned into a temporary folder."""
+    from automation.amp.loader import clone_repo, is_repo_url
+
+    if not is_repo_url(path):
+        yield path, None
+        return
+    with tempfile.TemporaryDirectory(prefix="cmlops-amp-") as tmp:
+        ctx.console.print(f"cloning {_esc(path)} ...", highlight=False, soft_wrap=True)
+        yield str(clone_repo(path, Path(tmp) / "repo", ref)), path
+
+
 @click.group()
 def amp() -> None:
     """Applied ML Prototypes: validate, plan, launch, export and import `.project-metadata.yaml` files.
 
-    PATH is an AMP file or a folder (repository checkout) holding `.project-metadata.yaml`. Launches
+    PATH is an AMP file, a folder (repository checkout) holding `.project-metadata.yaml`, or a git URL
+    (cloned; a launch then creates the project from that URL, as CML does). Launches
     run against the chosen target (the local workspace by default), through API v2 only.
     """
 
@@ -125,7 +142,8 @@ def validate_cmd(ctx: CliContext, path: str, no_files: bool) -> None:
     """Check an AMP file: fields, task types, entity labels, scripts. Exit 2 when it is invalid."""
     from automation.amp.validate import validate_amp
 
-    report = validate_amp(path, check_files=not no_files)
+    with _source(ctx, path) as (local, _):
+        report = validate_amp(local, check_files=not no_files)
     data = report.to_dict()
 
     def text() -> None:
@@ -164,10 +182,12 @@ def plan_cmd(
     from automation.amp.plan import build_plan, collect_files, environment_values, observe, parse_env_pairs
     from automation.amp.validate import load_valid_amp
 
-    loaded, warnings = load_valid_amp(path)
-    values, missing = environment_values(loaded.amp, parse_env_pairs(env_pairs))
-    name = project or loaded.amp.name
-    files = None if git_url else collect_files(loaded.root)
+    with _source(ctx, path, git_ref) as (local, url):
+        loaded, warnings = load_valid_amp(local)
+        git_url = git_url or url
+        values, missing = environment_values(loaded.amp, parse_env_pairs(env_pairs))
+        name = project or loaded.amp.name
+        files = None if git_url else collect_files(loaded.root)
     observed = None if offline else observe(ctx.client(), loaded, name, files)
     the_plan = build_plan(
         loaded,
@@ -216,13 +236,29 @@ def launch_cmd(
     Re-running the same launch continues where it stopped: jobs, models and applications are found
     by name, successful runs are not repeated, built builds are reused.
     """
+    with _source(ctx, path, git_ref) as (local, url):
+        _launch(ctx, local, git_url or url, project, env_pairs, git_ref, rerun, runtime_id, timeout, yes)
+
+
+def _launch(
+    ctx: CliContext,
+    path: str,
+    git_url: str | None,
+    project: str | None,
+    env_pairs: tuple[str, ...],
+    git_ref: str | None,
+    rerun: bool,
+    runtime_id: str | None,
+    timeout: int | None,
+    yes: bool,
+) -> None:
     from automation.amp.launch import Launcher, LaunchOptions, Timeouts
     from automation.amp.plan import build_plan, collect_files, observe, parse_env_pairs, resolve_environment
     from automation.amp.validate import load_valid_amp
 
     loaded, warnings = load_valid_amp(path)
     if git_ref and not git_url:
-        raise InputError("--git-ref needs --git-url")
+        raise InputError("--git-ref needs --git-url (or a git URL as PATH)")
     interactive = stdin_is_tty() and not ctx.json
     values = resolve_environment(
         loaded.amp, parse_env_pairs(env_pairs), prompt=_prompt if interactive else None
@@ -337,8 +373,11 @@ def import_cmd(
     from automation.amp.validate import load_valid_amp
     from automation.spec import parse_spec
 
-    loaded, _ = load_valid_amp(path, check_files=False)  # the scripts need not be here to convert
-    text = import_amp(loaded, git_url=git_url, git_ref=git_ref)
+    with _source(ctx, path, git_ref) as (local, url):
+        loaded, _ = load_valid_amp(local, check_files=False)  # the scripts need not be here to convert
+        if url and not git_url and not url.startswith("file://"):
+            git_url = url
+        text = import_amp(loaded, git_url=git_url, git_ref=git_ref if git_url else None)
     parse_spec(text, file=out or "<imported spec>", environ={})  # the result must load as a spec
     _write(ctx, text, out, force, "spec")
 

@@ -34,7 +34,7 @@ def _access_key(request: Request, body: bytes) -> str | JSONResponse:
         return key
     try:
         parsed: Any = json.loads(body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
         return _error(400, "request", "the body is not valid JSON")
     key = parsed.get("accessKey") if isinstance(parsed, dict) else None
     if not isinstance(key, str) or not key:

@@ -197,5 +197,6 @@ def local_ws(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def local_client(local_ws) -> CMLClient:
     return CMLClient.from_settings(
-        Settings(url=local_ws.url, api_key=local_ws.api_key, model_service_url=local_ws.model_service_url)
+        Settings(url=local_ws.url, api_key=local_ws.api_key, model_service_url=local_ws.model_service_url),
+        poll=(0.25, 1.0),  # the local workspace answers in seconds (as the CLI polls it)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,21 @@ def test_export_and_import_write_files_and_refuse_to_overwrite(capsys, tmp_path:
     assert spec_out.read_text().count("version: 1") == 1
     code, out, _ = run(capsys, "amp", "import", str(FIXTURES / "flight_jobs.yaml"))
     assert code == 0 and "name: canceled-flight-prediction" in out
+
+
+def test_a_git_url_is_cloned_and_the_project_planned_from_git(capsys, tmp_path: Path):
+    repo = materialise(tmp_path, "flight_jobs.yaml")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "amp"], check=True)
+    url = repo.as_uri()
+    code, out, _ = run(capsys, "amp", "validate", url)
+    assert code == 0 and "valid AMP 'Canceled Flight Prediction'" in out
+    code, out, _ = run(capsys, "-o", "json", "amp", "plan", "--offline", url, "--git-ref", "main")
+    assert code == 0
+    steps = json.loads(out)["steps"]
+    assert steps[0]["reason"] == f"from git {url}" and steps[0]["task"] == "project"
+    assert "files" not in [s["task"] for s in steps]  # CML clones it: nothing is uploaded
+    code, _, err = run(capsys, "amp", "validate", (tmp_path / "missing").as_uri())
+    assert code == EXIT_USAGE and "cannot clone" in err

@@ -76,7 +76,8 @@ def test_shapes_are_read_the_way_cml_reads_them():
     deploy = next(t for t in mistral.tasks if isinstance(t, DeployModel))
     assert deploy.gpu == 1
 
-    assert load_amp(FIXTURES / "no_tasks.yaml").amp.tasks == []
+    no_tasks = load_amp(FIXTURES / "no_tasks.yaml").amp
+    assert no_tasks.tasks == [] and no_tasks.date == "2022-05-01"  # an unquoted date stays text
 
 
 def test_legacy_and_fragile_keys_are_warnings_not_errors():
