@@ -112,7 +112,7 @@ def resolve_settings(
         url, sources["url"] = _url_from_env(environ) or (profile.get("url"), profile_source)
     if not url:
         raise SettingsError(
-            "no CML workspace URL configured",
+            "no CML workspace URL configured: set CML_URL",
             hint="set CML_URL=https://<workspace-domain> (or pass --url, or add a profile); "
             "without a workspace, use the local target",
         )
@@ -125,7 +125,7 @@ def resolve_settings(
         api_key, sources["api_key"] = found or (profile.get("api_key"), profile_source)
     if not api_key:
         raise SettingsError(
-            "no API key configured",
+            "no API key configured: set CML_API_KEY",
             hint="set CML_API_KEY to an API v2 key (User Settings > API Keys); inside CML, CDSW_APIV2_KEY is set for you",
         )
     api_key = str(api_key).strip()

@@ -5,7 +5,7 @@ Public entry points::
     report = validate_amp("path/or/folder")          # all problems (located SpecErrors) + warnings
     loaded, warnings = load_valid_amp(path)          # or raise the first problem
     plan = build_plan(loaded, project_name=..., environment=..., observed=observe(client, loaded, name))
-    result = launch(client, loaded, LaunchOptions(project_name=..., environment=...))
+    result = Launcher(client, loaded, LaunchOptions(project_name=..., environment=...)).run()
     export_amp(spec) / import_amp(loaded)            # cmlops spec <-> AMP file (YAML text)
 
 Layering: this package talks to a workspace only through ``automation.api`` (``api_gaps`` holds the two
@@ -22,7 +22,6 @@ _EXPORTS = {
     "LaunchResult": "launch",
     "Launcher": "launch",
     "Timeouts": "launch",
-    "launch": "launch",
     "LoadedAmp": "loader",
     "load_amp": "loader",
     "read_amp": "loader",
