@@ -23,8 +23,18 @@ if not os.environ.get("WINE_DATA") and _default_wine_data():
 @pytest.fixture(autouse=True)
 def _no_workspace_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see a real workspace configuration from the developer's shell."""
-    for var in ("CML_URL", "CML_API_KEY", "CDSW_API_URL", "CDSW_DOMAIN", "CDSW_APIV2_KEY", "CMLOPS_TARGET",
-                "CMLOPS_CONFIG", "CMLOPS_PROFILE", "CML_CA_BUNDLE", "CML_MODEL_SERVICE_URL"):
+    for var in (
+        "CML_URL",
+        "CML_API_KEY",
+        "CDSW_API_URL",
+        "CDSW_DOMAIN",
+        "CDSW_APIV2_KEY",
+        "CMLOPS_TARGET",
+        "CMLOPS_CONFIG",
+        "CMLOPS_PROFILE",
+        "CML_CA_BUNDLE",
+        "CML_MODEL_SERVICE_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -57,7 +57,6 @@ __all__ = [
     "build_plan",
     "export_amp",
     "import_amp",
-    "launch",
     "load_amp",
     "load_valid_amp",
     "observe",
