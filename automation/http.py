@@ -94,6 +94,21 @@ class HttpClient:
     def __repr__(self) -> str:
         return f"HttpClient(base_url={self.base_url!r}, api_key='***')"
 
+    def sibling(self, base_url: str, *, retry: RetryPolicy | None = None) -> HttpClient:
+        """Another client for a different base URL (e.g. the model service) with the same key,
+        TLS settings, clock, trace and known secrets."""
+        other = HttpClient(
+            base_url,
+            self._api_key,
+            verify=self.verify,
+            timeout=self.timeout,
+            retry=retry or self.retry,
+            clock=self.clock,
+            trace=self._trace,
+        )
+        other._redact = self._redact
+        return other
+
     def add_secret(self, secret: str | None) -> None:
         """Register another secret (e.g. a model access key) to keep out of traces."""
         self._redact.add(secret)

@@ -15,8 +15,8 @@ from automation.api.registry import Registry
 from automation.api.runtimes import Runtimes
 from automation.api.types import KeyInfo
 from automation.clock import Clock
-from automation.errors import PermissionDenied, Unauthenticated
-from automation.http import HttpClient
+from automation.errors import PermissionDenied, SettingsError, Unauthenticated
+from automation.http import HttpClient, RetryPolicy
 from automation.settings import Settings
 
 
@@ -55,6 +55,14 @@ class CMLClient:
             settings.url, settings.api_key, verify=settings.verify, trace=trace, clock=clock, retry=retry
         )
         return cls(http, clock=clock, model_service_url=settings.model_service_url, poll=poll)
+
+    def model_service(self) -> HttpClient:
+        """An HTTP client for the workspace's model service (model endpoints)."""
+        if not self.model_service_url:
+            raise SettingsError(
+                "no model service URL known for this workspace", hint="set CML_MODEL_SERVICE_URL"
+            )
+        return self.http.sibling(self.model_service_url, retry=RetryPolicy(max_attempts=4, deadline=60))
 
     def validate_key(self, audience: str = "API") -> KeyInfo:
         """whoami: validate the API key and return the user it belongs to."""

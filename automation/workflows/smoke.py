@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from automation.api import CMLClient
-from automation.api.endpoint import EndpointError, endpoint_client, predict
+from automation.api.endpoint import EndpointError, predict
 from automation.api.types import Model
 from automation.errors import CmlopsError, SmokeTestFailed
 
@@ -42,14 +42,7 @@ def check_expectations(values: list[Any], expect: Any) -> list[str]:
 
 
 def call_endpoint(client: CMLClient, model: Model, request: Any) -> Any:
-    http = endpoint_client(
-        client.model_service_url,
-        client.http._api_key,
-        verify=client.http.verify,
-        trace=client.http._trace,
-        clock=client.clock,
-    )
-    return predict(http, model.access_key, request)
+    return predict(client.model_service(), model.access_key, request)
 
 
 def smoke_test(client: CMLClient, model: Model, smoke: Any) -> dict[str, Any]:

@@ -59,3 +59,20 @@ def test_from_settings_wires_url_key_and_model_service(wire: Wire) -> None:
     assert client.http.base_url == BASE
     assert lines and all(API_KEY not in line for line in lines)
     assert API_KEY not in repr(client.http)
+
+
+def test_model_service_client_shares_key_clock_and_known_secrets(client: CMLClient) -> None:
+    client.model_service_url = "https://modelservice.example.com/model"
+    client.http.add_secret("an-access-key-0123456789")
+    service = client.model_service()
+    assert service.base_url == "https://modelservice.example.com/model"
+    assert service.clock is client.clock
+    assert service._redact("key an-access-key-0123456789") == "key ***"  # traces stay redacted
+
+
+def test_model_service_without_a_url_is_a_settings_error(client: CMLClient) -> None:
+    from automation.errors import SettingsError
+
+    client.model_service_url = None
+    with pytest.raises(SettingsError, match="CML_MODEL_SERVICE_URL"):
+        client.model_service()
