@@ -8,8 +8,8 @@ Public entry points::
     result = Launcher(client, loaded, LaunchOptions(project_name=..., environment=...)).run()
     export_amp(spec) / import_amp(loaded)            # cmlops spec <-> AMP file (YAML text)
 
-Layering: this package talks to a workspace only through ``automation.api`` (``api_gaps`` holds the two
-calls that module lacks) and reads specs through ``automation.spec``.
+Layering: this package talks to a workspace only through ``automation.api`` and reads specs through
+``automation.spec``.
 """
 
 from importlib import import_module

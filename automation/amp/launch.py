@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from automation.amp import api_gaps
 from automation.amp.loader import LoadedAmp
 from automation.amp.model import (
     BuildModel,
@@ -376,8 +375,7 @@ class Launcher:
             if build is not None:
                 step.action, step.reason = "wait", f"build {build.id} is {build.status}"
             else:
-                build = api_gaps.create_file_build(
-                    self.client,
+                build = self.client.models.create_file_build(
                     self.pid,
                     model_id,
                     file_path=task.target_file_path,
@@ -433,7 +431,7 @@ class Launcher:
                 self.pid, runtime_identifier=self.runtime_id, **application_fields(task)
             )
         elif action == "restart":
-            app = api_gaps.restart_application(self.client, self.pid, app.id)
+            app = self.client.applications.restart(self.pid, app.id)
         step.ids["application"] = app.id
         if action != "skip":
             self._decided(step)

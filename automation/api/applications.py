@@ -57,5 +57,9 @@ class Applications(Resource):
         path = f"/api/v2/projects/{project_id}/applications/{application_id}:stop"
         return Application.model_validate(self.http.request("POST", path, idempotent=True))
 
+    def restart(self, project_id: str, application_id: str) -> Application:
+        path = f"/api/v2/projects/{project_id}/applications/{application_id}:restart"
+        return Application.model_validate(self.http.request("POST", path, json_body={}, idempotent=True))
+
     def delete(self, project_id: str, application_id: str) -> None:
         self.http.request("DELETE", f"/api/v2/projects/{project_id}/applications/{application_id}")

@@ -96,6 +96,31 @@ class Models(Resource):
         path = f"{self._base(project_id)}/{model_id}/builds"
         return ModelBuild.model_validate(self.http.request("POST", path, json_body=body))
 
+    def create_file_build(
+        self,
+        project_id: str,
+        model_id: str,
+        *,
+        file_path: str,
+        function_name: str,
+        runtime_identifier: str,
+        comment: str = "",
+        kernel: str | None = None,
+    ) -> ModelBuild:
+        """A build from a script and a function (AMP ``build_model`` tasks), not from the registry."""
+        body: dict[str, Any] = {
+            "project_id": project_id,
+            "model_id": model_id,
+            "file_path": file_path,
+            "function_name": function_name,
+            "runtime_identifier": runtime_identifier,
+            "comment": comment,
+        }
+        if kernel:
+            body["kernel"] = kernel
+        path = f"{self._base(project_id)}/{model_id}/builds"
+        return ModelBuild.model_validate(self.http.request("POST", path, json_body=body))
+
     def wait_build(
         self,
         project_id: str,
