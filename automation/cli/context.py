@@ -136,8 +136,15 @@ class CliContext:
 
         settings = self.settings(spec)
         # The local workspace answers in seconds: poll it briskly; CML's builds take minutes.
-        poll = (0.25, 1.0) if self.target_kind(spec)[1] == "local" else (2.0, 15.0)
+        poll = (0.25, 1.0) if is_loopback(settings.url) else (2.0, 15.0)
         return CMLClient.from_settings(settings, trace=self.trace if self.verbose else None, poll=poll)
+
+
+def is_loopback(url: str) -> bool:
+    """A workspace on this machine (the local workspace, also when reached from inside its jobs)."""
+    from urllib.parse import urlparse
+
+    return (urlparse(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
 def pass_ctx(f: Callable[..., Any]) -> Callable[..., Any]:
