@@ -76,11 +76,56 @@ def cli(
     )
 
 
+def _set_output(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_object(CliContext).output = value
+
+
+def _add_verbosity(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    if value:
+        ctx.find_object(CliContext).verbose += value
+
+
+def _accept_global_flags_after(command: click.Command) -> None:
+    """`cmlops plan SPEC -o json` works like `cmlops -o json plan SPEC` (the flags people put last)."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_global_flags_after(sub)
+        return
+    taken = {opt for param in command.params for opt in getattr(param, "opts", [])}
+
+    def free(*names: str) -> list[str]:
+        return [n for n in names if n not in taken]
+
+    if free("--output"):
+        command.params.append(
+            click.Option(
+                free("--output", "-o"),
+                type=click.Choice(["text", "json"]),
+                default=None,
+                expose_value=False,
+                callback=_set_output,
+                help="Same as the global --output.",
+            )
+        )
+    if free("--verbose"):
+        command.params.append(
+            click.Option(
+                free("-v", "--verbose"),
+                count=True,
+                expose_value=False,
+                callback=_add_verbosity,
+                help="Same as the global -v.",
+            )
+        )
+
+
 def _register() -> None:
     from automation.cli import amp_cmds, local_cmds, promote_cmds, spec_cmds, workspace_cmds
 
     for module in (workspace_cmds, spec_cmds, local_cmds, promote_cmds, amp_cmds):
         for command in module.COMMANDS:
+            _accept_global_flags_after(command)
             cli.add_command(command)
 
 

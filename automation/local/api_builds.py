@@ -1,7 +1,8 @@
 """Model builds and deployments under /api/v2/projects/{project_id}/models/{model_id}/builds.
 
-Builds come from the registry only (``registered_model_version_id``); file-based builds
-(``file_path``/``function_name``) are refused with 400. ``runtime_identifier`` is required and must
+Builds come from the registry (``registered_model_version_id``) or from a project file
+(``file_path`` + ``function_name``, as AMP ``build_model`` tasks make; the build checks the file
+defines the function, see builds.py). ``runtime_identifier`` is required and must
 be in the catalogue, as for jobs. Deploying a build that is not ``built`` is 400 (FAILED_PRECONDITION).
 Stopping a deployment that is not running returns it unchanged.
 """
@@ -26,6 +27,7 @@ from automation.local.builds import KIND as BUILD_KIND
 from automation.local.builds import render_build
 from automation.local.deployments import KIND as DEPLOYMENT_KIND
 from automation.local.deployments import render_deployment
+from automation.local.files import resolve_inside
 from automation.local.listing import apply, envelope, parse_list_query
 from automation.local.problems import bad_request, failed_precondition
 from automation.local.registry import resolve_version
@@ -90,13 +92,8 @@ def start_build(
     deploy_config: ShortCreateModelDeployment | None,
 ) -> dict[str, Any]:
     """Validate a build request and queue it (also used by CreateModel's auto_build_model)."""
-    if not body.registered_model_version_id:
-        if body.file_path or body.function_name:
-            raise bad_request(
-                "file-based builds (file_path/function_name) are not supported by the local workspace; "
-                "register the model and build from registered_model_version_id"
-            )
-        raise bad_request("registered_model_version_id is required")
+    if not body.registered_model_version_id and not (body.file_path or body.function_name):
+        raise bad_request("registered_model_version_id (or file_path and function_name) is required")
     if not body.runtime_identifier:
         raise bad_request("runtime_identifier is required")
     if not is_known(body.runtime_identifier):
@@ -104,6 +101,8 @@ def start_build(
             f"runtime_identifier {body.runtime_identifier!r} is not an available runtime; "
             "list them with GET /api/v2/runtimes"
         )
+    if not body.registered_model_version_id:
+        return _start_file_build(ws, model, body, auto_deploy, deploy_config)
     name, _, model_uri = resolve_version(ws.mlflow, body.registered_model_version_id)
     if model.get("registered_model_id") and ws.mlflow.model_public(name) != model["registered_model_id"]:
         raise bad_request(
@@ -124,6 +123,37 @@ def start_build(
         "auto_deployment_config": deployment_fields(deploy_config),
     }
     return ws.builds.create(model, fields, model_uri)
+
+
+def _start_file_build(
+    ws: Workspace,
+    model: dict[str, Any],
+    body: ShortCreateModelBuild,
+    auto_deploy: bool,
+    deploy_config: ShortCreateModelDeployment | None,
+) -> dict[str, Any]:
+    """A build of ``function_name`` in the project file ``file_path`` (checked by the build itself)."""
+    for key in ("file_path", "function_name"):
+        if not getattr(body, key).strip():
+            raise bad_request(f"{key} is required for a file-based build (file_path and function_name)")
+    if not body.function_name.isidentifier():
+        raise bad_request(f"function_name {body.function_name!r} is not a Python identifier")
+    root = ws.paths.project_dir(model["project_id"])
+    resolve_inside(root, body.file_path, field="file_path", allow_root=False)
+    fields = {
+        "comment": body.comment,
+        "file_path": body.file_path,
+        "function_name": body.function_name,
+        "kernel": body.kernel,
+        "runtime_identifier": body.runtime_identifier,
+        "runtime_addon_identifiers": body.runtime_addon_identifiers or [],
+        "registered_model_version_id": "",
+        "model_root_dir": body.model_root_dir,
+        "build_script_path": body.build_script_path,
+        "auto_deploy_model": auto_deploy,
+        "auto_deployment_config": deployment_fields(deploy_config),
+    }
+    return ws.builds.create(model, fields, "")
 
 
 def _build_field(doc: dict[str, Any], key: str) -> Any:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from automation.local import (
+    api_applications,
     api_auth,
     api_builds,
     api_experiments,
@@ -182,6 +183,7 @@ def create_app(ws: Workspace) -> FastAPI:
         api_models,
         api_builds,
         api_modelservice,
+        api_applications,
     ):
         app.include_router(module.router)
     app.add_middleware(BearerAuth, key=ws.api_key)

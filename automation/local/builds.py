@@ -1,5 +1,10 @@
 """Model builds: resolve a registry version to ``models:/<name>/<version>`` and check it loads.
 
+A file-based build (``file_path`` + ``function_name``, as AMP ``build_model`` tasks make) is
+checked in a subprocess instead (``python -m <serving>.function``: the file exists in the project
+folder and importing it, with that folder as cwd and on sys.path, defines the callable), so user
+code never runs in the API server.
+
 Statuses ``queued`` -> ``pending`` -> ``built`` or ``build failed`` (lowercase free text, as CML).
 The check is ``check_model(model_uri, tracking_uri, registry_uri)`` of the model-serving package
 (``automation.local.serving``), imported lazily so the server starts without it. The API has no
@@ -10,6 +15,8 @@ log (``cmlops local logs <build_id>``), and is appended to ``comment`` as ``" [b
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
 
 KIND = "build"
 ACTIVE = frozenset({"queued", "pending"})
+FUNCTION_CHECK_TIMEOUT = 300.0
 
 
 def render_build(doc: dict[str, Any]) -> dict[str, Any]:
@@ -109,14 +117,45 @@ class BuildWorker:
             return f"{type(exc).__name__}: {exc}"
         return None
 
+    def _check_function(self, doc: dict[str, Any]) -> str | None:
+        """None when the project file defines the callable; otherwise the reason (run in a subprocess)."""
+        project_dir = self.ws.paths.project_dir(doc["project_id"])
+        cmd = [
+            sys.executable,
+            "-m",
+            f"{self.ws.serving_module}.function",
+            str(project_dir),
+            doc["file_path"],
+            doc["function_name"],
+        ]
+        try:
+            done = subprocess.run(
+                cmd,
+                cwd=self.ws.paths.root,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=FUNCTION_CHECK_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"importing {doc['file_path']!r} took over {FUNCTION_CHECK_TIMEOUT:.0f} s"
+        if done.returncode == 0:
+            return None
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"the build check exited with code {done.returncode}"
+
     def _build(self, build_id: str) -> None:
         try:
             doc = self._set(build_id, status="pending")
             if doc is None:
                 return
-            self._note(build_id, f"checking {doc['model_uri']}")
-            self.ws.mlflow.wait_ready()
-            reason = self._check(doc["model_uri"])
+            if doc.get("file_path"):
+                self._note(build_id, f"checking {doc['file_path']}:{doc['function_name']}")
+                reason = self._check_function(doc)
+            else:
+                self._note(build_id, f"checking {doc['model_uri']}")
+                self.ws.mlflow.wait_ready()
+                reason = self._check(doc["model_uri"])
         except Exception as exc:  # a bug here must not leave the build pending forever
             self.log.exception("build %s crashed", build_id)
             reason = f"internal error: {type(exc).__name__}: {exc}"

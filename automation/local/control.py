@@ -231,12 +231,14 @@ def _db_rows(paths: StatePaths, kinds: tuple[str, ...]) -> list[tuple[str, dict[
 
 
 def _kill_leftovers(paths: StatePaths) -> None:
-    """A server that died hard leaves model servers and job runs behind; end them (only if still ours)."""
-    for kind, doc in _db_rows(paths, ("deployment", "job_run")):
+    """A server that died hard leaves model servers, job runs and applications; end them (if still ours)."""
+    for kind, doc in _db_rows(paths, ("deployment", "job_run", "application")):
         if kind == "deployment" and doc.get("pid"):
             kill_stray(doc["pid"], str(paths.deployment_configs / f"{doc['id']}.json"))
         elif kind == "job_run" and doc.get("status") in _ACTIVE_RUNS and len(doc.get("cmd") or []) > 1:
             kill_stray(doc.get("pid"), doc["cmd"][1])
+        elif kind == "application" and doc.get("pid") and len(doc.get("cmd") or []) > 1:
+            kill_stray(doc["pid"], doc["cmd"][1])
 
 
 def stop(state_dir: Path) -> bool:
@@ -301,13 +303,19 @@ def job_run_log_path(state_dir: Path, run_id: str) -> Path:
 
 
 def read_log(state_dir: Path, what: str = "server") -> str:
-    """The server log, or the log of a job run, build or deployment given its id."""
+    """The server log, or the log of a job run, build, deployment or application given its id."""
     paths = StatePaths.of(state_dir)
     if what == "server":
         candidates = [paths.server_log]
     elif _LOG_ID.match(what):
         candidates = [
-            folder / f"{what}.log" for folder in (paths.jobrun_logs, paths.build_logs, paths.deployment_logs)
+            folder / f"{what}.log"
+            for folder in (
+                paths.jobrun_logs,
+                paths.build_logs,
+                paths.deployment_logs,
+                paths.logs / "applications",
+            )
         ]
     else:
         candidates = []

@@ -154,8 +154,18 @@ class DeploymentSupervisor:
 
     def _write_config(self, dep_id: str, model: dict[str, Any], build: dict[str, Any], port: int) -> Path:
         uri = self.ws.mlflow.uri
+        if build.get("file_path"):  # a file-based build: the server calls the project's function
+            source: dict[str, Any] = {
+                "function": {
+                    "project_dir": str(self.ws.paths.project_dir(model["project_id"])),
+                    "file_path": build["file_path"],
+                    "function_name": build["function_name"],
+                }
+            }
+        else:
+            source = {"model_uri": build["model_uri"]}
         config = {
-            "model_uri": build["model_uri"],
+            **source,
             "tracking_uri": uri,
             "registry_uri": uri,
             "host": "127.0.0.1",

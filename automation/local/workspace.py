@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from automation.local.applications import ApplicationSupervisor
 from automation.local.builds import BuildWorker
 from automation.local.deployments import DeploymentSupervisor
 from automation.local.keys import load_or_create_api_key
@@ -34,6 +35,7 @@ class Workspace:
         self.runner = JobRunner(self)
         self.builds = BuildWorker(self)
         self.deployments = DeploymentSupervisor(self)
+        self.applications = ApplicationSupervisor(self)
 
     @classmethod
     def open(cls, paths: StatePaths, port: int, log: logging.Logger) -> Workspace:
@@ -60,10 +62,12 @@ class Workspace:
         def resume() -> None:
             self.builds.recover()
             self.deployments.restore()
+            self.applications.restore()
 
         threading.Thread(target=resume, name="resume", daemon=True).start()
 
     def shutdown(self) -> None:
         self.runner.stop_all("shutdown")
         self.deployments.shutdown()
+        self.applications.shutdown()
         self.builds.shutdown()

@@ -272,10 +272,8 @@ def test_build_validation(api, endpoint, runtime, registered):
         base, json={"registered_model_version_id": "zzzz-zzzz-zzzz-zzzz", "runtime_identifier": runtime}
     )
     assert unknown.status_code == 404
-    files = api.post(
-        base, json={"file_path": "predict.py", "function_name": "predict", "runtime_identifier": runtime}
-    )
-    assert files.status_code == 400 and "file-based" in files.json()["message"]
+    half = api.post(base, json={"file_path": "predict.py", "runtime_identifier": runtime})
+    assert half.status_code == 400 and "function_name" in half.json()["message"]
 
 
 def test_broken_model_build_fails_with_the_reason(api, trained, runtime):

@@ -8,7 +8,9 @@ Contract (CML's model endpoint, DESIGN.md section 4, cml-api-v2.md section 5):
   CML returns whatever the model's predict function returned under ``response``; registry-deployed
   MLflow models have no documented shape there, so the local workspace answers with an object
   holding a ``prediction`` list (one entry per input row). The client reads
-  ``response["prediction"]``; the object leaves room for more fields without breaking it.
+  ``response["prediction"]``; the object leaves room for more fields without breaking it. A
+  file-based model (``raw_response``, see function.py) answers with its function's return value
+  as it is, as CML does.
 * Failures: ``{"success": false, "errors": {<field>: <message>}}`` with
   401 ``auth`` (model auth on and no or wrong ``Authorization: Bearer <workspace API key>``),
   404 ``accessKey`` (missing or wrong access key), 400 ``request`` (bad JSON or bad model input,
@@ -56,7 +58,7 @@ class Model(Protocol):
     @property
     def inline(self) -> bool: ...
 
-    def predict(self, request: Any) -> list[Any]: ...
+    def predict(self, request: Any) -> Any: ...
 
 
 def _failure(field: str, message: str) -> bytes:
@@ -86,6 +88,9 @@ class ModelEndpoint:
         self._api_key_sha256 = api_key_sha256.encode() if api_key_sha256 else None
         self._max_body = max_body_bytes
         self._replica_id = replica_id
+        # A file-based model's return value is the response as it is (CML); registry models' output
+        # goes under "prediction".
+        self._raw_response = bool(getattr(model, "raw_response", False))
         self.limiter = InFlightLimiter(max_concurrency)
         self._executor = executor
         if executor is None and not model.inline:
@@ -179,8 +184,9 @@ class ModelEndpoint:
             log.warning("prediction failed: %s", reason)
             return 500, _failure("model", f"prediction failed: {reason}"), []
         try:
+            response = prediction if self._raw_response else {"prediction": prediction}
             payload = json.dumps(
-                {"success": True, "response": {"prediction": prediction}, "ReplicaID": self._replica_id},
+                {"success": True, "response": response, "ReplicaID": self._replica_id},
                 allow_nan=False,
             ).encode()
         except (TypeError, ValueError) as exc:

@@ -23,8 +23,11 @@ DEFAULT_MAX_CONCURRENCY = 64
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 _ACCESS_KEY = re.compile(r"^[A-Za-z0-9]{8,128}$")
 
-_REQUIRED = ("model_uri", "tracking_uri", "port", "access_key")
+_REQUIRED = ("tracking_uri", "port", "access_key")  # and one of model_uri / function
+_FUNCTION_KEYS = ("project_dir", "file_path", "function_name")
 _KNOWN = (
+    "model_uri",
+    "function",
     *_REQUIRED,
     "registry_uri",
     "host",
@@ -34,6 +37,15 @@ _KNOWN = (
     "max_concurrency",
     "ready_file",
 )
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A file-based model: ``function_name`` of ``file_path`` (relative to ``project_dir``)."""
+
+    project_dir: str
+    file_path: str
+    function_name: str
 
 
 @dataclass(frozen=True)
@@ -51,10 +63,11 @@ class ServeConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     ready_file: str | None = None
+    function: FunctionSpec | None = None  # set instead of model_uri (which is then "")
 
     def __repr__(self) -> str:  # keep secrets out of logs and tracebacks
         return (
-            f"ServeConfig(model_uri={self.model_uri!r}, host={self.host!r}, port={self.port}, "
+            f"ServeConfig(model_uri={self.model_uri!r}, function={self.function!r}, host={self.host!r}, port={self.port}, "
             f"auth={self.auth}, access_key='***', max_body_bytes={self.max_body_bytes}, "
             f"max_concurrency={self.max_concurrency})"
         )
@@ -119,11 +132,17 @@ def parse_config(raw: Any, *, source: str = "<config>") -> ServeConfig:
     needs_digest = auth or digest is not None
     if needs_digest and (not isinstance(digest, str) or not _SHA256_HEX.match(digest)):
         raise bad("api_key_sha256", "must be the lowercase hex SHA-256 of the workspace API key")
-    model_uri = string("model_uri")
+    function = _function(raw.get("function"), bad)
+    if function is None and raw.get("model_uri") is None:
+        raise bad("model_uri", "is required (or give function for a file-based model)")
+    if function is not None and raw.get("model_uri") is not None:
+        raise bad("function", "give either model_uri or function, not both")
+    model_uri = "" if function is not None else string("model_uri")
     tracking_uri = string("tracking_uri")
     assert model_uri is not None and tracking_uri is not None
     return ServeConfig(
         model_uri=model_uri,
+        function=function,
         tracking_uri=tracking_uri,
         registry_uri=string("registry_uri", optional=True),
         host=host,
@@ -135,3 +154,18 @@ def parse_config(raw: Any, *, source: str = "<config>") -> ServeConfig:
         max_concurrency=integer("max_concurrency", DEFAULT_MAX_CONCURRENCY, 1, 100_000),
         ready_file=string("ready_file", optional=True),
     )
+
+
+def _function(raw: Any, bad: Any) -> FunctionSpec | None:
+    """The optional ``function`` object: ``{"project_dir", "file_path", "function_name"}``, all strings."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise bad("function", f"must be an object with {', '.join(_FUNCTION_KEYS)}")
+    unknown = sorted(set(raw) - set(_FUNCTION_KEYS))
+    if unknown:
+        raise bad("function", f"unknown key(s) {', '.join(map(repr, unknown))}")
+    for key in _FUNCTION_KEYS:
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise bad(f"function.{key}", "must be a non-empty string")
+    return FunctionSpec(raw["project_dir"], raw["file_path"], raw["function_name"])

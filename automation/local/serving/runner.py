@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from automation.errors import EXIT_USAGE, CmlopsError, DeploymentFailed
 from automation.local.serving.config import ServeConfig, load_config
@@ -91,7 +92,14 @@ def serve(config: ServeConfig) -> None:
     from automation.local.serving.predictor import load_served_model
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    model = load_served_model(config.model_uri, config.tracking_uri, config.registry_uri)
+    model: Any
+    if config.function is not None:
+        from automation.local.serving.function import FunctionModel
+
+        spec = config.function
+        model = FunctionModel(spec.project_dir, spec.file_path, spec.function_name)
+    else:
+        model = load_served_model(config.model_uri, config.tracking_uri, config.registry_uri)
     try:
         sock = bind_loopback(config.host, config.port)
         port = sock.getsockname()[1]
@@ -121,7 +129,7 @@ def serve(config: ServeConfig) -> None:
         )
         log.info(
             "serving %s (flavor %s, %s) on %s:%d, auth %s",
-            config.model_uri,
+            config.model_uri or model.description,
             model.flavor,
             "fast path" if model.fast_path else f"pyfunc: {model.fast_path_note}",
             config.host,
