@@ -221,6 +221,7 @@ class WorkloadFailed(CmlopsError):
 
 class JobRunFailed(WorkloadFailed):
     exit_code = EXIT_JOB_FAILED
+    run_id: str | None = None
 
 
 class BuildFailed(WorkloadFailed):

@@ -112,6 +112,21 @@ class Jobs(Resource):
         timeout: float = 1800,
         on_progress: Callable[[WaitEvent], None] | None = None,
     ) -> JobRun:
+        try:
+            return self._wait_run(project_id, job_id, run_id, timeout=timeout, on_progress=on_progress)
+        except JobRunFailed as exc:
+            exc.run_id = run_id  # lets the CLI show the local workspace's log of this run
+            raise
+
+    def _wait_run(
+        self,
+        project_id: str,
+        job_id: str,
+        run_id: str,
+        *,
+        timeout: float,
+        on_progress: Callable[[WaitEvent], None] | None,
+    ) -> JobRun:
         return wait_for(
             lambda: self.get_run(project_id, job_id, run_id),
             what=f"job run {run_id}",

@@ -154,14 +154,23 @@ def main(argv: list[str] | None = None) -> None:
 def _report(exc: CmlopsError) -> None:
     from automation.cli import context
 
-    if context.CURRENT is not None and context.CURRENT.json:
+    ctx = context.CURRENT
+    run_id = getattr(exc, "run_id", None)
+    tail = ctx.log_tail(run_id) if run_id and ctx is not None else None
+    if ctx is not None and ctx.json:
         import json
 
-        click.echo(json.dumps({"ok": False, **exc.to_dict()}, indent=2))
-    else:
-        click.echo(f"error: {exc.message}", err=True)
-        if exc.hint:
-            click.echo(f"  hint: {exc.hint}", err=True)
+        data = {"ok": False, **exc.to_dict()}
+        if tail:
+            data["log_tail"] = tail.splitlines()
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"  hint: {exc.hint}", err=True)
+    if tail:
+        click.echo("  last lines of the job run's log:", err=True)
+        click.echo("\n".join(f"    | {line}" for line in tail.splitlines()), err=True)
 
 
 __all__ = ["cli", "main", "pass_ctx"]

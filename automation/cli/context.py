@@ -31,6 +31,7 @@ class CliContext:
     insecure: bool = False
     state_dir: str | None = None
     _console: Any = field(default=None, repr=False)
+    local_workspace_dir: Path | None = None  # set once a command connects to the local workspace
 
     def __post_init__(self) -> None:
         global CURRENT
@@ -103,6 +104,7 @@ class CliContext:
             from automation.local.control import ensure_running
 
             ws = ensure_running(self.local_state_dir(spec))
+            self.local_workspace_dir = ws.state_dir
             return Settings(
                 url=ws.url,
                 api_key=ws.api_key,
@@ -130,6 +132,19 @@ class CliContext:
             url_source=url_source,
             key_source=f"spec target {name!r} api_key",
         )
+
+    def log_tail(self, run_id: str, lines: int = 12) -> str | None:
+        """The end of a local job run's log (CML's API v2 has no logs endpoint)."""
+        if self.local_workspace_dir is None:
+            return None
+        from automation.errors import CmlopsError
+        from automation.local.control import read_log
+
+        try:
+            text = read_log(self.local_workspace_dir, run_id)
+        except CmlopsError:
+            return None
+        return "\n".join(text.rstrip().splitlines()[-lines:])
 
     def client(self, spec: Spec | None = None) -> CMLClient:
         from automation.api import CMLClient

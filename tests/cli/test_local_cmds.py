@@ -50,3 +50,37 @@ def test_logs_of_a_workspace_that_never_ran_is_a_clear_error(tmp_path: Path) -> 
     result = cmlops(tmp_path / "never", "local", "logs", "server")
     assert result.returncode == 2
     assert result.stderr.startswith("error: no log 'server'")
+
+
+FAILING_SPEC = """
+version: 1
+name: failing-job
+projects:
+  dev: {name: failing-dev, source: {files: [code/train.py]}}
+  prd: {name: failing-prd}
+training:
+  experiment: failing
+  job: {name: train, script: code/train.py, timeout: 120}
+model: {registered_name: failing-model, artifact_path: model}
+deployment: {model_name: failing-endpoint}
+"""
+
+
+def test_a_failed_job_run_shows_the_end_of_its_log(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "code").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text("")
+    (repo / "code" / "train.py").write_text("import sys\nprint('loading data')\nsys.exit('error: no data here')\n")
+    (repo / "spec.yaml").write_text(FAILING_SPEC)
+    state = tmp_path / ".cmlops"
+    try:
+        text = cmlops(state, "apply", str(repo / "spec.yaml"))
+        as_json = cmlops(state, "-o", "json", "apply", str(repo / "spec.yaml"))
+    finally:
+        cmlops(state, "local", "stop")
+    assert text.returncode == 9, text.stderr  # the documented exit code of a failed training run
+    assert "ended with status 'ENGINE_FAILED'" in text.stderr
+    assert "    | error: no data here" in text.stderr and "Traceback" not in text.stderr
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == 9 and report["exit_code"] == 9
+    assert "error: no data here" in report["log_tail"]
