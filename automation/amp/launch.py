@@ -40,7 +40,6 @@ from automation.amp.plan import (
     masked,
     pick_build,
     read_job,
-    remote_files,
     runtime_wanted,
     session_job_name,
 )
@@ -237,7 +236,7 @@ class Launcher:
         if self.options.git_url:
             return None
         files = collect_files(self.loaded.root)
-        present = {} if self.result.project_created else remote_files(self.client, self.pid, files)
+        present = {} if self.result.project_created else self.client.projects.file_sizes(self.pid, files)
         missing = [f for f in files if f not in present]
         if missing:
             step = self._begin(Step(None, "files", f"{len(missing)} of {len(files)} file(s)", "upload"))

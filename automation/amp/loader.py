@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from automation.amp.model import AMP_FILENAME, TASK_MODELS, TASK_TYPES, AmpFile
 from automation.errors import InputError, SpecError
-from automation.spec.diagnostics import describe, did_you_mean
+from automation.spec.diagnostics import EXPECTED_TYPES, describe, did_you_mean
 from automation.spec.yamlload import MAX_BYTES, FieldPath, YamlDocument, dotted, parse_yaml
 
 Position = tuple[int, int]
@@ -310,18 +310,6 @@ def _task_context(loc: tuple[Any, ...], data: Any) -> str:
     )
 
 
-_EXPECTED = {
-    "int": "a whole number",
-    "float": "a number",
-    "bool": "true or false",
-    "string": "text",
-    "dict": "a mapping (key: value)",
-    "model": "a mapping (key: value)",
-    "model_attributes": "a mapping (key: value)",
-    "list": "a list",
-}
-
-
 def _diagnose(error: dict[str, Any], doc: YamlDocument) -> tuple[Position, SpecError]:
     data = doc.data
     kind: str = error["type"]
@@ -369,8 +357,8 @@ def _diagnose(error: dict[str, Any], doc: YamlDocument) -> tuple[Position, SpecE
             field_path = path
     else:
         base = kind.rsplit("_", 1)[0] if kind.endswith(("_type", "_parsing")) else ""
-        if base in _EXPECTED or kind == "int_from_float":
-            expected = _EXPECTED.get(base, "a whole number")
+        if base in EXPECTED_TYPES or kind == "int_from_float":
+            expected = EXPECTED_TYPES.get(base, "a whole number")
             message = f"expected {expected}, got {describe(node, False)}{where}"
         else:
             msg = str(error.get("msg", "invalid value"))

@@ -39,7 +39,7 @@ from automation.api import CMLClient
 from automation.api.jobs import RUN_ACTIVE, RUN_SUCCESS
 from automation.api.models import BUILD_FAILED, BUILD_OK, DEPLOY_OK
 from automation.api.types import Application, Job, JobRun, Model, ModelBuild, ModelDeployment, Project
-from automation.errors import InputError, NotFound
+from automation.errors import InputError
 
 DEFAULT_RUNTIME = {"editor": "Workbench", "kernel": "Python 3.10", "edition": "Standard"}
 SESSION_PREFIX = "AMP session: "
@@ -189,24 +189,6 @@ def collect_files(root: Path) -> list[str]:
             hint="create the project from git instead: --git-url https://...",
         )
     return found
-
-
-def remote_files(client: CMLClient, project_id: str, wanted: list[str]) -> dict[str, int]:
-    """Sizes of the files of ``wanted`` already in the project (one listing per folder)."""
-    folders = sorted({str(PurePosixPath(p).parent) for p in wanted})
-    present: dict[str, int] = {}
-    for folder in folders:
-        rel = "" if folder == "." else folder
-        try:
-            entries = client.projects.list_files(project_id, rel)
-        except NotFound:
-            continue
-        for entry in entries:
-            if not entry.is_dir:
-                name = PurePosixPath(entry.path).name
-                present[f"{rel}/{name}" if rel else name] = entry.file_size
-    keep = set(wanted)
-    return {path: size for path, size in present.items() if path in keep}
 
 
 def changed_files(root: Path, present: Mapping[str, int]) -> list[str]:
@@ -367,7 +349,7 @@ def observe(
         return obs
     pid = obs.project.id
     if files:
-        obs.present_files = remote_files(client, pid, files)
+        obs.present_files = client.projects.file_sizes(pid, files)
     for i, task in enumerate(amp.tasks):
         if isinstance(task, CreateJob) and task.name not in obs.jobs:
             obs.jobs[task.name] = read_job(client, pid, task.name)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from automation.api.base import Resource, WaitEvent, exact, wait_for
 from automation.api.types import FileInfo, Project
-from automation.errors import WorkloadFailed
+from automation.errors import NotFound, WorkloadFailed
 
 PROJECT_OK = {"success", "SUCCESS", "created", ""}
 PROJECT_FAILED = {"failure", "failed", "FAILURE", "error"}
@@ -99,6 +99,22 @@ class Projects(Resource):
             "GET", f"/api/v2/projects/{project_id}/files/{quote(path.strip('/'), safe='')}"
         )
         return [FileInfo.model_validate(f) for f in body.get("files") or []]
+
+    def file_sizes(self, project_id: str, paths: Iterable[str]) -> dict[str, int]:
+        """Sizes of those of ``paths`` present in the project: one listing per folder they sit in."""
+        wanted = set(paths)
+        present: dict[str, int] = {}
+        for folder in sorted({str(PurePosixPath(p).parent) for p in wanted}):
+            rel = "" if folder == "." else folder
+            try:
+                entries = self.list_files(project_id, rel)
+            except NotFound:
+                continue
+            for entry in entries:
+                if not entry.is_dir:
+                    name = PurePosixPath(entry.path).name
+                    present[f"{rel}/{name}" if rel else name] = entry.file_size
+        return {path: size for path, size in present.items() if path in wanted}
 
     def upload_file(self, project_id: str, dest_path: str, content: bytes) -> None:
         """Upload one file; the multipart field name is the destination path. CML never overwrites."""

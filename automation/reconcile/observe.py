@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from automation.api import CMLClient
 from automation.api.jobs import RUN_ACTIVE
@@ -20,7 +19,6 @@ from automation.api.types import (
     RegisteredModel,
     RegisteredModelVersion,
 )
-from automation.errors import NotFound
 from automation.reconcile.selection import select_run
 
 
@@ -63,7 +61,7 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
     obs.prd = client.projects.find(spec.projects.prd.name)
     if obs.dev is not None:
         if local_files:
-            obs.dev_files = list_remote_files(client, obs.dev.id, local_files)
+            obs.dev_files = client.projects.file_sizes(obs.dev.id, local_files)
         observe_training(client, spec, obs)
         if obs.job is not None and obs.job.runtime_identifier in acceptable:
             # A runtime released later must not force a retrain: keep the matching one in use.
@@ -72,24 +70,6 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
         observe_serving(client, spec, obs)
     obs.reads = client.http.stats.requests - start_reads
     return obs
-
-
-def list_remote_files(client: CMLClient, project_id: str, wanted: dict[str, bytes]) -> dict[str, int]:
-    """Sizes of the files present in the folders that hold the wanted files (one listing per folder)."""
-    folders = sorted({str(PurePosixPath(p).parent) for p in wanted})
-    found: dict[str, int] = {}
-    for folder in folders:
-        rel = "" if folder == "." else folder
-        try:
-            entries = client.projects.list_files(project_id, rel)
-        except NotFound:
-            continue
-        for entry in entries:
-            if entry.is_dir:
-                continue
-            name = PurePosixPath(entry.path).name
-            found[f"{rel}/{name}" if rel else name] = entry.file_size
-    return found
 
 
 def observe_training(client: CMLClient, spec, obs: Observed) -> None:

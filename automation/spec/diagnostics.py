@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from automation.errors import SpecError
 from automation.spec.yamlload import ABSENT, FieldPath, YamlDocument, child, dotted
 
-_EXPECTED = {
+EXPECTED_TYPES = {
     "int": "a whole number",
     "float": "a number",
     "bool": "true or false",
@@ -183,8 +183,8 @@ def _one(
         base = kind.rsplit("_", 1)[0] if kind.endswith(("_type", "_parsing")) else ""
         if base == "int" or kind == "int_from_float":
             message = f"expected a whole number, got {describe(node, secret)}"
-        elif base in _EXPECTED:
-            message = f"expected {_EXPECTED[base]}, got {describe(node, secret)}"
+        elif base in EXPECTED_TYPES:
+            message = f"expected {EXPECTED_TYPES[base]}, got {describe(node, secret)}"
             if base == "string" and isinstance(node, int | float) and not isinstance(node, bool):
                 hint = f"quote it: '{node}'"
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FIXTURES, REPO, materialise
+from amp_support import FIXTURES, REPO, materialise
 
 from automation.amp.convert import export_amp, import_amp, training_job
 from automation.amp.loader import load_amp, parse_amp_text

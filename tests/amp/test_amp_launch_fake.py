@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO, AmpFakeCML, materialise
+from amp_support import REPO, AmpFakeCML, materialise
 
 from automation.amp.launch import Launcher, LaunchOptions, launch
 from automation.amp.loader import LoadedAmp, load_amp

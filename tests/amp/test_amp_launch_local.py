@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from amp_support import REPO
 
 from automation.amp.launch import LaunchOptions, launch
 from automation.amp.loader import load_amp

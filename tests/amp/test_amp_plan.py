@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import REPO, materialise
+from amp_support import REPO, materialise
 
 from automation.amp.loader import load_amp
 from automation.amp.plan import build_plan, collect_files, environment_values, masked, parse_env_pairs

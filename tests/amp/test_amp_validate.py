@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ERRORS, FIXTURES, GOOD_FIXTURES, REPO, line_of, materialise
+from amp_support import ERRORS, FIXTURES, GOOD_FIXTURES, REPO, line_of, materialise
 
 from automation.amp.loader import load_amp, read_amp
 from automation.amp.model import BuildModel, CreateJob, CreateModel, DeployModel, StartApplication

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import socket
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import requests
 from conformance.swagger import Swagger
-from local_support import wait_for
+from local_support import Api, free_port, wait_for
 
 from automation.local import control
 
@@ -112,15 +114,32 @@ def test_application_serves_on_its_port_stops_and_restarts(api, local, project, 
     assert _wait(api, project, app["id"])["status"] == "APPLICATION_RUNNING"
     assert "ports-agree=True" in _get(_port(local, app["id"]))
 
-    # It comes back after the server restarts (as deployments do), on a fresh port.
-    before = _port(local, app["id"])
-    assert control.stop(local.state_dir) is True
-    assert _refused(before)  # stopping the server killed it
-    control.start(local.state_dir, port=local.port, wait=60)
-    again = _wait(api, project, app["id"])
-    assert again["status"] == "APPLICATION_RUNNING", control.read_log(local.state_dir, app["id"])
-    assert "hello from" in _get(_port(local, app["id"]))
     api.ok("POST", f"{_base(project)}/{app['id']}:stop")
+
+
+def test_applications_come_back_after_a_server_restart(tmp_path, runtime):
+    """Own server (the shared one must keep its pid): stop kills the app, start relaunches it."""
+    state_dir = tmp_path / ".cmlops"
+    workspace = control.start(state_dir, port=free_port(), wait=60)
+    session = requests.Session()
+    session.trust_env = False
+    own = Api(workspace.url, workspace.api_key, session)
+    here = SimpleNamespace(state_dir=state_dir)
+    try:
+        project = own.project("apps-restart", environment={"GREETING": "again"})
+        own.upload(project["id"], "app.py", APP)
+        app = _create(own, project, name="Survivor", subdomain="survivor", script="app.py")
+        assert _wait(own, project, app["id"])["status"] == "APPLICATION_RUNNING"
+        before = _port(here, app["id"])
+        assert control.stop(state_dir) is True
+        assert _refused(before)  # stopping the server killed it
+        control.start(state_dir, port=workspace.port, wait=60)
+        again = _wait(own, project, app["id"])
+        assert again["status"] == "APPLICATION_RUNNING", control.read_log(state_dir, app["id"])
+        assert f"again from {project['id']}" in _get(_port(here, app["id"]))
+    finally:
+        control.stop(state_dir)
+    assert _refused(_port(here, app["id"]))
 
 
 def test_failing_script_fails_with_its_exit_code_in_the_log(api, local, project, runtime):

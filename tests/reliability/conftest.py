@@ -7,7 +7,6 @@ The apply is repeated (a bounded number of rounds) whenever a create's answer wa
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from fakes.fixtures import client, fake, spec  # noqa: F401  (the FakeCML fixtures, for test_kill_resume)
 from fakes.specs import flagship
+from reliability_support import free_port
 
 from automation.api import CMLClient
 from automation.errors import ApiError, TransportError
@@ -26,12 +26,6 @@ from automation.workflows.bootstrap import apply_spec
 
 FAULTS = "rate=0.2,kinds=500|502|503|429|drop_before|drop_after|slow,seed=7,slow_ms=100"
 MAX_ROUNDS = 8
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

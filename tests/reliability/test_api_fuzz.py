@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import free_port
 from hypothesis import HealthCheck, given, settings
+from reliability_support import free_port
 
 from automation.local import control
 from automation.local.control import LocalWorkspace

@@ -7,32 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# Line numbers matter: error tests assert positions in this text (line N = MINIMAL_LINES[N - 1]).
+from spec_support import FILE, MINIMAL
+
 from automation.errors import SpecError
 from automation.spec import Spec, parse_spec
-
-# Line numbers matter: error tests assert positions in this text (line N = MINIMAL_LINES[N - 1]).
-MINIMAL = """\
-version: 1
-name: demo
-projects:
-  dev:
-    name: demo-dev
-    source:
-      files: ["code/*.py"]
-  prd:
-    name: demo-prd
-training:
-  experiment: demo-exp
-  job:
-    name: train
-    script: code/train.py
-model:
-  registered_name: demo-model
-deployment:
-  model_name: demo-endpoint
-"""
-
-FILE = "t.yaml"
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MINIMAL
+from spec_support import MINIMAL
 
 # (id, text, line, column, field, substring of the message, substring of the hint or None)
 CASES = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL
+from spec_support import MINIMAL
 
 from automation.errors import SpecError
 from automation.spec import check_files, find_repo_root, load_spec, source_files

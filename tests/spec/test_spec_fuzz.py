@@ -6,9 +6,9 @@ import copy
 
 import pytest
 import yaml
-from conftest import FILE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spec_support import FILE
 
 from automation.errors import SpecError
 from automation.spec import Spec, parse_spec

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import MINIMAL
 from pydantic import SecretStr
+from spec_support import MINIMAL
 
 from automation.spec import MASK
 from automation.spec.substitute import _Problem, substitute_text

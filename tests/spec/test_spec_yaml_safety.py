@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MINIMAL
+from spec_support import MINIMAL
 
 from automation.errors import SpecError
 from automation.spec import load_spec

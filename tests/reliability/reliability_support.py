@@ -1,0 +1,11 @@
+"""Helpers shared by the reliability tests (importable by name; conftest modules are not)."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
