@@ -215,6 +215,8 @@ def delete_project(project_id: str, request: Request) -> dict[str, Any]:
     project_or_404(ws, project_id)
     for model in ws.store.list("model", parent=project_id):
         remove_model(ws, model["id"])
+    for app in ws.store.list("application", parent=project_id):
+        ws.applications.remove(app["id"])  # stops its process too
     for job in ws.store.list("job", parent=project_id):
         ws.runner.forget_job(job["id"])
         ws.store.delete("job", job["id"])

@@ -70,7 +70,9 @@ def test_a_failed_job_run_shows_the_end_of_its_log(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / "code").mkdir(parents=True)
     (repo / "pyproject.toml").write_text("")
-    (repo / "code" / "train.py").write_text("import sys\nprint('loading data')\nsys.exit('error: no data here')\n")
+    (repo / "code" / "train.py").write_text(
+        "import sys\nprint('loading data')\nsys.exit('error: no data here')\n"
+    )
     (repo / "spec.yaml").write_text(FAILING_SPEC)
     state = tmp_path / ".cmlops"
     try:

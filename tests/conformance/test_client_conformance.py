@@ -107,6 +107,7 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
     "projects.update": lambda c: c.projects.update("p1", description="d", environment={"A": "1"}),
     "projects.delete": lambda c: c.projects.delete("p1"),
     "projects.wait_created": lambda c: c.projects.wait_created("p1"),
+    "projects.file_sizes": lambda c: c.projects.file_sizes("p1", ["requirements.txt", "code/train.py"]),
     "projects.list_files": lambda c: (c.projects.list_files("p1"), c.projects.list_files("p1", "code/sub")),
     "projects.upload_file": lambda c: c.projects.upload_file("p1", "code/train.py", b"print(1)"),
     "projects.delete_file": lambda c: c.projects.delete_file("p1", "code/train.py"),

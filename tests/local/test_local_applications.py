@@ -120,7 +120,8 @@ def test_application_serves_on_its_port_stops_and_restarts(api, local, project, 
 def test_applications_come_back_after_a_server_restart(tmp_path, runtime):
     """Own server (the shared one must keep its pid): stop kills the app, start relaunches it."""
     state_dir = tmp_path / ".cmlops"
-    workspace = control.start(state_dir, port=free_port(), wait=60)
+    port = free_port()
+    workspace = control.start(state_dir, port=port, wait=60)
     session = requests.Session()
     session.trust_env = False
     own = Api(workspace.url, workspace.api_key, session)
@@ -133,7 +134,7 @@ def test_applications_come_back_after_a_server_restart(tmp_path, runtime):
         before = _port(here, app["id"])
         assert control.stop(state_dir) is True
         assert _refused(before)  # stopping the server killed it
-        control.start(state_dir, port=workspace.port, wait=60)
+        control.start(state_dir, port=port, wait=60)
         again = _wait(own, project, app["id"])
         assert again["status"] == "APPLICATION_RUNNING", control.read_log(state_dir, app["id"])
         assert f"again from {project['id']}" in _get(_port(here, app["id"]))
@@ -202,3 +203,19 @@ def test_list_get_patch_delete_shapes(api, project, swagger):
     assert api.ok("DELETE", path) == {}
     assert api.get(path).status_code == 404
     assert api.post(f"{path}:stop").status_code == 404
+
+
+def test_deleting_a_project_stops_its_applications(api, local, runtime):
+    doomed = api.project("apps-doomed", environment={"GREETING": "bye"})
+    api.upload(doomed["id"], "app.py", APP)
+    app = _create(
+        api, doomed, name="Doomed app", subdomain="doomed-app", script="app.py", runtime_identifier=runtime
+    )
+    assert _wait(api, doomed, app["id"])["status"] == "APPLICATION_RUNNING"
+    port = _port(local, app["id"])
+    assert "bye from" in _get(port)
+
+    api.ok("DELETE", f"/api/v2/projects/{doomed['id']}")
+
+    assert _refused(port)  # no orphan process keeps serving
+    assert api.call("GET", f"{_base(doomed)}/{app['id']}").status_code == 404
