@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from automation.amp.inputs import collect_files, masked
 from automation.amp.loader import LoadedAmp
 from automation.amp.model import (
     BuildModel,
@@ -28,7 +29,6 @@ from automation.amp.plan import (
     APP_RUNNING,
     Step,
     application_fields,
-    collect_files,
     decide_application,
     decide_deploy,
     decide_run,
@@ -37,7 +37,6 @@ from automation.amp.plan import (
     job_changes,
     job_fields,
     job_history,
-    masked,
     pick_build,
     read_job,
     runtime_wanted,

@@ -69,7 +69,7 @@ def _warnings(ctx: CliContext, warnings: list[Any]) -> None:
 
 
 def _prompt(name: str, var: Any) -> str:
-    from automation.amp.plan import is_secret_name
+    from automation.amp.inputs import is_secret_name
 
     label = f"{name}" + (f" ({var.description.strip()})" if var.description.strip() else "")
     return click.prompt(label, default="", show_default=False, hide_input=is_secret_name(name), err=True)
@@ -179,7 +179,8 @@ def plan_cmd(
     offline: bool,
 ) -> None:
     """Show the API v2 calls a launch would make, and what is already done (reads only)."""
-    from automation.amp.plan import build_plan, collect_files, environment_values, observe, parse_env_pairs
+    from automation.amp.inputs import collect_files, environment_values, parse_env_pairs
+    from automation.amp.plan import build_plan, observe
     from automation.amp.validate import load_valid_amp
 
     with _source(ctx, path, git_ref) as (local, url):
@@ -252,8 +253,9 @@ def _launch(
     timeout: int | None,
     yes: bool,
 ) -> None:
+    from automation.amp.inputs import collect_files, parse_env_pairs, resolve_environment
     from automation.amp.launch import Launcher, LaunchOptions, Timeouts
-    from automation.amp.plan import build_plan, collect_files, observe, parse_env_pairs, resolve_environment
+    from automation.amp.plan import build_plan, observe
     from automation.amp.validate import load_valid_amp
 
     loaded, warnings = load_valid_amp(path)

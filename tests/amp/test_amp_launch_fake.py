@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from amp_support import REPO, AmpFakeCML, materialise
 
+from automation.amp.inputs import collect_files, resolve_environment
 from automation.amp.launch import Launcher, LaunchOptions, launch
 from automation.amp.loader import LoadedAmp, load_amp
-from automation.amp.plan import build_plan, collect_files, observe, resolve_environment
+from automation.amp.plan import build_plan, observe
 from automation.api import CMLClient
 from automation.errors import InputError, JobRunFailed
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from amp_support import REPO
 
+from automation.amp.inputs import resolve_environment
 from automation.amp.launch import LaunchOptions, launch
 from automation.amp.loader import load_amp
-from automation.amp.plan import resolve_environment
 from automation.api import CMLClient
 from automation.local import control
 from automation.workflows.smoke import call_endpoint, predictions_of

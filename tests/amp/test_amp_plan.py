@@ -7,8 +7,9 @@ from pathlib import Path
 
 from amp_support import REPO, materialise
 
+from automation.amp.inputs import collect_files, environment_values, masked, parse_env_pairs
 from automation.amp.loader import load_amp
-from automation.amp.plan import build_plan, collect_files, environment_values, masked, parse_env_pairs
+from automation.amp.plan import build_plan
 
 P = "/api/v2/projects"
 
