@@ -7,6 +7,7 @@ authentication is on, ``Authorization: Bearer <API key>``. The answer is
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from automation.errors import ApiError, CmlopsError, InputError
@@ -23,16 +24,29 @@ def predict(http: HttpClient, access_key: str, request: Any) -> Any:
     try:
         body = http.request("POST", "", json_body={"accessKey": access_key, "request": request})
     except ApiError as exc:
-        if exc.status == 400:
+        problem = _endpoint_errors(exc.server_message)
+        if exc.status in (400, 413):
             raise InputError(
-                f"the model refused the input: {exc.server_message}",
+                f"the model refused the input: {problem}",
                 hint='send what the model\'s signature expects, e.g. {"input": [[...]]}',
             ) from None
-        raise EndpointError(f"model endpoint answered HTTP {exc.status}: {exc.server_message}") from None
+        raise EndpointError(f"model endpoint answered HTTP {exc.status}: {problem}") from None
     if not isinstance(body, dict) or body.get("success") is not True:
         errors = body.get("errors") if isinstance(body, dict) else body
         raise EndpointError(f"model endpoint returned no prediction: {errors}")
     return body.get("response")
+
+
+def _endpoint_errors(text: str) -> str:
+    """The model endpoint's ``{"success": false, "errors": {...}}`` as one readable line."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, dict) and errors:
+        return "; ".join(f"{key}: {value}" for key, value in errors.items())
+    return text
 
 
 def endpoint_client(

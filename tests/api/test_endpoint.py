@@ -65,3 +65,17 @@ def test_bad_input_is_an_input_error(mock: responses.RequestsMock) -> None:
         predict(http, ACCESS_KEY, {"input": ROW})
 
     assert "expected 11 columns" in str(info.value) and info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("status", "error"), [(400, InputError), (413, InputError), (500, EndpointError)])
+def test_the_endpoints_errors_envelope_is_shown_as_one_readable_line(
+    mock: responses.RequestsMock, status: int, error: type
+) -> None:
+    http = endpoint_client(MODEL_SERVICE, API_KEY, clock=FakeClock())
+    _expect(mock, status=status, json={"success": False, "errors": {"request": "got 3, expected 11 columns"}})
+
+    with pytest.raises(error) as info:
+        predict(http, ACCESS_KEY, {"input": ROW})
+
+    assert "request: got 3, expected 11 columns" in info.value.message
+    assert "{" not in info.value.message  # not the raw JSON body
