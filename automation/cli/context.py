@@ -58,7 +58,8 @@ class CliContext:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=True, quiet=self.json, highlight=False)
+            # soft_wrap: long ids and paths stay on one line in CI logs and pipes (greppable).
+            self._console = Console(stderr=True, quiet=self.json, highlight=False, soft_wrap=True)
         return self._console
 
     def trace(self, line: str) -> None:
