@@ -1,11 +1,12 @@
 """Experiments and experiment runs: MLflow's tracking store shown in API v2 shapes.
 
 Project scoping: every job run sets ``MLFLOW_RUN_CONTEXT`` so each MLflow run it creates carries
-the tags ``cml.project_id`` and ``cml.job_run_id``. An experiment belongs to the project of its
-earliest such run; the first time the server sees that, it records the owner as the experiment
-tag ``cml.project_id`` (so ownership never moves). Experiments that no job run touched (made from a
-shell against the same store) belong to no project and are visible in every project, as in a
-single-user workspace. MLflow's empty ``Default`` experiment is hidden.
+the tags ``cml.project_id`` and ``cml.job_run_id``. In CML every project has its own experiments;
+MLflow's store has one namespace of names, so here an experiment is shown in every project that has
+runs in it, and within a project only that project's runs (and untagged ones) are listed. Two
+projects that log to the same experiment name therefore each see their own runs, as in CML.
+Experiments that no job run touched (made from a shell against the same store) are visible in every
+project, as in a single-user workspace. MLflow's empty ``Default`` experiment is hidden.
 """
 
 from __future__ import annotations
@@ -82,36 +83,39 @@ def _all_experiments(client: Any) -> list[Any]:
             return out
 
 
-def _claim_owners(client: Any, experiments: list[Any]) -> None:
-    """Give each unowned experiment the project of its earliest job-run-made run (see module doc)."""
-    unowned = {e.experiment_id: e for e in experiments if PROJECT_TAG not in e.tags}
-    if not unowned:
-        return
+def _projects_of(client: Any, experiment_ids: list[str]) -> dict[str, set[str]]:
+    """For each experiment, the projects whose job runs logged to it."""
+    if not experiment_ids:
+        return {}
     runs = client.search_runs(
-        list(unowned),
-        filter_string=f"tags.`{PROJECT_TAG}` LIKE '%'",
-        max_results=_ALL,
-        order_by=["attributes.start_time ASC"],
+        experiment_ids, filter_string=f"tags.`{PROJECT_TAG}` LIKE '%'", max_results=_ALL
     )
+    out: dict[str, set[str]] = {}
     for run in runs:
-        exp = unowned.pop(run.info.experiment_id, None)
-        if exp is None:
-            continue
         owner = run.data.tags.get(PROJECT_TAG, "")
         if owner:
-            client.set_experiment_tag(exp.experiment_id, PROJECT_TAG, owner)
-            exp.tags[PROJECT_TAG] = owner
+            out.setdefault(run.info.experiment_id, set()).add(owner)
+    return out
+
+
+def _sees(projects: dict[str, set[str]], exp: Any, project_id: str | None) -> bool:
+    """May ``project_id`` see the experiment? (None: the workspace-wide listing sees everything.)"""
+    users = projects.get(exp.experiment_id, set())
+    return project_id is None or not users or project_id in users
 
 
 def _visible(client: Any, project_id: str | None) -> list[Any]:
     experiments = _all_experiments(client)
-    _claim_owners(client, experiments)
+    projects = _projects_of(client, [e.experiment_id for e in experiments])
     out = []
     for exp in experiments:
-        owner = exp.tags.get(PROJECT_TAG, "")
-        if exp.experiment_id == "0" and not owner and not client.search_runs(["0"], max_results=1):
+        if (
+            exp.experiment_id == "0"
+            and not projects.get("0")
+            and not client.search_runs(["0"], max_results=1)
+        ):
             continue
-        if project_id is None or owner in ("", project_id):
+        if _sees(projects, exp, project_id):
             out.append(exp)
     return out
 
@@ -119,7 +123,7 @@ def _visible(client: Any, project_id: str | None) -> list[Any]:
 def render_experiment(bridge: MlflowBridge, exp: Any, project_id: str | None) -> dict[str, Any]:
     return {
         "id": bridge.experiment_public(exp.experiment_id),
-        "project_id": exp.tags.get(PROJECT_TAG) or project_id or "",
+        "project_id": project_id or "",
         "name": exp.name,
         "artifact_location": exp.artifact_location or "",
         "created_at": ms_rfc3339(exp.creation_time),
@@ -159,11 +163,14 @@ def find_experiment(bridge: MlflowBridge, project_id: str, experiment_id: str) -
         raise translate(exc, "experiment", experiment_id) from None
     if exp is None or exp.lifecycle_stage == "deleted":
         raise not_found("experiment", experiment_id)
-    _claim_owners(client, [exp])
-    owner = exp.tags.get(PROJECT_TAG, "")
-    if owner and owner != project_id:
+    if not _sees(_projects_of(client, [exp.experiment_id]), exp, project_id):
         raise not_found("experiment", experiment_id)
     return exp
+
+
+def _of_project(run: Any, project_id: str | None) -> bool:
+    """A project lists its own runs and the untagged ones (logged from outside any job run)."""
+    return project_id is None or run.data.tags.get(PROJECT_TAG, "") in ("", project_id)
 
 
 def get_experiment(bridge: MlflowBridge, project_id: str, experiment_id: str) -> dict[str, Any]:
@@ -272,7 +279,7 @@ def list_runs(
     token = None
     while True:
         page = client.search_runs([exp.experiment_id], max_results=_ALL, page_token=token)
-        runs.extend(page)
+        runs.extend(r for r in page if _of_project(r, project_id))
         token = page.token
         if not token:
             break
@@ -288,7 +295,11 @@ def find_run(bridge: MlflowBridge, project_id: str, experiment_id: str, run_id: 
         run = client.get_run(ml_run)
     except Exception as exc:
         raise translate(exc, "experiment run", run_id) from None
-    if run.info.experiment_id != exp.experiment_id or run.info.lifecycle_stage == "deleted":
+    if (
+        run.info.experiment_id != exp.experiment_id
+        or run.info.lifecycle_stage == "deleted"
+        or not _of_project(run, project_id)
+    ):
         raise not_found("experiment run", run_id)
     return run
 

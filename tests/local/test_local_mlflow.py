@@ -84,7 +84,6 @@ def test_experiment_belongs_to_the_project_of_its_job_run(api, trained):
     assert exp["name"] == "tiny-exp"
     assert exp["project_id"] == trained["project"]["id"]
     assert exp["created_at"].endswith("Z")
-    assert {"key": "cml.project_id", "value": trained["project"]["id"]} in exp["tags"]
     other = api.project("ml-other")
     seen = api.ok("GET", f"/api/v2/projects/{other['id']}/experiments")["experiments"]
     assert exp["id"] not in [e["id"] for e in seen]
@@ -92,6 +91,28 @@ def test_experiment_belongs_to_the_project_of_its_job_run(api, trained):
     everywhere = api.ok("GET", "/api/v2/experiments", params={"search_filter": '{"name": "tiny-exp"}'})
     assert [e["id"] for e in everywhere["experiments"]] == [exp["id"]]
     assert api.ok("GET", f"/api/v2/projects/{trained['project']['id']}/experiments/{exp['id']}") == exp
+
+
+def test_two_projects_logging_to_one_experiment_name_each_see_their_own_runs(api, runtime, local, trained):
+    second = api.project("ml-second")
+    api.upload(second["id"], "train.py", TRAIN)
+    job = api.job(second["id"], "train.py", runtime)
+    run = api.wait_run(api.run(second["id"], job["id"]))
+    assert run["status"] == "ENGINE_SUCCEEDED", control.read_log(local.state_dir, run["id"])
+
+    def runs_seen_by(project):
+        exps = api.ok("GET", f"/api/v2/projects/{project['id']}/experiments")["experiments"]
+        (exp,) = [e for e in exps if e["name"] == "tiny-exp"]
+        assert exp["project_id"] == project["id"]
+        listed = api.ok("GET", f"/api/v2/projects/{project['id']}/experiments/{exp['id']}/runs")
+        return exp["id"], [r["id"] for r in listed["experiment_runs"]]
+
+    _, first_runs = runs_seen_by(trained["project"])
+    second_exp, second_runs = runs_seen_by(second)
+    assert first_runs == [trained["run"]["id"]]  # the first project does not see the second's run
+    assert len(second_runs) == 1 and second_runs != first_runs
+    base = f"/api/v2/projects/{second['id']}/experiments/{second_exp}/runs"
+    assert api.get(f"{base}/{trained['run']['id']}").status_code == 404  # nor the other way round
 
 
 def test_experiment_run_shape(api, trained):
