@@ -27,7 +27,7 @@ from automation.local.files import resolve_inside
 from automation.local.ids import new_engine_id, new_public_id
 from automation.local.mlflow_bridge import JOB_RUN_TAG
 from automation.local.problems import ApiProblem, already_exists
-from automation.local.procs import kill_group, kill_stray
+from automation.local.procs import kill_group, kill_stray, spawn
 from automation.local.shapes import env_json, short_user
 from automation.local.timefmt import now, rfc3339
 
@@ -228,16 +228,7 @@ class ApplicationSupervisor:
             if self._closing or current is None or current.get("generation") != generation:
                 return
             self._note(app_id, f"starting {doc['script']} on 127.0.0.1:{port}")
-            with self.log_path(app_id).open("ab") as fh:
-                proc = subprocess.Popen(
-                    cmd,
-                    cwd=root,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=fh,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            proc = spawn(cmd, cwd=root, env=env, log_path=self.log_path(app_id))
             self._procs[app_id] = proc
             store.update(KIND, app_id, {"pid": proc.pid, "port": port, "cmd": cmd, "updated_at": now()})
         self.log.info("application %s starting on port %s (log: %s)", app_id, port, self.log_path(app_id))

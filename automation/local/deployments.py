@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from automation.local.ids import crn, new_uuid
 from automation.local.keys import sha256_hex
-from automation.local.procs import kill_group, kill_stray
+from automation.local.procs import kill_group, kill_stray, spawn
 from automation.local.runner import DROPPED_PREFIXES
 from automation.local.shapes import env_json, short_user
 from automation.local.timefmt import now, rfc3339
@@ -212,16 +212,7 @@ class DeploymentSupervisor:
         with self._lock:
             if self._closing or store.get(KIND, dep_id).get("generation") != generation:
                 return
-            with self.log_path(dep_id).open("ab") as fh:
-                proc = subprocess.Popen(
-                    cmd,
-                    cwd=self.ws.paths.root,
-                    env=self._env(doc),
-                    stdin=subprocess.DEVNULL,
-                    stdout=fh,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            proc = spawn(cmd, cwd=self.ws.paths.root, env=self._env(doc), log_path=self.log_path(dep_id))
             self._procs[dep_id] = proc
             store.update(
                 KIND, dep_id, {"status": "deploying", "port": port, "pid": proc.pid, "updated_at": now()}

@@ -9,6 +9,20 @@ import time
 from pathlib import Path
 
 
+def spawn(cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a workload in its own session, stdout and stderr appended to its log file."""
+    with log_path.open("ab") as fh:
+        return subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def kill_group(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     """SIGTERM the process group, then SIGKILL what is left after ``grace`` seconds."""
     if proc.poll() is not None:

@@ -29,7 +29,7 @@ from automation.local.files import resolve_inside
 from automation.local.ids import new_engine_id, new_public_id
 from automation.local.mlflow_bridge import JOB_RUN_TAG, PROJECT_TAG, READY_TIMEOUT
 from automation.local.problems import ApiProblem, aborted
-from automation.local.procs import kill_group, kill_stray
+from automation.local.procs import kill_group, kill_stray, spawn
 from automation.local.shapes import USERNAME, env_json, short_user
 from automation.local.timefmt import now, rfc3339
 
@@ -236,16 +236,7 @@ class JobRunner:
                 stopped = True
             else:
                 stopped = False
-                with self.log_path(run_id).open("ab") as fh:
-                    proc = subprocess.Popen(
-                        cmd,
-                        cwd=root,
-                        env=env,
-                        stdin=subprocess.DEVNULL,
-                        stdout=fh,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
+                proc = spawn(cmd, cwd=root, env=env, log_path=self.log_path(run_id))
                 self._procs[run_id] = proc
         if stopped:
             self._note(run_id, "stopped before it started")
