@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import responses
-from fakes.fake_cml import USER, FakeCML, FakeError, _Progress, fixture
+from fakes.fake_cml import USER, FakeCML, FakeError
 
 from automation.amp.loader import load_amp
 
@@ -126,24 +126,10 @@ class AmpFakeCML(FakeCML):
         self._model_of(pid, mid)
         if not body.get("function_name") or not body.get("runtime_identifier"):
             raise FakeError(400, "invalid_argument", "function_name and runtime_identifier are required")
-        build = fixture("model_build")
-        bid = self._uuid()
-        now = self._now()
-        build.update(
-            id=bid,
-            model_id=mid,
-            comment=body.get("comment", ""),
-            status="queued",
+        return self._store_build(
+            mid,
+            body,
             file_path=body["file_path"],
             function_name=body["function_name"],
-            runtime_identifier=body["runtime_identifier"],
             registered_model_version_id="",
-            created_at=now,
-            updated_at=now,
-            built_at="",
         )
-        self.builds[bid] = build
-        self._progress[bid] = _Progress(
-            "build", ["pending"] + ([self.build_outcome] if self.build_outcome else [])
-        )
-        return copy.deepcopy(build)

@@ -953,6 +953,10 @@ class FakeCML:
             raise FakeError(404, "not_found", f"registered model version {vid!r} not found")
         if not body.get("runtime_identifier"):
             raise FakeError(400, "invalid_argument", "runtime_identifier is required")
+        return self._store_build(mid, body, registered_model_version_id=vid)
+
+    def _store_build(self, mid: str, body: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """Record a queued build of model ``mid`` (progressing like every build) and return its body."""
         build = fixture("model_build")
         bid = self._uuid()
         now = self._now()
@@ -962,11 +966,11 @@ class FakeCML:
             comment=body.get("comment", ""),
             status="queued",
             runtime_identifier=body["runtime_identifier"],
-            registered_model_version_id=vid,
             crn=build["crn"].rsplit("/", 1)[0] + f"/{bid}",
             created_at=now,
             updated_at=now,
             built_at="",
+            **fields,
         )
         self.builds[bid] = build
         self._progress[bid] = _Progress(
