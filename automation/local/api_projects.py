@@ -222,5 +222,6 @@ def delete_project(project_id: str, request: Request) -> dict[str, Any]:
         ws.store.delete("job", job["id"])
     ws.store.delete(KIND, project_id)
     shutil.rmtree(ws.paths.project_dir(project_id), ignore_errors=True)
+    shutil.rmtree(ws.paths.project_envs(project_id), ignore_errors=True)
     ws.log.info("project %s deleted", project_id)
     return {}

@@ -1,4 +1,4 @@
-"""GET /api/v2/runtimes: the fixed catalogue of runtimes.py."""
+"""GET /api/v2/runtimes: the catalogue of runtimes.py (the runtimes this machine can run)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from automation.local.api_common import params
 from automation.local.listing import apply, envelope, parse_list_query
-from automation.local.runtimes import CATALOGUE, FILTER_KEYS
+from automation.local.runtimes import FILTER_KEYS, catalogue
 
 router = APIRouter(prefix="/api/v2")
 
@@ -16,5 +16,5 @@ router = APIRouter(prefix="/api/v2")
 @router.get("/runtimes")
 def list_runtimes(request: Request) -> dict[str, Any]:
     query = parse_list_query(params(request), filter_keys=FILTER_KEYS, sort_keys=FILTER_KEYS)
-    page, token = apply(list(CATALOGUE), query, lambda item, key: item.get(key))
+    page, token = apply(catalogue(), query, lambda item, key: item.get(key))
     return envelope("runtimes", [dict(r) for r in page], token)

@@ -30,6 +30,7 @@ from automation.local import (
     api_runtimes,
 )
 from automation.local.keys import keys_match
+from automation.local.mlflow_tracking import PREFIX as TRACKING_PREFIX
 from automation.local.problems import (
     INTERNAL,
     INVALID_ARGUMENT,
@@ -186,6 +187,7 @@ def create_app(ws: Workspace) -> FastAPI:
         api_applications,
     ):
         app.include_router(module.router)
+    app.mount(TRACKING_PREFIX, ws.tracking)
     app.add_middleware(BearerAuth, key=ws.api_key)
     from automation.local import faults  # off unless CMLOPS_FAULTS is set (the reliability suite)
 

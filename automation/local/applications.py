@@ -1,11 +1,12 @@
-"""Applications as real subprocesses: ``[python, script]`` in the project folder, on a loopback port.
+"""Applications as real subprocesses: the script through the kernel runner, on a loopback port.
 
 Statuses ``APPLICATION_STARTING`` -> ``APPLICATION_RUNNING`` (the process is alive and, if it listens,
 its port accepts; a process that has not listened after ``LISTEN_GRACE`` seconds counts as running
 too) -> ``APPLICATION_STOPPED`` (``:stop``, or a clean exit) or ``APPLICATION_FAILED`` (non-zero
-exit, missing script). The environment is a job run's (``JobRunner.build_env``: CML's variables,
-the project's and the application's environment) plus ``CDSW_APP_PORT``, ``CDSW_READONLY_PORT``
-and ``CDSW_PUBLIC_PORT``, all set to one free loopback port. Like deployments, applications survive
+exit, missing script, a runtime the workspace cannot run). An application starts as a job run does
+(``engines.py``: its runtime, default the newest Workbench Standard one, the project's environment,
+CML's variables, the project's and the application's environment) plus ``CDSW_APP_PORT``,
+``CDSW_READONLY_PORT`` and ``CDSW_PUBLIC_PORT``, all set to one free loopback port. Like deployments, applications survive
 a server restart: at shutdown their processes are killed but statuses kept, and at start-up those
 starting or running are launched again. Each launch bumps a generation number so a stale watcher
 (of a stopped or restarted process) never overwrites a newer status.
@@ -13,21 +14,20 @@ starting or running are launched again. Each launch bumps a generation number so
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automation.local.deployments import free_port
+from automation.local.engines import LaunchRefused
 from automation.local.files import resolve_inside
 from automation.local.ids import new_engine_id, new_public_id
-from automation.local.mlflow_bridge import JOB_RUN_TAG
 from automation.local.problems import ApiProblem, already_exists
 from automation.local.procs import kill_group, kill_stray, spawn
+from automation.local.runtimes import default_identifier
 from automation.local.shapes import env_json, short_user
 from automation.local.timefmt import now, rfc3339
 
@@ -189,15 +189,6 @@ class ApplicationSupervisor:
         self.log.warning("application %s failed: %s (log: %s)", app_id, reason, self.log_path(app_id))
         self._set(app_id, generation, status=FAILED, pid=None, stopped_at=now())
 
-    def _env(self, project: dict[str, Any], doc: dict[str, Any], port: int) -> dict[str, str]:
-        engine = {"id": doc["id"], "engine_id": new_engine_id(), "environment": None}
-        env = self.ws.runner.build_env(project, {"environment": doc.get("environment")}, engine)
-        context = json.loads(env.get("MLFLOW_RUN_CONTEXT") or "{}")
-        context.pop(JOB_RUN_TAG, None)  # an application is not a job run
-        env["MLFLOW_RUN_CONTEXT"] = json.dumps(context)
-        env.update({name: str(port) for name in PORT_VARIABLES})
-        return env
-
     def _launch(self, app_id: str, generation: int) -> None:
         try:
             self._launch_inner(app_id, generation)
@@ -221,16 +212,34 @@ class ApplicationSupervisor:
             self._fail(app_id, generation, f"script {doc['script']!r} not found in the project folder {root}")
             return
         port = free_port()
-        cmd = [sys.executable, str(script)]
-        env = self._env(project, doc, port)
+        try:
+            launch = self.ws.launcher.prepare(
+                project=project,
+                runtime_identifier=doc.get("runtime_identifier") or default_identifier(),
+                script=script,
+                arguments=[],
+                layers=[project.get("environment"), doc.get("environment")],
+                engine_id=new_engine_id(),
+                tags={"cml.application_id": app_id},
+                extra_cml={name: str(port) for name in PORT_VARIABLES},
+                note=lambda text: self._note(app_id, text),
+            )
+        except LaunchRefused as exc:
+            self._fail(app_id, generation, str(exc))
+            return
+        cmd = launch.cmd
         with self._lock:
             current = store.get(KIND, app_id)
             if self._closing or current is None or current.get("generation") != generation:
                 return
             self._note(app_id, f"starting {doc['script']} on 127.0.0.1:{port}")
-            proc = spawn(cmd, cwd=root, env=env, log_path=self.log_path(app_id))
+            proc = spawn(cmd, cwd=root, env=launch.env, log_path=self.log_path(app_id))
             self._procs[app_id] = proc
-            store.update(KIND, app_id, {"pid": proc.pid, "port": port, "cmd": cmd, "updated_at": now()})
+            store.update(
+                KIND,
+                app_id,
+                {"pid": proc.pid, "port": port, "cmd": cmd, "needle": launch.needle, "updated_at": now()},
+            )
         self.log.info("application %s starting on port %s (log: %s)", app_id, port, self.log_path(app_id))
         self._await_running(app_id, generation, proc, port)
         code = proc.wait()
@@ -310,8 +319,7 @@ class ApplicationSupervisor:
         """At start-up: relaunch what was starting or running when the server last stopped."""
         for doc in self.ws.store.list(KIND):
             if doc["status"] in LIVE:
-                cmd = doc.get("cmd") or []
-                kill_stray(doc.get("pid"), cmd[1] if len(cmd) > 1 else "")
+                kill_stray(doc.get("pid"), doc.get("needle") or "")
                 self.log.info("application %s: relaunching after a server restart", doc["id"])
                 self._start(doc["id"])
 

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from automation.local.ids import crn, new_uuid
 from automation.local.keys import sha256_hex
 from automation.local.procs import kill_group, kill_stray, spawn
-from automation.local.runner import DROPPED_PREFIXES
 from automation.local.shapes import env_json, short_user
 from automation.local.timefmt import now, rfc3339
+
+DROPPED_PREFIXES = ("CML_", "CDSW_")  # the server's own workspace settings never reach a model server
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace

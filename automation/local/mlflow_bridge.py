@@ -5,9 +5,10 @@ job runs wait for that, so a job's MLflow never races the server on the first sc
 Otherwise MLflow is imported on first use only (a restart then spends no CPU on it while it
 relaunches deployments).
 
-Ids: the API shows 4x4 public ids for experiments, experiment runs, registered models and model
-versions; ``id_map`` in ``workspace.db`` ties them to MLflow's ids. MLflow's own ids are accepted
-too wherever a public id is (a job script only knows ``mlflow.active_run().info.run_id``).
+Ids: experiments and experiment runs are shown with MLflow's own ids (as in CML, where the id a
+job's ``mlflow.active_run().info.run_id`` prints is the id API v2 returns: one id per run).
+Registered models and model versions get 4x4 public ids; ``id_map`` in ``workspace.db`` ties them to
+MLflow's names and version numbers.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ ARTIFACT_ROOT_ENV = "_MLFLOW_SERVER_ARTIFACT_ROOT"  # MLflow's hook for the defa
 READY_TIMEOUT = 180.0
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
-KIND_EXPERIMENT = "experiment"
-KIND_RUN = "experiment_run"
 KIND_MODEL = "registered_model"
 KIND_VERSION = "model_version"
 
@@ -112,10 +111,10 @@ class MlflowBridge:
     # --- ids ---------------------------------------------------------------------------------
 
     def experiment_public(self, ml_id: str) -> str:
-        return self.store.public_id(KIND_EXPERIMENT, ml_id)
+        return str(ml_id)
 
     def run_public(self, ml_id: str) -> str:
-        return self.store.public_id(KIND_RUN, ml_id)
+        return str(ml_id)
 
     def model_public(self, name: str) -> str:
         return self.store.public_id(KIND_MODEL, name)
@@ -124,17 +123,11 @@ class MlflowBridge:
         return self.store.public_id(KIND_VERSION, json.dumps([name, str(version)]))
 
     def experiment_internal(self, ident: str) -> str:
-        found = self.store.internal_id(KIND_EXPERIMENT, ident)
-        if found is not None:
-            return found
         if ident.isdigit():
             return ident
         raise not_found("experiment", ident)
 
     def run_internal(self, ident: str) -> str:
-        found = self.store.internal_id(KIND_RUN, ident)
-        if found is not None:
-            return found
         if _RUN_ID.match(ident):
             return ident
         raise not_found("experiment run", ident)

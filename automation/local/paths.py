@@ -82,6 +82,14 @@ class StatePaths:
     def project_dir(self, project_id: str) -> Path:
         return self.projects / project_id
 
+    @property
+    def envs(self) -> Path:
+        """Per-project Python environments (CML's per-project ``~/.local``), outside the project files."""
+        return self.root / "envs"
+
+    def project_envs(self, project_id: str) -> Path:
+        return self.envs / project_id
+
     def ensure(self) -> None:
         """Create the folder tree; the root is private to the user (it holds the API key)."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -89,6 +97,7 @@ class StatePaths:
         for folder in (
             self.artifacts,
             self.projects,
+            self.envs,
             self.logs,
             self.jobrun_logs,
             self.build_logs,

@@ -7,30 +7,31 @@ default true, killed it; with ``kill_on_timeout`` false the run goes on to its n
 
 One active run per job: a second create while one is active is refused with 409 (gRPC code 10,
 ABORTED) naming the active run, rather than queued, so a retried POST cannot start twice.
-Environment precedence, lowest first: the server's environment (minus ``CML_*``/``CDSW_*``
-variables such as ``CML_API_KEY``), the MLflow store variables and ``PYTHONUNBUFFERED=1``, the
-project's environment, the job's, the run's; CML's own variables (``CDSW_PROJECT_ID``,
-``CDSW_APIV2_KEY``, ...) are set last and cannot be overridden, as in CML.
+
+A run starts as CML starts a job (``engines.py``): the job's runtime (a GPU edition is refused when
+the run is created: the local workspace has no GPU), the project's own environment for that
+runtime's Python (prepared while the run is ``ENGINE_SCHEDULING``; the first use on a machine
+builds the runtime environment, a few seconds), the script run through the IPython-compatible
+kernel runner, only CML's variables (lowest first: MLflow's tracking server for this engine, the
+project's environment, the job's, the run's; ``CDSW_*`` last and not overridable).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shlex
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automation.local.engines import LaunchRefused, check_runtime
 from automation.local.files import resolve_inside
 from automation.local.ids import new_engine_id, new_public_id
-from automation.local.mlflow_bridge import JOB_RUN_TAG, PROJECT_TAG, READY_TIMEOUT
-from automation.local.problems import ApiProblem, aborted
+from automation.local.mlflow_bridge import JOB_RUN_TAG, READY_TIMEOUT
+from automation.local.problems import ApiProblem, aborted, failed_precondition
 from automation.local.procs import kill_group, kill_stray, spawn
-from automation.local.shapes import USERNAME, env_json, short_user
+from automation.local.shapes import env_json, short_user
 from automation.local.timefmt import now, rfc3339
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ STATUS_WORD = {  # ListJobRuns search_filter speaks lowercase short forms
     "ENGINE_TIMEDOUT": "timedout",
     "ENGINE_SKIPPED": "skipped",
 }
-DROPPED_PREFIXES = ("CML_", "CDSW_")
 STOP_GRACE = 5.0
 
 
@@ -104,6 +104,11 @@ class JobRunner:
         arguments: str | None,
     ) -> dict[str, Any]:
         store = self.ws.store
+        refusal = check_runtime(job.get("runtime_identifier"))
+        if refusal is None and int(job.get("nvidia_gpu") or 0) > 0:
+            refusal = f"no GPU on the local workspace: job {job['name']!r} asks for {job['nvidia_gpu']} GPU(s); set nvidia_gpu to 0"
+        if refusal:
+            raise failed_precondition(refusal)
         with self._lock:
             active = [r for r in store.list(KIND, parent=job["id"]) if r["status"] in ACTIVE]
             if active:
@@ -148,7 +153,11 @@ class JobRunner:
             fh.write(f"[cmlops local] {text}\n")
 
     def _finish(self, run_id: str, status: str, exit_code: int | None = None) -> None:
-        self.ws.store.update(KIND, run_id, {"status": status, "finished_at": now(), "exit_code": exit_code})
+        doc = self.ws.store.update(
+            KIND, run_id, {"status": status, "finished_at": now(), "exit_code": exit_code}
+        )
+        if doc:
+            self.ws.engines.forget(doc.get("engine_id") or "")
         with self._lock:
             self._procs.pop(run_id, None)
             self._reasons.pop(run_id, None)
@@ -156,35 +165,6 @@ class JobRunner:
         if done:
             done.set()
         self.log.info("job run %s finished: %s (exit code %s)", run_id, status, exit_code)
-
-    def build_env(self, project: dict[str, Any], job: dict[str, Any], run: dict[str, Any]) -> dict[str, str]:
-        ws = self.ws
-        env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED_PREFIXES)}
-        env.update(ws.mlflow.env())
-        env["PYTHONUNBUFFERED"] = "1"
-        for layer in (project.get("environment"), job.get("environment"), run.get("environment")):
-            env.update(layer or {})
-        context: dict[str, Any] = {}
-        if env.get("MLFLOW_RUN_CONTEXT"):
-            try:
-                context = dict(json.loads(env["MLFLOW_RUN_CONTEXT"]))
-            except (ValueError, TypeError):
-                context = {}
-        context.update({PROJECT_TAG: project["id"], JOB_RUN_TAG: run["id"]})
-        env.update(
-            {
-                "CDSW_PROJECT_ID": project["id"],
-                "CDSW_PROJECT": project["name"],
-                "CDSW_PROJECT_URL": f"{ws.url}/api/v1/projects/{USERNAME}/{project['slug']}",
-                "CDSW_ENGINE_ID": run["engine_id"],
-                "CDSW_API_URL": f"{ws.url}/api/v1",
-                "CDSW_DOMAIN": ws.domain,
-                "CDSW_APIV2_KEY": ws.api_key,
-                "PROJECT_OWNER": USERNAME,
-                "MLFLOW_RUN_CONTEXT": json.dumps(context),
-            }
-        )
-        return env
 
     def _execute(self, run_id: str) -> None:
         try:
@@ -229,14 +209,28 @@ class JobRunner:
             )
             self._finish(run_id, "ENGINE_FAILED")
             return
-        cmd = [sys.executable, str(script), *args]
-        env = self.build_env(project, job, run)
+        try:
+            launch = ws.launcher.prepare(
+                project=project,
+                runtime_identifier=run.get("runtime_identifier") or job.get("runtime_identifier"),
+                script=script,
+                arguments=args,
+                layers=[project.get("environment"), job.get("environment"), run.get("environment")],
+                engine_id=run["engine_id"],
+                tags={JOB_RUN_TAG: run["id"]},
+                note=lambda text: self._note(run_id, text),
+            )
+        except LaunchRefused as exc:
+            self._note(run_id, str(exc))
+            self._finish(run_id, "ENGINE_FAILED")
+            return
+        cmd = launch.cmd
         with self._lock:
             if run_id in self._reasons:  # stopped while scheduling
                 stopped = True
             else:
                 stopped = False
-                proc = spawn(cmd, cwd=root, env=env, log_path=self.log_path(run_id))
+                proc = spawn(cmd, cwd=root, env=launch.env, log_path=self.log_path(run_id))
                 self._procs[run_id] = proc
         if stopped:
             self._note(run_id, "stopped before it started")
@@ -252,6 +246,7 @@ class JobRunner:
                 "running_at": started,
                 "pid": proc.pid,
                 "cmd": cmd,
+                "needle": launch.needle,
             },
         )
         timeout = int(job.get("timeout") or 0)
@@ -319,7 +314,7 @@ class JobRunner:
         """Runs left active by a server that died: kill what is left of them and mark them failed."""
         for doc in self.ws.store.list(KIND):
             if doc["status"] in ACTIVE and doc["id"] not in self._done:
-                needle = doc["cmd"][1] if len(doc.get("cmd") or []) > 1 else ""
+                needle = doc.get("needle") or ""
                 kill_stray(doc.get("pid"), needle)
                 self._note(doc["id"], "the local workspace server stopped while this run was active")
                 self.ws.store.update(KIND, doc["id"], {"status": "ENGINE_FAILED", "finished_at": now()})

@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from automation.local.applications import ApplicationSupervisor
 from automation.local.builds import BuildWorker
 from automation.local.deployments import DeploymentSupervisor
+from automation.local.engines import EngineLauncher
 from automation.local.keys import load_or_create_api_key
 from automation.local.mlflow_bridge import MlflowBridge
+from automation.local.mlflow_tracking import EngineContexts, TrackingServer
 from automation.local.paths import StatePaths
 from automation.local.runner import JobRunner
+from automation.local.runtime.environments import RuntimeEnvironments
 from automation.local.state import Store
 from automation.local.timefmt import now
 
@@ -32,6 +35,10 @@ class Workspace:
         self.api_key = load_or_create_api_key(self.paths.api_key)
         self.store = Store(self.paths.db)
         self.mlflow = MlflowBridge(self.paths, self.store, self.log.getChild("mlflow"))
+        self.environments = RuntimeEnvironments.from_environment(self.log.getChild("runtimes"))
+        self.engines = EngineContexts()
+        self.tracking = TrackingServer(self.paths, self.api_key, self.engines)
+        self.launcher = EngineLauncher(self.paths, self.environments, self.engines, self)
         self.runner = JobRunner(self)
         self.builds = BuildWorker(self)
         self.deployments = DeploymentSupervisor(self)

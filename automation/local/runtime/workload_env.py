@@ -1,0 +1,46 @@
+"""The environment a workload starts with: what a CML engine has, and nothing of the person's shell.
+
+CML starts an engine in a container: a fixed system ``PATH`` (plus the runtime's and the project's
+commands), ``HOME`` the project folder (``/home/cdsw``), and then the workspace's, project's, job's
+and run's variables and CML's own (``CDSW_*``). None of the variables of the shell that started the
+local workspace reach a workload (no ``AWS_*``, ``GITHUB_TOKEN``, ``CML_API_KEY``, virtualenv or
+pyenv settings), except the machine's network settings (proxy variables), which a workspace
+administrator would configure for engines in CML too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+NETWORK_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def engine_environment(
+    *,
+    home: Path,
+    path_entries: Iterable[str],
+    layers: Iterable[Mapping[str, str] | None],
+    cml: Mapping[str, str],
+    hostname: str,
+) -> dict[str, str]:
+    """Build a workload's environment, lowest precedence first; ``cml`` is set last (not overridable)."""
+    env = {name: os.environ[name] for name in NETWORK_VARIABLES if name in os.environ}
+    env.update(
+        {
+            "PATH": os.pathsep.join([*path_entries, *SYSTEM_PATH]),
+            "HOME": str(home),
+            "LANG": "C.UTF-8",
+            "SHELL": "/bin/bash",
+            "USER": "cdsw",
+            "LOGNAME": "cdsw",
+            "HOSTNAME": hostname,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    for layer in layers:
+        env.update({str(k): str(v) for k, v in (layer or {}).items()})
+    env.update(cml)
+    return env
