@@ -1,8 +1,10 @@
 """Part 1, step 2: track an experiment and log the model, ready to register and serve.
 
-Everything ``01_Experiment.py`` does, plus the fitted model logged with MLflow 3's API under a known
-name, with a signature (the 11 features, all ``double``) and an input example. This is the training
-job the automation runs.
+Everything ``01_Experiment.py`` does, plus the fitted model logged under a known artifact path, with
+a signature (the 11 features, all ``double``) and an input example. This is the training job the
+automation runs. It works with the MLflow of CML's runtimes (``mlflow-skinny`` 2.19, where
+``log_model`` takes ``artifact_path``) and with MLflow 3 (``name``), and ends by returning (CML's
+job kernel fails a run that calls ``sys.exit``, even with 0).
 
     python code/02_Experiment_log_model.py [ALPHA L1_RATIO] [--alpha A] [--l1-ratio R]
         [--experiment NAME] [--data PATH] [--register MODEL_NAME]
@@ -45,8 +47,11 @@ def copy_model_into_run(model_uri: str, artifact: str) -> None:
 
     MLflow 3 keeps a logged model outside the run's artifact folder (``runs:/<run>/<artifact>``
     still resolves to it), but CML's API v2 registers a model from a run by ``model_path``, a folder
-    under the run's artifact root. The copy (a few kB) makes that request work too.
+    under the run's artifact root. The copy (a few kB) makes that request work too. MLflow 2.x
+    already logs the model there (its model URI is ``runs:/...``): nothing to do.
     """
+    if model_uri.startswith("runs:/"):
+        return
     with tempfile.TemporaryDirectory() as tmp:
         local = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp)
         mlflow.log_artifacts(local, artifact_path=artifact)
@@ -85,9 +90,9 @@ def main() -> None:
         # split.train_x is float64 already: every input column is declared `double`, so a caller's
         # integers (e.g. 11 for free sulfur dioxide) are cast by the server, not rejected as long.
         signature = infer_signature(split.train_x, model.predict(split.train_x))
-        info = mlflow.sklearn.log_model(
+        info = wine.log_sklearn_model(
             model,
-            name=artifact,
+            artifact,
             signature=signature,
             input_example=split.train_x.head(5),
             registered_model_name=register,
@@ -99,7 +104,7 @@ def main() -> None:
         print(f"  {name.upper()}: {value:.4f}")
     print(f"model: runs:/{run.info.run_id}/{artifact} ({info.model_uri})")
     if register:
-        print(f"registered: models:/{register}/{info.registered_model_version}")
+        print(f"registered: models:/{register}/{getattr(info, 'registered_model_version', '?')}")
     print(
         f"run_id={run.info.run_id} experiment_id={run.info.experiment_id} "
         + " ".join(f"{name}={value:.4f}" for name, value in metrics.items())

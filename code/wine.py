@@ -276,11 +276,37 @@ def eval_metrics(actual: Any, predicted: Any) -> dict[str, float]:
 # --- arguments and environment ----------------------------------------------------------------------
 
 
+def script_arguments(argv: list[str] | None = None) -> list[str]:
+    """The script's own arguments, without the ``-f <kernel connection file>`` that CML's Jupyter-based
+    runtimes (PBJ Workbench, JupyterLab) add to ``sys.argv``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i] == "-f" and i + 1 < len(args) and args[i + 1].endswith(".json"):
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one ``error:`` line and exit code 2 like every other bad input."""
+    """argparse for scripts that run as CML jobs as well as on a laptop.
+
+    A usage error is one ``error:`` line and exit code 2 like every other bad input. Parsing is
+    tolerant the way a CML kernel needs: the kernel's ``-f <file>`` is dropped, and arguments the
+    script does not know are reported and ignored (``parse_known_args``) instead of ending the run.
+    """
 
     def error(self, message: str) -> NoReturn:
         fail(f"{self.prog}: {message} (see --help)", EXIT_USAGE)
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        known, unknown = self.parse_known_args(script_arguments(args), namespace)
+        if unknown:
+            print(f"note: ignoring arguments this script does not know: {' '.join(unknown)}", file=sys.stderr)
+        return known
 
 
 def add_data_arg(parser: argparse.ArgumentParser) -> None:
@@ -367,6 +393,18 @@ def artifact_name(value: str | None, *, source: str) -> str:
             f"{source} must be a simple name like 'model' (letters, digits, _ . -), got {value!r}"
         )
     return value
+
+
+def log_sklearn_model(model: Any, artifact: str, **kwargs: Any) -> Any:
+    """``mlflow.sklearn.log_model`` under ``artifact``, with MLflow 2.x (as in CML's runtimes, where the
+    second argument is ``artifact_path``) and MLflow 3 (where it is ``name``) alike."""
+    import inspect
+
+    import mlflow.sklearn
+
+    if "name" in inspect.signature(mlflow.sklearn.log_model).parameters:
+        return mlflow.sklearn.log_model(model, name=artifact, **kwargs)
+    return mlflow.sklearn.log_model(model, artifact, **kwargs)
 
 
 def safe_uri(uri: str) -> str:

@@ -19,6 +19,45 @@ def _default_wine_data() -> str | None:
 if not os.environ.get("WINE_DATA") and _default_wine_data():
     os.environ["WINE_DATA"] = _default_wine_data()  # the tests never download the data set
 
+# Local workspaces started by the suite install projects' packages offline, from the wheelhouse
+# `cmlops local prepare` filled (.ci/run does it), as an air-gapped CML workspace uses a pip mirror.
+TEST_PYTHONS = ("3.10", "3.11")  # the runtimes the live suites use
+
+
+def _wheelhouse() -> Path:
+    from automation.local.runtime.prepare import default_wheelhouse
+
+    return Path(os.environ.get("CMLOPS_LOCAL_PIP_FIND_LINKS") or default_wheelhouse())
+
+
+os.environ.setdefault("CMLOPS_LOCAL_PIP_FIND_LINKS", str(_wheelhouse()))
+os.environ.setdefault("CMLOPS_LOCAL_PIP_NO_INDEX", "1")
+
+
+def _missing_preparation() -> list[str]:
+    from automation.local.runtime.environments import RuntimeEnvironments
+
+    envs = RuntimeEnvironments.from_environment(__import__("logging").getLogger("tests"))
+    missing = [f"the Python {p} runtime environment" for p in TEST_PYTHONS if not envs.runtime_ready(p)]
+    if not any(_wheelhouse().glob("scikit_learn-*.whl")):
+        missing.append(f"the wheelhouse {_wheelhouse()}")
+    return missing
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The live suites need what `cmlops local prepare` builds; under CI its absence fails the run."""
+    missing = _missing_preparation()
+    if not missing:
+        return
+    command = (
+        "python -m automation local prepare --python 3.10 --python 3.11 "
+        f"--wheelhouse {_wheelhouse()} -r requirements.txt"
+    )
+    message = f"not prepared: {', '.join(missing)}; run once: {command} (.ci/run does)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.exit(message, returncode=3)
+    print(f"\nwarning: {message}; live local-workspace tests would build it from the package index\n")
+
 
 @pytest.fixture(autouse=True)
 def _no_workspace_env(monkeypatch: pytest.MonkeyPatch) -> None:

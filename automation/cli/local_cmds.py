@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from automation.cli.context import CliContext, pass_ctx
@@ -63,6 +65,66 @@ def logs(ctx: CliContext, what: str) -> None:
 
     text = read_log(ctx.local_state_dir(), what)
     ctx.emit({"ok": True, "log": text}, lambda: click.echo(text, nl=False))
+
+
+@local.command()
+@click.option(
+    "--python",
+    "pythons",
+    multiple=True,
+    metavar="X.Y",
+    help="Build the runtime of this Python (repeatable; default: every Python offered here).",
+)
+@click.option(
+    "--wheelhouse",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also download the wheels projects install (-r files, cmlops itself) into this folder.",
+)
+@click.option(
+    "-r",
+    "--requirements",
+    "requirements",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A requirements file whose wheels go into --wheelhouse (repeatable).",
+)
+@pass_ctx
+def prepare(
+    ctx: CliContext, pythons: tuple[str, ...], wheelhouse: Path | None, requirements: tuple[Path, ...]
+) -> None:
+    """Build the runtime environments (and a wheelhouse) so local workspaces run offline.
+
+    \b
+    Example:
+      cmlops local prepare --python 3.10 --wheelhouse ~/.cache/cmlops/wheelhouse -r requirements.txt
+    Then start workspaces with CMLOPS_LOCAL_PIP_FIND_LINKS=<wheelhouse> CMLOPS_LOCAL_PIP_NO_INDEX=1.
+    """
+    import logging
+
+    from automation.errors import CmlopsError, InputError
+    from automation.local.runtime.environments import RuntimeUnavailable
+    from automation.local.runtime.prepare import check_pythons
+    from automation.local.runtime.prepare import prepare as run_prepare
+
+    try:
+        chosen = check_pythons(list(pythons))
+    except ValueError as exc:
+        raise InputError(str(exc), hint="cmlops runtimes lists what the local workspace offers") from None
+    if requirements and wheelhouse is None:
+        raise InputError("-r/--requirements needs --wheelhouse DIR (where the wheels go)")
+    log = logging.getLogger("cmlops.prepare")
+    try:
+        report = run_prepare(chosen, requirements=list(requirements), wheelhouse=wheelhouse, log=log)
+    except RuntimeUnavailable as exc:
+        raise CmlopsError(
+            str(exc), hint="the first build needs the package index (PyPI or a mirror)"
+        ) from None
+    built = ", ".join(f"Python {p} ({s:.1f} s)" for p, s in report.runtimes.items())
+    text = f"runtime environments ready: {built}"
+    if report.wheelhouse:
+        text += f"; {report.wheels} wheels in {report.wheelhouse}"
+    ctx.emit({"ok": True, **report.to_dict()}, text)
 
 
 COMMANDS = [local]

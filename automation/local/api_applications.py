@@ -19,7 +19,7 @@ from automation.local.applications import KIND, STATUS_WORD, render_application
 from automation.local.files import resolve_inside
 from automation.local.listing import apply, envelope, parse_list_query
 from automation.local.problems import bad_request, failed_precondition, not_found
-from automation.local.runtimes import is_known
+from automation.local.runtimes import is_known, why_unknown
 from automation.local.shapes import EnvMap, require_text, short_user
 from automation.local.workspace import Workspace
 
@@ -82,10 +82,7 @@ def _fields(ws: Workspace, project: dict[str, Any], body: ApplicationFields) -> 
         out["script"] = script
     if "runtime_identifier" in given and body.runtime_identifier:
         if not is_known(body.runtime_identifier):
-            raise bad_request(
-                f"runtime_identifier {body.runtime_identifier!r} is not an available runtime; "
-                "list them with GET /api/v2/runtimes"
-            )
+            raise bad_request(why_unknown(body.runtime_identifier or ""))
         out["runtime_identifier"] = body.runtime_identifier
     for key in ("cpu", "memory", "nvidia_gpu"):
         value = getattr(body, key)

@@ -31,7 +31,7 @@ from automation.local.files import resolve_inside
 from automation.local.listing import apply, envelope, parse_list_query
 from automation.local.problems import bad_request, failed_precondition
 from automation.local.registry import resolve_version
-from automation.local.runtimes import is_known
+from automation.local.runtimes import is_known, why_unknown
 from automation.local.shapes import EnvMap, dig, short_user
 from automation.local.workspace import Workspace
 
@@ -97,10 +97,7 @@ def start_build(
     if not body.runtime_identifier:
         raise bad_request("runtime_identifier is required")
     if not is_known(body.runtime_identifier):
-        raise bad_request(
-            f"runtime_identifier {body.runtime_identifier!r} is not an available runtime; "
-            "list them with GET /api/v2/runtimes"
-        )
+        raise bad_request(why_unknown(body.runtime_identifier or ""))
     if not body.registered_model_version_id:
         return _start_file_build(ws, model, body, auto_deploy, deploy_config)
     name, _, model_uri = resolve_version(ws.mlflow, body.registered_model_version_id)

@@ -20,7 +20,7 @@ from automation.local.listing import apply, envelope, parse_list_query
 from automation.local.problems import bad_request, failed_precondition, not_found
 from automation.local.runner import KIND as RUN_KIND
 from automation.local.runner import STATUS_WORD, render_run
-from automation.local.runtimes import is_known
+from automation.local.runtimes import is_known, why_unknown
 from automation.local.shapes import EnvMap, env_json, require_text, short_project, short_user
 from automation.local.timefmt import now, rfc3339
 from automation.local.workspace import Workspace
@@ -128,10 +128,7 @@ def _apply_fields(ws: Workspace, project: dict[str, Any], doc: dict[str, Any], b
         doc["script"] = script
     if "runtime_identifier" in fields:
         if not is_known(body.runtime_identifier):
-            raise bad_request(
-                f"runtime_identifier {body.runtime_identifier!r} is not an available runtime; "
-                "list them with GET /api/v2/runtimes"
-            )
+            raise bad_request(why_unknown(body.runtime_identifier or ""))
         doc["runtime_identifier"] = body.runtime_identifier
     for key in ("cpu", "memory", "nvidia_gpu", "timeout"):
         value = getattr(body, key)

@@ -1,6 +1,6 @@
 """Experiments and experiment runs: MLflow's tracking store shown in API v2 shapes.
 
-Project scoping: every job run sets ``MLFLOW_RUN_CONTEXT`` so each MLflow run it creates carries
+Project scoping: the tracking server tags every MLflow run a job run creates with
 the tags ``cml.project_id`` and ``cml.job_run_id``. In CML every project has its own experiments;
 MLflow's store has one namespace of names, so here an experiment is shown in every project that has
 runs in it, and within a project only that project's runs (and untagged ones) are listed. Two
@@ -234,13 +234,28 @@ def _dataset_inputs(run: Any) -> list[dict[str, Any]]:
     return out
 
 
+MAX_LISTED_FILES = 500
+
+
+def run_files(client: Any, run_id: str) -> list[dict[str, Any]]:
+    """``data.files``: the run's artifacts, folders walked, paths relative to its artifact root (so a
+    logged model shows up as ``<artifact_path>/MLmodel``, as in CML); at most MAX_LISTED_FILES."""
+    files: list[dict[str, Any]] = []
+    folders: list[str | None] = [None]
+    while folders and len(files) < MAX_LISTED_FILES:
+        for item in client.list_artifacts(run_id, folders.pop(0)):
+            files.append(
+                {"path": item.path, "is_dir": bool(item.is_dir), "file_size": str(item.file_size or 0)}
+            )
+            if item.is_dir:
+                folders.append(item.path)
+    return files[:MAX_LISTED_FILES]
+
+
 def render_run(bridge: MlflowBridge, client: Any, run: Any) -> dict[str, Any]:
     info, data = run.info, run.data
     try:
-        files = [
-            {"path": a.path, "is_dir": bool(a.is_dir), "file_size": str(a.file_size or 0)}
-            for a in client.list_artifacts(info.run_id)
-        ]
+        files = run_files(client, info.run_id)
     except Exception:  # an unreadable artifact store must not hide the run
         files = []
     return {

@@ -16,9 +16,10 @@ from typing import Any
 from automation.api import CMLClient
 from automation.api.base import WaitEvent
 from automation.api.models import DEPLOY_ACTIVE
+from automation.api.types import Job
 from automation.errors import CmlopsError, GateFailed, NotFound
 from automation.reconcile.observe import Observed, matches, observe_candidate
-from automation.reconcile.plan import Action, Plan, desired_job
+from automation.reconcile.plan import Action, Plan, desired_install_job, desired_job
 from automation.reconcile.selection import check_thresholds
 
 
@@ -139,13 +140,23 @@ class Applier:
     # -- training -------------------------------------------------------------------------------
 
     def _job(self, action: Action) -> str:
-        dev_id = self.obs.dev.id
         want = desired_job(self.spec, self.obs.runtime_identifier)
-        job = self.client.jobs.find(dev_id, self.spec.training.job.name)
+        self.obs.job = self._ensure_job(self.spec.training.job.name, want)
+        return f"id {self.obs.job.id}"
+
+    def _job_install(self, action: Action) -> str:
+        want = desired_install_job(self.spec, self.obs.runtime_identifier)
+        assert want is not None
+        self.obs.install_job = self._ensure_job(self.spec.training.install.name, want)
+        return f"id {self.obs.install_job.id}"
+
+    def _ensure_job(self, name: str, want: dict[str, Any]) -> Job:
+        dev_id = self.obs.dev.id
+        job = self.client.jobs.find(dev_id, name)
         if job is None:
             job = self.client.jobs.create(
                 dev_id,
-                name=self.spec.training.job.name,
+                name=name,
                 script=want["script"],
                 runtime_identifier=want["runtime_identifier"],
                 cpu=want["cpu"],
@@ -159,14 +170,27 @@ class Applier:
             changes = {k: v for k, v in want.items() if getattr(job, k) != v}
             if changes:
                 job = self.client.jobs.update(dev_id, job.id, **changes)
-        self.obs.job = job
-        return f"id {job.id}"
+        return job
+
+    def _install_dependencies(self) -> str:
+        """Run the dependency job to success before training (its failure stops the apply)."""
+        step, job = self.spec.training.install, self.obs.install_job
+        if step is None or job is None:
+            return ""
+        dev_id = self.obs.dev.id
+        run_id = self.client.jobs.start_run(dev_id, job.id).id
+        self.client.jobs.wait_run(
+            dev_id, job.id, run_id, timeout=max(step.timeout, 60), on_progress=self.on_progress
+        )
+        return f"install run {run_id} succeeded, "
 
     def _job_run(self, action: Action) -> str:
         dev_id, job_id = self.obs.dev.id, self.obs.job.id
+        installed = ""
         if action.kind == "wait":
             run_id = action.id
         else:
+            installed = self._install_dependencies()
             run_id = self.client.jobs.start_run(dev_id, job_id).id
         run = self.client.jobs.wait_run(
             dev_id, job_id, run_id, timeout=self.spec.job_run_timeout, on_progress=self.on_progress
@@ -180,7 +204,7 @@ class Applier:
                 f"{self.spec.training.experiment!r} logged a model under {self.spec.model.artifact_path!r}",
                 hint="check training.experiment and model.artifact_path against what the script logs",
             )
-        return f"run {run_id} {run.status}, MLflow run {self.obs.mlflow_run.id}"
+        return f"{installed}run {run_id} {run.status}, MLflow run {self.obs.mlflow_run.id}"
 
     # -- registry -------------------------------------------------------------------------------
 

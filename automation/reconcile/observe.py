@@ -30,6 +30,7 @@ class Observed:
     dev: Project | None = None
     prd: Project | None = None
     dev_files: dict[str, int] = field(default_factory=dict)  # path -> size, only the spec's folders
+    install_job: Job | None = None
     job: Job | None = None
     last_success_run: JobRun | None = None
     active_run: JobRun | None = None
@@ -74,6 +75,8 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
 
 def observe_training(client: CMLClient, spec, obs: Observed) -> None:
     dev_id = obs.dev.id
+    if spec.training.install is not None:
+        obs.install_job = client.jobs.find(dev_id, spec.training.install.name)
     obs.job = client.jobs.find(dev_id, spec.training.job.name)
     if obs.job is not None:
         for run in client.jobs.list_runs(dev_id, obs.job.id, sort="-created_at", limit=20):

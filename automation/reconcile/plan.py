@@ -78,6 +78,32 @@ def desired_job(spec: Any, runtime_identifier: str | None) -> dict[str, Any]:
     }
 
 
+def desired_install_job(spec: Any, runtime_identifier: str | None) -> dict[str, Any] | None:
+    """The dependency job's fields, or None when the spec has no install step."""
+    step = spec.training.install
+    if step is None:
+        return None
+    return {
+        "script": step.script,
+        "arguments": step.arguments or "",
+        "cpu": float(step.cpu),
+        "memory": float(step.memory),
+        "nvidia_gpu": 0,
+        "timeout": int(step.timeout),
+        "environment": {},
+        "runtime_identifier": runtime_identifier,
+    }
+
+
+def _job_action(resource: str, name: str, job: Any, want: dict[str, Any]) -> Action:
+    if job is None:
+        return Action(resource, "create", name, "does not exist")
+    changes = _diff({k: getattr(job, k) for k in want}, want)
+    return Action(
+        resource, "update" if changes else "noop", name, "differs" if changes else "", changes, job.id
+    )
+
+
 def file_changes(local_files: dict[str, bytes], remote: dict[str, int]) -> dict[str, list[Any]]:
     """Files to upload: missing remotely, or with another size ([remote size or None, local size])."""
     return {
@@ -109,25 +135,15 @@ def plan(
             actions.append(Action("files.dev", kind, pspec.name, reason, changes))
     code_changed = any(a.resource == "files.dev" and a.is_change for a in actions)
 
-    # Training job and its run ------------------------------------------------------------------
+    # Dependency step, training job and its run -------------------------------------------------
+    install_changed = False
+    want_install = desired_install_job(spec, obs.runtime_identifier)
+    if want_install is not None:
+        actions.append(_job_action("job.install", spec.training.install.name, obs.install_job, want_install))
+        install_changed = actions[-1].is_change
     job_spec = spec.training.job
-    want_job = desired_job(spec, obs.runtime_identifier)
-    if obs.job is None:
-        actions.append(Action("job", "create", job_spec.name, "does not exist"))
-    else:
-        current = {k: getattr(obs.job, k) for k in want_job}
-        changes = _diff(current, want_job)
-        actions.append(
-            Action(
-                "job",
-                "update" if changes else "noop",
-                job_spec.name,
-                "differs" if changes else "",
-                changes,
-                obs.job.id,
-            )
-        )
-    job_changed = actions[-1].is_change
+    actions.append(_job_action("job", job_spec.name, obs.job, desired_job(spec, obs.runtime_identifier)))
+    job_changed = actions[-1].is_change or install_changed
 
     if obs.active_run is not None and not retrain:
         actions.append(
@@ -151,6 +167,8 @@ def plan(
             if obs.last_success_run is None
             else "no MLflow run logged the model"
         )
+        if want_install is not None:
+            reason += f"; after {spec.training.install.name!r} installs the dependencies"
         actions.append(Action("job_run", "run", job_spec.name, reason))
     else:
         actions.append(

@@ -375,11 +375,40 @@ class Job(SpecModel):
     )
 
 
+class InstallStep(SpecModel):
+    """The dependency step: a DEV job that installs the project's packages before training runs.
+
+    CML's Standard runtimes have no scikit-learn and only mlflow-skinny: a project installs what it
+    imports into its own environment (which CML keeps across runs), the way CML users do it with a
+    first job. cmlops runs this job, waits for it to succeed, then runs the training job.
+    """
+
+    name: Name = Field(description="Job name in the DEV project.")
+    script: Annotated[str, _rel_path("script")] = Field(
+        description="Script that installs the packages (e.g. pip install -r requirements.txt)."
+    )
+    arguments: str = Field(default="", max_length=4000, description="Command-line arguments, one string.")
+    cpu: Cpu = Field(default=1.0, description="vCPUs for each run (> 0).")
+    memory: MemoryGb = Field(default=2.0, description="Memory in GB for each run (> 0).")
+    timeout: Seconds = Field(default=900, description="Seconds before CML stops a run of the install job.")
+
+
 class Training(SpecModel):
     """How the model is trained: the experiment runs are logged to, and the job that logs them."""
 
     experiment: Name = Field(description="MLflow experiment (the DEV project's Experiments tab).")
+    install: InstallStep | None = Field(
+        default=None,
+        description="Optional dependency step run before each training run (a CML job that installs "
+        "the project's requirements into the project).",
+    )
     job: Job = Field(description="The training job.")
+
+    @model_validator(mode="after")
+    def _distinct_jobs(self) -> Training:
+        if self.install is not None and self.install.name == self.job.name:
+            raise ValueError("training.install.name must differ from training.job.name (they are two jobs)")
+        return self
 
 
 class Select(SpecModel):

@@ -64,4 +64,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # CML's job kernel fails a run on any SystemExit, even sys.exit(0): exit only on failure.
+    code = main()
+    if code:
+        raise SystemExit(code)

@@ -23,18 +23,20 @@ class Local:
 
 @pytest.fixture(scope="session")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
-    """A real server on a free port; CML_API_KEY is set while it starts, to prove jobs never see it."""
+    """A real server on a free port; secrets are in its environment while it starts, to prove jobs never see them."""
     state_dir = tmp_path_factory.mktemp("cmlops-local") / ".cmlops"
     port = free_port()
-    saved = os.environ.get("CML_API_KEY")
-    os.environ["CML_API_KEY"] = LEAK_CANARY
+    secrets = {"CML_API_KEY": LEAK_CANARY, "AWS_SECRET_ACCESS_KEY": LEAK_CANARY, "GITHUB_TOKEN": LEAK_CANARY}
+    saved = {name: os.environ.get(name) for name in secrets}
+    os.environ.update(secrets)
     try:
         workspace = control.start(state_dir, port=port, wait=60)
     finally:
-        if saved is None:
-            os.environ.pop("CML_API_KEY", None)
-        else:
-            os.environ["CML_API_KEY"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     yield Local(state_dir, port, workspace)
     control.stop(state_dir)
 

@@ -15,9 +15,13 @@ ENV_SCRIPT = """
 import hashlib, json, os, sys
 names = ["CDSW_PROJECT_ID", "CDSW_PROJECT", "CDSW_ENGINE_ID", "CDSW_API_URL", "CDSW_DOMAIN", "PROJECT_OWNER",
          "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "PYTHONUNBUFFERED", "SHARED", "P_ONLY", "J_ONLY",
-         "CML_API_KEY", "HOME", "MLFLOW_RUN_CONTEXT"]
+         "CML_API_KEY", "HOME", "MLFLOW_RUN_CONTEXT", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "VIRTUAL_ENV",
+         "PYENV_VERSION"]
 out = {n: os.environ.get(n) for n in names}
 out["KEY_SHA256"] = hashlib.sha256(os.environ.get("CDSW_APIV2_KEY", "").encode()).hexdigest()
+out["TOKEN_SHA256"] = hashlib.sha256(os.environ.get("MLFLOW_TRACKING_TOKEN", "").encode()).hexdigest()
+out["ALL"] = sorted(os.environ)
+out["PYTHON"] = sys.executable
 out["ARGV"] = sys.argv[1:]
 out["CWD"] = os.getcwd()
 print("ENV=" + json.dumps(out))
@@ -97,14 +101,22 @@ def test_run_gets_cml_environment_with_precedence(api, project, runtime, local):
     assert env["CDSW_DOMAIN"] == f"127.0.0.1:{local.port}"
     assert env["PROJECT_OWNER"] == "local-user"
     assert env["KEY_SHA256"] == hashlib.sha256(local.workspace.api_key.encode()).hexdigest()
-    assert env["MLFLOW_TRACKING_URI"] == f"sqlite:///{local.state_dir.resolve() / 'mlflow.db'}"
-    assert env["MLFLOW_REGISTRY_URI"] == env["MLFLOW_TRACKING_URI"]
+    # MLflow through the workspace's tracking server, as this engine, with the workspace key.
+    assert env["MLFLOW_TRACKING_URI"] == f"{local.workspace.url}/mlflow/engines/{env['CDSW_ENGINE_ID']}"
+    assert env["TOKEN_SHA256"] == env["KEY_SHA256"]
+    assert env["MLFLOW_REGISTRY_URI"] is None and env["MLFLOW_RUN_CONTEXT"] is None
     assert env["PYTHONUNBUFFERED"] == "1"
     assert (env["SHARED"], env["J_ONLY"], env["P_ONLY"]) == ("run", "j", "p")
+    # Nothing of the shell that started the server reaches the job (the fixture set these).
     assert env["CML_API_KEY"] is None and LEAK_CANARY not in json.dumps(env)
-    assert json.loads(env["MLFLOW_RUN_CONTEXT"])["cml.project_id"] == project["id"]
+    assert env["AWS_SECRET_ACCESS_KEY"] is None and env["GITHUB_TOKEN"] is None
+    assert env["VIRTUAL_ENV"] is None and env["PYENV_VERSION"] is None
+    assert not [n for n in env["ALL"] if n.startswith(("AWS_", "GITHUB_", "CML_", "PYTEST_"))]
     assert env["ARGV"] == ["--flag", "two words"]
-    assert env["CWD"] == str((local.state_dir / "projects" / project["id"]).resolve())
+    project_dir = str((local.state_dir / "projects" / project["id"]).resolve())
+    assert env["CWD"] == project_dir and env["HOME"] == project_dir
+    # The project's own environment, never cmlops' interpreter.
+    assert env["PYTHON"].startswith(str((local.state_dir / "envs" / project["id"]).resolve()))
     assert control.job_run_log_path(local.state_dir, run["id"]).is_file()
 
 

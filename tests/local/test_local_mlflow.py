@@ -13,7 +13,10 @@ from local_support import wait_for
 
 from automation.local import control
 
+# Written the way CML users write it for the Standard runtime: install what the runtime lacks with a
+# kernel '!' line (offline here: the suite's wheelhouse), then MLflow 2.19's API (mlflow-skinny).
 TRAIN = """
+!pip3 install --quiet scikit-learn
 import shutil
 from pathlib import Path
 
@@ -32,15 +35,17 @@ with mlflow.start_run(run_name="tiny-run") as run:
     for step in range(3):
         mlflow.log_metric("rmse", 1.0 / (step + 1), step=step)
     sig = infer_signature(X, model.predict(X))
-    mlflow.sklearn.log_model(model, name="model", signature=sig, pip_requirements=["scikit-learn"])
-    broken = mlflow.sklearn.log_model(model, name="broken", signature=sig, pip_requirements=["scikit-learn"])
-    location = mlflow.MlflowClient().get_logged_model(broken.model_id).artifact_location
-    for item in Path(location).iterdir():  # a model that registers but cannot load
+    mlflow.sklearn.log_model(model, "model", signature=sig, pip_requirements=["scikit-learn"])
+    mlflow.sklearn.log_model(model, "broken", signature=sig, pip_requirements=["scikit-learn"])
+    location = Path(mlflow.get_artifact_uri("broken").removeprefix("file://"))
+    for item in location.iterdir():  # a model that registers but cannot load
         if item.name != "MLmodel":
             item.unlink() if item.is_file() else shutil.rmtree(item)
     print("MLFLOW_RUN_ID=" + run.info.run_id)
+print("mlflow", mlflow.__version__)
 """
 ID_4X4 = re.compile(r"^[a-z0-9]{4}(-[a-z0-9]{4}){3}$")
+MLFLOW_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 REQUEST = {"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 2.0]]}}
 
 
@@ -56,7 +61,8 @@ def trained(api, runtime, local):
     )
     experiment = exps["experiments"][0]
     runs = api.ok("GET", f"/api/v2/projects/{project['id']}/experiments/{experiment['id']}/runs")
-    return {"project": project, "experiment": experiment, "run": runs["experiment_runs"][0]}
+    log = control.read_log(local.state_dir, run["id"])
+    return {"project": project, "experiment": experiment, "run": runs["experiment_runs"][0], "log": log}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +86,7 @@ def registered(api, trained):
 
 def test_experiment_belongs_to_the_project_of_its_job_run(api, trained):
     exp = trained["experiment"]
-    assert ID_4X4.match(exp["id"])
+    assert exp["id"].isdigit()  # MLflow's own experiment id: the one a job's MLflow client sees
     assert exp["name"] == "tiny-exp"
     assert exp["project_id"] == trained["project"]["id"]
     assert exp["created_at"].endswith("Z")
@@ -117,7 +123,10 @@ def test_two_projects_logging_to_one_experiment_name_each_see_their_own_runs(api
 
 def test_experiment_run_shape(api, trained):
     run = trained["run"]
-    assert ID_4X4.match(run["id"])
+    # One id per run: the API returns the id the job's own MLflow client printed.
+    assert MLFLOW_RUN_ID.match(run["id"])
+    assert f"MLFLOW_RUN_ID={run['id']}" in trained["log"]
+    assert "mlflow 2.19.0" in trained["log"]  # the runtime's mlflow-skinny, not cmlops' MLflow
     assert run["name"] == "tiny-run"
     assert run["experiment_id"] == trained["experiment"]["id"]
     assert run["status"] == "EXPERIMENT_RUN_FINISHED"
@@ -126,7 +135,10 @@ def test_experiment_run_shape(api, trained):
     assert rmse["step"] == "2" and rmse["value"] == pytest.approx(1 / 3)
     assert {"key": "alpha", "value": "0.5"} in run["data"]["params"]
     tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
-    assert tags["cml.project_id"] == trained["project"]["id"]
+    assert tags["cml.project_id"] == trained["project"]["id"]  # set by the tracking server, not the script
+    assert tags["cml.job_run_id"] and tags["cml.engine_id"]
+    files = {f["path"] for f in run["data"]["files"]} if run["data"].get("files") else set()
+    assert not files or any(p.endswith("MLmodel") for p in files)
 
 
 def test_experiment_runs_sort_filter_and_metric_history(api, trained):

@@ -165,14 +165,24 @@ def test_runtimes_catalogue(api):
     first = api.ok("GET", "/api/v2/runtimes")
     assert len(first["runtimes"]) == 10 and first["next_page_token"]
     everything = api.ok("GET", "/api/v2/runtimes", params={"page_size": 100})["runtimes"]
-    assert {r["editor"] for r in everything} == {"Workbench", "JupyterLab"}
-    assert {r["kernel"] for r in everything} == {"Python 3.9", "Python 3.10", "Python 3.11", "Python 3.12"}
-    assert all(r["status"] == "ENABLED" and r["edition"] == "Standard" for r in everything)
+    assert {r["editor"] for r in everything} == {"Workbench", "PBJ Workbench", "JupyterLab"}
+    # Only the Pythons this machine has (the suite needs 3.10 and 3.11); never 3.9.
+    kernels = {r["kernel"] for r in everything}
+    assert {"Python 3.10", "Python 3.11"} <= kernels <= {"Python 3.10", "Python 3.11", "Python 3.12"}
+    assert all(r["status"] == "ENABLED" for r in everything)
+    assert {r["edition"] for r in everything} == {"Standard", "Nvidia GPU"}
+    gpu = [r for r in everything if r["edition"] == "Nvidia GPU"]
+    assert gpu and all("-cuda:" in r["image_identifier"] for r in gpu)
+    assert {r["editor"] for r in gpu} == {"Workbench", "JupyterLab"}
     picked = api.ok(
         "GET",
         "/api/v2/runtimes",
-        params={"search_filter": '{"kernel": "Python 3.10", "editor": "Workbench"}', "sort": "-full_version"},
+        params={
+            "search_filter": '{"kernel": "Python 3.10", "editor": "Workbench", "edition": "Standard"}',
+            "sort": "-full_version",
+        },
     )["runtimes"]
+    picked = [r for r in picked if r["editor"] == "Workbench"]  # search_filter matches substrings, as CML's
     assert len(picked) == 2
     assert picked[0]["full_version"] > picked[1]["full_version"]
     assert picked[0]["image_identifier"].startswith(
