@@ -35,6 +35,7 @@ from automation.api import CMLClient
 from automation.api.jobs import RUN_ACTIVE, RUN_SUCCESS
 from automation.api.models import BUILD_FAILED, BUILD_OK, DEPLOY_OK
 from automation.api.types import Application, Job, JobRun, Model, ModelBuild, ModelDeployment, Project
+from automation.errors import InputError
 
 DEFAULT_RUNTIME = {"editor": "Workbench", "kernel": "Python 3.10", "edition": "Standard"}
 SESSION_PREFIX = "AMP session: "
@@ -190,10 +191,18 @@ def read_model(client: CMLClient, project_id: str, name: str) -> ModelFacts:
 
 
 def observe(
-    client: CMLClient, loaded: LoadedAmp, project_name: str, files: list[str] | None = None
+    client: CMLClient,
+    loaded: LoadedAmp,
+    project_name: str,
+    files: list[str] | None = None,
+    runtime_identifier: str | None = None,
 ) -> Observed:
-    """Read what a launch of ``loaded`` into ``project_name`` would find (reads only)."""
+    """Read what a launch of ``loaded`` into ``project_name`` would find (reads only).
+
+    The runtime comes first: a runtime the workspace lacks stops the plan before anything is written.
+    """
     amp = loaded.amp
+    require_runtime(client, amp, runtime_identifier)
     obs = Observed(project=client.projects.find(project_name))
     if obs.project is None:
         return obs
@@ -337,6 +346,18 @@ def runtime_wanted(amp: AmpFile) -> dict[str, str]:
     if runtime is None:
         return dict(DEFAULT_RUNTIME)
     return {"editor": runtime.editor, "kernel": runtime.kernel, "edition": runtime.edition}
+
+
+def require_runtime(client: CMLClient, amp: AmpFile, runtime_identifier: str | None) -> str:
+    """The runtime a launch would use; an InputError when the workspace does not offer it."""
+    if runtime_identifier:
+        if not client.runtimes.exists(runtime_identifier):
+            raise InputError(
+                f"--runtime-id {runtime_identifier!r} is not a runtime of this workspace",
+                hint="list them with `cmlops runtimes`",
+            )
+        return runtime_identifier
+    return client.runtimes.pick(**runtime_wanted(amp)).image_identifier
 
 
 def build_plan(

@@ -273,7 +273,7 @@ def _launch(
         loaded,
         project_name=name,
         environment=values,
-        observed=observe(client, loaded, name, files),
+        observed=observe(client, loaded, name, files, runtime_identifier=runtime_id),
         files=files,
         git_url=git_url,
         rerun=rerun,

@@ -19,6 +19,7 @@ from automation.api.types import (
     RegisteredModel,
     RegisteredModelVersion,
 )
+from automation.errors import InputError
 from automation.reconcile.selection import select_run
 
 
@@ -52,6 +53,11 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
     rt = spec.runtime
     acceptable: set[str] = set()
     if rt.identifier:
+        if not client.runtimes.exists(rt.identifier):  # stop before anything is written
+            raise InputError(
+                f"runtime.identifier {rt.identifier!r} is not a runtime of this workspace",
+                hint="list them with `cmlops runtimes`, or give editor/kernel/edition instead",
+            )
         obs.runtime_identifier = rt.identifier
     else:
         found = client.runtimes.matching(editor=rt.editor, kernel=rt.kernel, edition=rt.edition)

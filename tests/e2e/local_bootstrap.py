@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,15 @@ class Bootstrapped:
     spec: Spec
     result: BootstrapResult
     calls: list[Recorded] = field(default_factory=list)
+    freeze_before: str = ""
+
+
+def pip_freeze() -> str:
+    """cmlops' own environment, package by package (the bootstrap must leave it untouched)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True
+    )
+    return done.stdout
 
 
 def record_calls(client: CMLClient, into: list[Recorded]) -> None:
@@ -81,6 +92,7 @@ def shared_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
     os.environ["WINE_DATA"] = str(Path(wine).resolve())  # the spec's job env reads ${WINE_DATA}
     state_dir = tmp_path_factory.mktemp("e2e-local") / ".cmlops"
     port = free_port()
+    freeze_before = pip_freeze()
     ws = control.start(state_dir, port=port, wait=60)
     try:
         client = client_for(ws)
@@ -91,7 +103,7 @@ def shared_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Bootstrapped:
     except BaseException:
         control.stop(state_dir)
         raise
-    _SHARED["value"] = Bootstrapped(state_dir, port, ws, client, spec, result, calls)
+    _SHARED["value"] = Bootstrapped(state_dir, port, ws, client, spec, result, calls, freeze_before)
     return _SHARED["value"]
 
 

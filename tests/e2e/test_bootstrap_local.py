@@ -20,7 +20,7 @@ from automation.errors import CmlopsError, InputError, NotFound
 from automation.local import control
 from automation.workflows.bootstrap import apply_spec
 from automation.workflows.smoke import predictions_of
-from e2e.local_bootstrap import REPO, Bootstrapped, client_for
+from e2e.local_bootstrap import REPO, Bootstrapped, client_for, pip_freeze
 
 pytestmark = pytest.mark.e2e
 TOLERANCE = 0.01
@@ -66,6 +66,27 @@ def test_bootstrap_serves_the_trained_models_prediction(boot: Bootstrapped) -> N
     assert isinstance(served, list) and len(served) == 1
     expected = _in_process_prediction(boot)
     assert abs(float(served[0]) - expected) <= TOLERANCE, (served, expected)
+
+
+def test_training_ran_on_the_faithful_runtime_and_left_cmlops_untouched(boot: Bootstrapped) -> None:
+    """The install job put scikit-learn into the DEV project; training logged with mlflow-skinny 2.19."""
+    dev = boot.client.projects.find(boot.spec.projects.dev.name)
+    assert dev is not None
+    install = boot.client.jobs.find(dev.id, boot.spec.training.install.name)
+    train = boot.client.jobs.find(dev.id, boot.spec.training.job.name)
+    assert install is not None and train is not None
+    (install_run,) = list(boot.client.jobs.list_runs(dev.id, install.id))
+    (train_run,) = list(boot.client.jobs.list_runs(dev.id, train.id))
+    assert install_run.status == train_run.status == "ENGINE_SUCCEEDED"
+    assert install_run.created_at <= train_run.created_at
+    install_log = control.read_log(boot.state_dir, install_run.id)
+    assert "scikit-learn" in install_log and "mlflow-skinny: 2.19.0" in install_log
+    site = boot.state_dir / "envs" / dev.id / "python3.10" / "lib" / "python3.10" / "site-packages"
+    assert (site / "sklearn").is_dir()  # in the project's environment, not the shared runtime
+    train_log = control.read_log(boot.state_dir, train_run.id)
+    # One id per run: the id the training script printed is the one cmlops registered.
+    assert f"run_id={boot.result.summary['mlflow_run_id']} " in train_log
+    assert pip_freeze() == boot.freeze_before
 
 
 def test_reapply_makes_no_writes_and_plans_nothing(boot: Bootstrapped) -> None:
