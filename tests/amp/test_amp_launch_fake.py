@@ -103,7 +103,7 @@ def test_relaunch_writes_nothing_and_plans_nothing(
         churn,
         project_name="churn",
         environment=_options(churn).environment,
-        observed=observe(fake_client, churn, "churn", files),
+        observed=observe(fake_client, churn, "churn", files, runtime_identifier=RUNTIME),
         files=files,
     )
     assert not plan.has_changes

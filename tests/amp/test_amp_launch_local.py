@@ -89,7 +89,6 @@ def test_our_own_amp_launches_end_to_end_and_the_endpoint_answers(local_client: 
     env = resolve_environment(
         loaded.amp,
         {
-            "CMLOPS_AMP_SKIP_INSTALL": "1",  # offline: the packages are installed already
             "WINE_DATA": wine_data,
             "DEV_PROJECT": "amp-e2e-dev",
             "PRD_PROJECT": "amp-e2e-prd",

@@ -57,7 +57,12 @@ def _app_routes(tmp_path: Path) -> set[tuple[str, str]]:
     """(verb, path) of every route of the local server's FastAPI app (built, not started)."""
     from automation.local.app import create_app
 
-    stub = SimpleNamespace(api_key="unused", paths=SimpleNamespace(root=tmp_path), log=logging.getLogger("t"))
+    stub = SimpleNamespace(
+        api_key="unused",
+        paths=SimpleNamespace(root=tmp_path),
+        log=logging.getLogger("t"),
+        tracking=lambda *_: None,  # MLflow's own server at /mlflow: MLflow's protocol, not API v2
+    )
     app = create_app(stub)  # type: ignore[arg-type]
     return set(_walk(app.routes))
 

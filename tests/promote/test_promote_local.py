@@ -66,8 +66,26 @@ mlflow.set_experiment(os.environ["EXPERIMENT_NAME"])
 with mlflow.start_run():
     mlflow.log_metrics({"rmse": 0.70, "mae": 0.52, "r2": 0.35})  # better than anything: gates pass
     mlflow.set_tag("model_artifact_path", "model")
-    mlflow.pyfunc.log_model(name="model", python_model=BrokenModel(), input_example=example)
+    mlflow.pyfunc.log_model("model", python_model=BrokenModel(), input_example=example)  # 2.19 and 3.x
 '''
+
+
+# The Standard runtime has no scikit-learn: the DEV project installs it first, as the flagship does.
+WITH_INSTALL_STEP = {
+    "projects": {
+        "dev": {
+            "source": {
+                "files": [
+                    "code/wine.py",
+                    "code/02_Experiment_log_model.py",
+                    "code/install_dependencies.py",
+                    "requirements.txt",
+                ]
+            }
+        }
+    },
+    "training": {"install": {"name": "install-dependencies", "script": "code/install_dependencies.py"}},
+}
 
 
 def _free_port() -> int:
@@ -139,8 +157,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterat
         )
         spec = make_spec(
             {
+                **WITH_INSTALL_STEP,
                 "training": {
-                    "job": {"environment": {"EXPERIMENT_NAME": "wine-test", "WINE_DATA": wine_data}}
+                    **WITH_INSTALL_STEP["training"],
+                    "job": {"environment": {"EXPERIMENT_NAME": "wine-test", "WINE_DATA": wine_data}},
                 },
                 "model": {
                     "gates": {

@@ -189,7 +189,16 @@ class RuntimeEnvironments:
         env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
         if uv:
             self._run([uv, "venv", "--quiet", "--python", interpreter, str(root)], env)
-            install = [uv, "pip", "install", "--quiet", "--python", str(_bin(root) / "python")]
+            # Bytecode compiled once here, so no engine pays for compiling IPython or MLflow.
+            install = [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--python",
+                str(_bin(root) / "python"),
+            ]
         else:
             self._run([interpreter, "-m", "venv", str(root)], env)
             install = [str(_bin(root) / "python"), "-m", "pip", "install", "--quiet"]
