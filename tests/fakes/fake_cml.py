@@ -724,8 +724,8 @@ class FakeCML:
             run["starting_at"] = run["running_at"] = now
         elif status.startswith("ENGINE_") and status not in ("ENGINE_SCHEDULING", "ENGINE_STARTING"):
             run["finished_at"] = now
-        if status == "ENGINE_SUCCEEDED":
-            self._log_experiment_run(run)
+        if status == "ENGINE_SUCCEEDED" and "install" not in self.jobs[run["job_id"]]["script"]:
+            self._log_experiment_run(run)  # a dependency (install) job logs no MLflow run
 
     def _log_experiment_run(self, job_run: dict[str, Any]) -> None:
         """What the training script does inside a successful run: an MLflow run that logged the model."""

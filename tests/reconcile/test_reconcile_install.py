@@ -1,0 +1,71 @@
+"""The dependency step (training.install): a DEV job run to success before every training run."""
+
+from __future__ import annotations
+
+import pytest
+from fakes.fake_cml import FakeCML
+from fakes.specs import make_spec
+
+from automation.errors import JobRunFailed
+from automation.reconcile import make_plan
+from automation.workflows.bootstrap import bootstrap
+
+INSTALL = {"training": {"install": {"name": "install deps", "script": "code/install_dependencies.py"}}}
+JOBS = "/api/v2/projects/{project}/jobs"
+RUNS = "/api/v2/projects/{project}/jobs/{job}/runs"
+
+
+def _jobs_by_name(fake: FakeCML) -> dict[str, dict]:
+    return {j["name"]: j for j in fake.jobs.values()}
+
+
+def test_install_job_is_created_and_run_before_training(fake: FakeCML, client) -> None:
+    spec = make_spec(INSTALL)
+    the_plan, _, _ = make_plan(client, spec)
+    resources = [a.resource for a in the_plan.actions]
+    assert resources.index("job.install") < resources.index("job") < resources.index("job_run")
+    assert "after 'install deps' installs the dependencies" in the_plan.get("job_run").reason
+
+    bootstrap(client, spec)
+    jobs = _jobs_by_name(fake)
+    install, train = jobs["install deps"], jobs["train wine model"]
+    assert install["script"] == "code/install_dependencies.py"
+    assert install["runtime_identifier"] == train["runtime_identifier"]
+    run_creates = [c for c in fake.writes() if fake.shape(c.path) == RUNS]
+    assert [c.path.split("/jobs/")[1].split("/")[0] for c in run_creates] == [install["id"], train["id"]]
+
+    fake.calls.clear()
+    again, _, _ = make_plan(client, spec)
+    assert not again.has_changes and fake.writes() == []
+
+
+def test_a_failed_install_stops_before_training(fake: FakeCML, client) -> None:
+    fake.job_outcome = "ENGINE_FAILED"
+    with pytest.raises(JobRunFailed):
+        bootstrap(client, make_spec(INSTALL))
+    train = _jobs_by_name(fake)["train wine model"]
+    assert [r for r in fake.job_runs.values() if r["job_id"] == train["id"]] == []
+
+
+def test_changing_the_install_step_retrains(converged: FakeCML, client) -> None:
+    spec = make_spec(INSTALL)
+    bootstrap(client, spec)
+    moved = make_spec(
+        {
+            "training": {
+                "install": {"name": "install deps", "script": "code/install_dependencies.py", "timeout": 60}
+            }
+        }
+    )
+    the_plan, _, _ = make_plan(client, moved)
+    assert the_plan.get("job.install").changes == {"timeout": [900, 60]}
+    assert the_plan.get("job_run").kind == "run"
+
+
+def test_install_and_training_jobs_need_distinct_names() -> None:
+    from automation.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"training\.install\.name must differ"):
+        make_spec(
+            {"training": {"install": {"name": "train wine model", "script": "code/install_dependencies.py"}}}
+        )
