@@ -113,9 +113,31 @@ class BuildWorker:
             check(model_uri, uri, uri)
         except Exception as exc:
             if expected is not None and isinstance(exc, expected):
-                return str(exc) or type(exc).__name__
-            return f"{type(exc).__name__}: {exc}"
+                reason = str(exc) or type(exc).__name__
+            else:
+                reason = f"{type(exc).__name__}: {exc}"
+            return reason + self._python_mismatch(model_uri)
         return None
+
+    def _python_mismatch(self, model_uri: str) -> str:
+        """Why a model pickled by another Python may not load here (the local workspace serves registry
+        models with cmlops' own interpreter; CML builds them in the runtime they were trained on)."""
+        try:
+            import mlflow
+
+            mlflow.set_tracking_uri(self.ws.mlflow.uri)
+            info = mlflow.models.get_model_info(model_uri)
+            trained = ".".join(str(info.flavors.get("python_function", {}).get("python_version", "")).split(".")[:2])
+        except Exception:
+            return ""
+        here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        if not trained or trained == here:
+            return ""
+        return (
+            f" (the model was saved by Python {trained}; the local workspace serves registry models with "
+            f"Python {here}, and code pickled by value, such as a PythonModel class defined in the "
+            f"training script, does not load across Python versions: train it on a Python {here} runtime)"
+        )
 
     def _check_function(self, doc: dict[str, Any]) -> str | None:
         """None when the project file defines the callable; otherwise the reason (run in a subprocess)."""
