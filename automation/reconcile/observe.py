@@ -90,7 +90,7 @@ def observe_candidate(client: CMLClient, spec, obs: Observed) -> None:
     obs.experiment = client.experiments.find(obs.dev.id, spec.training.experiment)
     if obs.experiment is not None:
         runs = list(client.experiments.list_runs(obs.dev.id, obs.experiment.id, sort="-start_time", limit=50))
-        obs.mlflow_run = select_run(runs, spec.model)
+        obs.mlflow_run = select_run(runs, spec.model, obs.dev.id)
     obs.registered = client.registry.find(spec.model.registered_name)
     obs.version = None
     if obs.registered is not None and obs.mlflow_run is not None:
