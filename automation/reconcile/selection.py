@@ -43,7 +43,9 @@ def _history_paths(run: ExperimentRun) -> set[str]:
     if not isinstance(entries, list):
         return set()
     return {
-        _clean(e.get("artifact_path") or "") for e in entries if isinstance(e, dict) and e.get("artifact_path")
+        _clean(e.get("artifact_path") or "")
+        for e in entries
+        if isinstance(e, dict) and e.get("artifact_path")
     }
 
 
