@@ -9,6 +9,8 @@ script logged it (README, "How cmlops finds the trained model"). Any one of thes
 * a registered model version was made from that path of the run (``data.registered_model_metadata``
   names it as ``model_path``): MLflow 3 logs a model as a logged-model record outside the run's
   artifact folder, and registering it is what shows on the run;
+* a version of the spec's registered model names the run as its source (the training script
+  registered its own model with ``mlflow.register_model`` or ``log_model(registered_model_name=)``);
 * cmlops' own tag ``model_artifact_path`` (older versions of code/02_Experiment_log_model.py).
 
 A run tagged ``cml.project_id`` with another project is never a candidate, and where the workspace
@@ -19,6 +21,7 @@ any project and is not one either. CML lists only a project's own runs, marked o
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -49,8 +52,11 @@ def _history_paths(run: ExperimentRun) -> set[str]:
     }
 
 
-def model_evidence(run: ExperimentRun, artifact_path: str) -> list[str]:
-    """What says the run logged an MLflow model under ``artifact_path`` (empty: nothing does)."""
+def model_evidence(
+    run: ExperimentRun, artifact_path: str, registered_runs: Collection[str] = ()
+) -> list[str]:
+    """What says the run logged an MLflow model under ``artifact_path`` (empty: nothing does).
+    ``registered_runs``: the source runs of the spec's registered model's versions."""
     want = _clean(artifact_path)
     found: list[str] = []
     files = run.data.get("files") or []
@@ -61,14 +67,16 @@ def model_evidence(run: ExperimentRun, artifact_path: str) -> list[str]:
     registered = run.data.get("registered_model_metadata") or []
     if any(isinstance(m, dict) and _clean(m.get("model_path") or "") == want for m in registered):
         found.append("a registered version from that path")
+    if run.id in registered_runs:
+        found.append("a version of the registered model")
     if ARTIFACT_TAG in run.tags and _clean(run.tags[ARTIFACT_TAG]) == want:
         found.append(f"tag {ARTIFACT_TAG}")
     return found
 
 
-def logged_model(run: ExperimentRun, artifact_path: str) -> bool:
+def logged_model(run: ExperimentRun, artifact_path: str, registered_runs: Collection[str] = ()) -> bool:
     """A run counts when it finished and MLflow records a model under the spec's artifact path."""
-    return run.status in FINISHED and bool(model_evidence(run, artifact_path))
+    return run.status in FINISHED and bool(model_evidence(run, artifact_path, registered_runs))
 
 
 def of_project(runs: list[ExperimentRun], project_id: str | None) -> list[ExperimentRun]:
@@ -87,10 +95,14 @@ def belongs(run: ExperimentRun, project_id: str | None, *, marked: bool = False)
 
 
 def select_run(
-    runs: list[ExperimentRun], model_spec: Any, project_id: str | None = None
+    runs: list[ExperimentRun],
+    model_spec: Any,
+    project_id: str | None = None,
+    registered_runs: Collection[str] = (),
 ) -> ExperimentRun | None:
     """Latest successful run of the project that logged the model, or the best by a metric."""
-    candidates = [r for r in of_project(runs, project_id) if logged_model(r, model_spec.artifact_path)]
+    path = model_spec.artifact_path
+    candidates = [r for r in of_project(runs, project_id) if logged_model(r, path, registered_runs)]
     if not candidates:
         return None
     select = model_spec.select

@@ -182,7 +182,7 @@ class Promotion:
             runs = list(
                 self.client.experiments.list_runs(dev_id, experiment.id, sort="-start_time", limit=50)
             )
-            run = select_run(runs, self.spec.model, dev_id)
+            run = select_run(runs, self.spec.model, dev_id, {v.run_id for v in reg.versions if v.run_id})
             if run is None:
                 raise InputError(
                     f"no finished run in experiment {experiment_name!r} logged the model under "

@@ -45,3 +45,31 @@ def test_a_retrain_whose_script_registers_builds_that_version_once(converged: Fa
     ]
     assert len(builds) == 1
     assert not make_plan(client, spec)[0].has_changes
+
+
+def test_the_registry_alone_ties_the_run_to_its_version(fake: FakeCML, client, spec) -> None:
+    """Nothing on the run says where the model is (as for an MLflow 3 run whose model lives in a
+    logged-model record), but a version of the spec's model names the run: that run is the one."""
+    fake.model_logging = "none"
+    fake.script_registers = spec.model.registered_name
+    bootstrap(client, spec)
+    (run_id,) = fake.experiment_runs
+    for run in fake.experiment_runs.values():
+        run["data"]["registered_model_metadata"] = []  # a workspace that does not show it on the run
+    (version,) = _versions(fake, spec.model.registered_name)
+    assert version["model_version_metadata"]["mlflow_metadata"]["run_id"] == run_id
+    assert len(fake.builds) == 1
+    assert not make_plan(client, spec)[0].has_changes
+
+
+def test_a_version_under_another_name_is_not_the_specs(fake: FakeCML, client, spec) -> None:
+    fake.script_registers = "someone-elses-model"
+    bootstrap(client, spec)
+    (mine,) = _versions(fake, spec.model.registered_name)  # cmlops registered the spec's name once
+    (theirs,) = _versions(fake, "someone-elses-model")
+    assert mine["model_version_metadata"]["mlflow_metadata"]["run_id"] == (
+        theirs["model_version_metadata"]["mlflow_metadata"]["run_id"]
+    )
+    (build,) = fake.builds.values()
+    assert build["registered_model_version_id"] == mine["model_version_id"]
+    assert not make_plan(client, spec)[0].has_changes
