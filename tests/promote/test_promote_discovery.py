@@ -26,7 +26,7 @@ def test_a_run_whose_script_registered_its_model_is_promoted_without_a_second_ve
     report = promote(client, spec)
     assert report.outcome == "promoted", report.error
     assert report.candidate["run_id"] == run_id and report.candidate["number"] == version["number"] == 2
-    assert [s.step for s in report.steps][0] == "build"  # no "register" step
+    assert report.steps[0].step == "build"  # no "register" step
     assert REGISTER not in sequence(converged)
     assert sequence(converged).count(BUILD_POST) == 1
     assert len(converged.model_versions) == 2 and serving_version(converged) == 2
