@@ -67,8 +67,9 @@ def test_a_version_under_another_name_is_not_the_specs(fake: FakeCML, client, sp
     bootstrap(client, spec)
     (mine,) = _versions(fake, spec.model.registered_name)  # cmlops registered the spec's name once
     (theirs,) = _versions(fake, "someone-elses-model")
-    assert mine["model_version_metadata"]["mlflow_metadata"]["run_id"] == (
-        theirs["model_version_metadata"]["mlflow_metadata"]["run_id"]
+    assert (
+        mine["model_version_metadata"]["mlflow_metadata"]["run_id"]
+        == (theirs["model_version_metadata"]["mlflow_metadata"]["run_id"])
     )
     (build,) = fake.builds.values()
     assert build["registered_model_version_id"] == mine["model_version_id"]
