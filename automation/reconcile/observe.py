@@ -97,16 +97,17 @@ def observe_training(client: CMLClient, spec, obs: Observed) -> None:
 def observe_candidate(client: CMLClient, spec, obs: Observed) -> None:
     """The MLflow run the spec selects, and its registered version if any."""
     obs.experiment = client.experiments.find(obs.dev.id, spec.training.experiment)
+    obs.registered = client.registry.find(spec.model.registered_name)
+    versions = client.registry.versions(obs.registered.model_id) if obs.registered and obs.experiment else []
+    obs.mlflow_run = obs.version = None
     if obs.experiment is not None:
         runs = list(client.experiments.list_runs(obs.dev.id, obs.experiment.id, sort="-start_time", limit=50))
-        obs.mlflow_run = select_run(runs, spec.model)
-    obs.registered = client.registry.find(spec.model.registered_name)
-    obs.version = None
-    if obs.registered is not None and obs.mlflow_run is not None:
-        for version in client.registry.versions(obs.registered.model_id):
-            if version.run_id == obs.mlflow_run.id:
-                obs.version = version
-                break
+        # A version the training script registered itself names its run: that run logged the model,
+        # and the version is the run's (no second one is registered, no second build made).
+        obs.mlflow_run = select_run(runs, spec.model, obs.dev.id, {v.run_id for v in versions if v.run_id})
+    if obs.mlflow_run is not None:
+        matching = [v for v in versions if v.run_id == obs.mlflow_run.id]
+        obs.version = max(matching, key=lambda v: int(v.number), default=None)
 
 
 def observe_serving(client: CMLClient, spec, obs: Observed) -> None:

@@ -49,6 +49,8 @@ from automation.errors import (
 from automation.reconcile.observe import matches
 from automation.reconcile.selection import (
     FINISHED,
+    PROJECT_TAG,
+    belongs,
     logged_model,
     select_run,
 )
@@ -170,11 +172,17 @@ class Promotion:
                 ) from None
             if run.status not in FINISHED:
                 raise InputError(f"--run-id {run_id}: the run is {run.status}, not finished")
+            if not belongs(run, dev_id):
+                raise InputError(
+                    f"--run-id {run_id}: the run belongs to project {run.tags.get(PROJECT_TAG)!r}, "
+                    f"not to DEV project {self.spec.projects.dev.name!r}",
+                    hint="promote a run of the DEV project",
+                )
         else:
             runs = list(
                 self.client.experiments.list_runs(dev_id, experiment.id, sort="-start_time", limit=50)
             )
-            run = select_run(runs, self.spec.model)
+            run = select_run(runs, self.spec.model, dev_id, {v.run_id for v in reg.versions if v.run_id})
             if run is None:
                 raise InputError(
                     f"no finished run in experiment {experiment_name!r} logged the model under "
@@ -183,9 +191,10 @@ class Promotion:
                 )
         if not logged_model(run, self.spec.model.artifact_path) and reg.by_run(run.id) is None:
             raise InputError(
-                f"run {run.id} did not log a model under {self.spec.model.artifact_path!r} "
-                f"(its tag model_artifact_path is {run.tags.get('model_artifact_path')!r})",
-                hint="pick a run that logged the model (code/02_Experiment_log_model.py tags it)",
+                f"run {run.id} did not log a model under {self.spec.model.artifact_path!r}: its artifacts "
+                f"hold no {self.spec.model.artifact_path}/MLmodel and no log-model tag names that path",
+                hint="pick a run that logged the model, e.g. mlflow.sklearn.log_model(model, "
+                f"{self.spec.model.artifact_path!r}), or set model.artifact_path in the spec",
             )
         return self.run_ref(reg, run, dev_id, experiment.id)
 

@@ -12,8 +12,10 @@ requires), filters with substring and case-sensitive ``search_filter``, and scri
 progressions over successive GETs:
 
 * job run ``ENGINE_SCHEDULING`` -> ``ENGINE_RUNNING`` -> ``job_outcome``; on success an experiment
-  run (``EXPERIMENT_RUN_FINISHED``, metrics ``run_metrics``, tag ``model_artifact_path``) is
-  added to the experiment named by the job's ``EXPERIMENT_NAME`` (else ``experiment_name``);
+  run (``EXPERIMENT_RUN_FINISHED``, metrics ``run_metrics``) is added to the experiment named by the
+  job's ``EXPERIMENT_NAME`` (else ``experiment_name``), recording its model the way ``model_logging``
+  says MLflow does (no cmlops tag unless asked), and, when ``script_registers`` names a model, a
+  version of it registered by the script itself from that run;
 * build ``queued`` -> ``pending`` -> ``build_outcome``;
 * deployment ``pending`` -> ``deploying`` -> ``deploy_outcome``.
 
@@ -138,6 +140,9 @@ class FakeCML:
         self.deploy_outcome: str | None = "deployed"
         self.run_metrics: dict[str, float] = dict(DEFAULT_METRICS)
         self.prediction_response: Any = {"prediction": [5.9]}
+        # how the training script's MLflow records the model (see ``_model_record``)
+        self.model_logging: str = "mlflow2"  # mlflow2 | mlflow3 | cmlops-tag | none
+        self.script_registers: str | None = None  # the script calls mlflow.register_model(..., name)
         self.default_page_size = 10
         # state: id -> wire-shaped body
         self.runtimes: list[dict[str, Any]] = fixture("runtimes")["runtimes"]
@@ -765,13 +770,60 @@ class FakeCML:
         run["data"]["metrics"] = [
             {"key": k, "value": v, "timestamp": metric_time, "step": "0"} for k, v in self.run_metrics.items()
         ]
+        path = env.get("MODEL_ARTIFACT_PATH", "model")
+        tags, files = self._model_record(rid, path)
         run["data"]["tags"] = [
             {"key": "mlflow.runName", "value": run["name"]},
             {"key": "mlflow.user", "value": USER["username"]},
-            {"key": "model_artifact_path", "value": env.get("MODEL_ARTIFACT_PATH", "model")},
+            *tags,
         ]
+        run["data"]["files"] = files
+        run["data"]["registered_model_metadata"] = []
         self.experiment_runs[rid] = run
         self._owner[rid] = eid
+        if self.script_registers:
+            self.register_from_script(rid, self.script_registers, path)
+
+    def _model_record(self, rid: str, path: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+        """Tags and ``data.files`` of a run whose script logged a model under ``path``.
+
+        ``mlflow2``: ``log_model(model, path)`` of mlflow(-skinny) 2.19, as in CML's runtimes: the
+        ``mlflow.log-model.history`` tag and the model folder among the artifacts (listed one level
+        deep, as the recorded fixture shows: no ``path/MLmodel`` entry to lean on). ``mlflow3``:
+        ``log_model(model, name=path)``: no tag; the files list ``path/MLmodel`` (what MLflow 3.17
+        lists for the run under that path). ``cmlops-tag``: only the tag older cmlops scripts set.
+        """
+        if self.model_logging == "mlflow2":
+            history = [
+                {
+                    "run_id": rid,
+                    "artifact_path": path,
+                    "utc_time_created": "2024-05-02 09:18:01.990000",
+                    "flavors": {"python_function": {}, "sklearn": {}},
+                    "mlflow_version": "2.19.0",
+                }
+            ]
+            tag = {"key": "mlflow.log-model.history", "value": json.dumps(history)}
+            return [tag], [{"path": path, "is_dir": True, "file_size": ""}]
+        if self.model_logging == "mlflow3":
+            names = ("MLmodel", "conda.yaml", "model.pkl", "python_env.yaml", "requirements.txt")
+            return [], [{"path": f"{path}/{n}", "is_dir": False, "file_size": "120"} for n in names]
+        if self.model_logging == "cmlops-tag":
+            return [{"key": "model_artifact_path", "value": path}], []
+        return [], []
+
+    def register_from_script(self, rid: str, name: str, path: str = "model") -> dict[str, Any]:
+        """What ``mlflow.register_model(f"runs:/{run_id}/{path}", name)`` inside the job does: a new
+        version of ``name`` whose source is the run (no API call is recorded)."""
+        eid = self.experiment_runs[rid]["experiment_id"]
+        body = {
+            "project_id": self._owner[eid],
+            "experiment_id": eid,
+            "run_id": rid,
+            "model_path": path,
+            "model_name": name,
+        }
+        return self._store_version(body)["model_versions"][0]
 
     # -- experiments ------------------------------------------------------------------------------
 
@@ -823,6 +875,9 @@ class FakeCML:
         run = self._get(self.experiment_runs, body["run_id"], "experiment run")
         if run["experiment_id"] != body["experiment_id"]:
             raise FakeError(400, "invalid_argument", "run_id does not belong to experiment_id")
+        return self._store_version(body)
+
+    def _store_version(self, body: dict[str, Any]) -> dict[str, Any]:
         existing = next((m for m in self.registered_models.values() if m["name"] == body["model_name"]), None)
         now = self._now()
         if existing is None:
@@ -853,6 +908,18 @@ class FakeCML:
         meta["project_id"] = body.get("project_id", "")
         meta["mlflow_metadata"].update(experiment_id=body["experiment_id"], run_id=body["run_id"])
         self.model_versions[vid] = version
+        # the run shows which versions came from it
+        self.experiment_runs[body["run_id"]]["data"].setdefault("registered_model_metadata", []).append(
+            {
+                "model_path": body["model_path"],
+                "model_name": body["model_name"],
+                "model_id": rmid,
+                "model_version_id": vid,
+                "version_number": number,
+                "run_id": body["run_id"],
+                "created_at": now,
+            }
+        )
         return self._registered_view(rmid, versions=True)
 
     def _get_registered(self, call: Call, rmid: str) -> dict[str, Any]:
