@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -49,6 +50,21 @@ class Resource:
                 return
             seen_tokens.add(token)
             query["page_token"] = token
+
+
+def update_body(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of a PATCH: the resource message itself (``Project``, ``Job``, ``Application``).
+
+    In those messages ``environment`` is a JSON-encoded string (CML answers 400 to an object) and
+    ``timeout`` is an int64, which travels as a string; create requests keep the map.
+    """
+    body = dict(fields)
+    env = body.get("environment")
+    if env is not None and not isinstance(env, str):
+        body["environment"] = json.dumps({str(k): str(v) for k, v in dict(env).items()}, sort_keys=True)
+    if body.get("timeout") is not None and not isinstance(body["timeout"], str):
+        body["timeout"] = str(int(body["timeout"]))
+    return body
 
 
 def exact(items: Iterator[T], name: str, attr: str = "name") -> T | None:

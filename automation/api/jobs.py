@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from automation.api.base import Resource, WaitEvent, exact, wait_for
+from automation.api.base import Resource, WaitEvent, exact, update_body, wait_for
 from automation.api.types import Job, JobRun
 from automation.errors import JobRunFailed
 
@@ -63,8 +63,9 @@ class Jobs(Resource):
         )
 
     def update(self, project_id: str, job_id: str, **fields: Any) -> Job:
+        """PATCH a job; ``environment`` (a map) and ``timeout`` are sent in the Job message's types."""
         path = f"/api/v2/projects/{project_id}/jobs/{job_id}"
-        return Job.model_validate(self.http.request("PATCH", path, json_body=fields))
+        return Job.model_validate(self.http.request("PATCH", path, json_body=update_body(fields)))
 
     def delete(self, project_id: str, job_id: str) -> None:
         self.http.request("DELETE", f"/api/v2/projects/{project_id}/jobs/{job_id}")

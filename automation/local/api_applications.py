@@ -20,7 +20,7 @@ from automation.local.files import resolve_inside
 from automation.local.listing import apply, envelope, parse_list_query
 from automation.local.problems import bad_request, failed_precondition, not_found
 from automation.local.runtimes import is_known
-from automation.local.shapes import EnvMap, require_text, short_user
+from automation.local.shapes import EnvMap, EnvString, require_text, short_user
 from automation.local.workspace import Workspace
 
 router = APIRouter(prefix="/api/v2")
@@ -164,9 +164,15 @@ def get_application(project_id: str, application_id: str, request: Request) -> d
     return render_application(_app_or_404(ws, project_id, application_id))
 
 
+class UpdateApplicationRequest(ApplicationFields):
+    """The PATCH body is the Application message: ``environment`` is a JSON string there."""
+
+    environment: EnvString = None
+
+
 @router.patch(BASE + "/{application_id}")
 def update_application(
-    project_id: str, application_id: str, body: ApplicationFields, request: Request
+    project_id: str, application_id: str, body: UpdateApplicationRequest, request: Request
 ) -> dict[str, Any]:
     ws = workspace(request)
     project = project_or_404(ws, project_id)

@@ -21,7 +21,7 @@ from automation.local.problems import bad_request, failed_precondition, not_foun
 from automation.local.runner import KIND as RUN_KIND
 from automation.local.runner import STATUS_WORD, render_run
 from automation.local.runtimes import is_known
-from automation.local.shapes import EnvMap, env_json, require_text, short_project, short_user
+from automation.local.shapes import EnvMap, EnvString, env_json, require_text, short_project, short_user
 from automation.local.timefmt import now, rfc3339
 from automation.local.workspace import Workspace
 
@@ -61,6 +61,12 @@ class JobFields(BaseModel):
 
 class CreateJobRequest(JobFields):
     parent_job_id: str | None = None
+
+
+class UpdateJobRequest(JobFields):
+    """The PATCH body is the Job message: ``environment`` is a JSON string there."""
+
+    environment: EnvString = None
 
 
 class CreateJobRunRequest(BaseModel):
@@ -223,7 +229,7 @@ def get_job(project_id: str, job_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.patch("/projects/{project_id}/jobs/{job_id}")
-def update_job(project_id: str, job_id: str, body: JobFields, request: Request) -> dict[str, Any]:
+def update_job(project_id: str, job_id: str, body: UpdateJobRequest, request: Request) -> dict[str, Any]:
     ws = workspace(request)
     project = project_or_404(ws, project_id)
     doc = job_or_404(ws, project_id, job_id)

@@ -54,7 +54,7 @@ def test_a_multi_task_amp_makes_these_calls_in_order(
     assert (first_job["script"], first_job["cpu"], first_job["memory"]) == ("code/0_bootstrap.py", 1, 2)
     assert first_job["runtime_identifier"] == RUNTIME
     model = next(m for m in fake.models.values())
-    env_patch = writes[14].body["environment"]
+    env_patch = json.loads(writes[14].body["environment"])  # the Project message wants a string
     assert (
         env_patch["SHTM_ACCESS_KEY"] == model["access_key"]
         and env_patch["DATA_LOCATION"] == "data/churn_prototype"
@@ -182,7 +182,7 @@ def test_rerun_and_environment_changes(fake: AmpFakeCML, fake_client: CMLClient,
     launch(fake_client, churn, _options(churn, env={"HIVE_TABLE": "other"}, rerun=True))
     writes = fake.write_summary()
     assert writes[0] == f"PATCH {P}/{{project}}"
-    assert fake.writes()[0].body["environment"]["HIVE_TABLE"] == "other"
+    assert json.loads(fake.writes()[0].body["environment"])["HIVE_TABLE"] == "other"
     assert "SHTM_ACCESS_KEY" in fake.writes()[0].body["environment"]  # other project variables are kept
     assert writes.count(f"POST {P}/{{project}}/jobs/{{job}}/runs") == 3
     assert f"POST {P}/{{project}}/models" not in writes

@@ -1,8 +1,10 @@
 """Every request the API v2 client can build exists in the real swagger description.
 
 Each public client method is called once against a catch-all `responses` mock that records
-(method, path, body fields, query keys); each record must match a path template and verb of
-`cml-api-v2.swagger.json`, with body fields from the request schema and documented query keys.
+(method, path, body, query keys); each record must match a path template and verb of
+`cml-api-v2.swagger.json`, with body fields from the request schema, each value of the schema's
+type (a string is not an object: a PATCH body's ``environment`` is a JSON string; int64 travels
+as a string; enums hold one of their values) and documented query keys.
 """
 
 from __future__ import annotations
@@ -219,6 +221,9 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
         description="d",
         environment={"A": "1"},
     ),
+    "applications.update": lambda c: c.applications.update(
+        "p1", "a1", description="d", environment={"A": "1"}, script="app.py"
+    ),
     "applications.stop": lambda c: c.applications.stop("p1", "a1"),
     "applications.restart": lambda c: c.applications.restart("p1", "a1"),
     "applications.delete": lambda c: c.applications.delete("p1", "a1"),
@@ -348,6 +353,22 @@ def test_the_patch_body_is_the_resource_itself(swagger: Swagger) -> None:
     assert swagger.check_request(
         "PATCH", "/api/v2/projects/p1", body={"default_project_engine_type": "x"}
     )  # Project spells it default_engine_type
+
+
+def test_request_checks_catch_value_types_and_enums(swagger: Swagger) -> None:
+    job = "/api/v2/projects/p1/jobs/j1"
+    assert swagger.check_request("PATCH", job, body={"environment": '{"A": "1"}', "timeout": "60"}) == []
+    env = swagger.check_request("PATCH", job, body={"environment": {"A": "1"}})
+    assert env == [f"PATCH {job} body.environment: expected string, got {{'A': '1'}}"]
+    assert swagger.check_request("PATCH", "/api/v2/projects/p1", body={"environment": {"A": "1"}})
+    assert swagger.check_request("PATCH", job, body={"timeout": "soon"})  # int64: digits in a string
+    assert swagger.check_request("POST", "/api/v2/projects/p1/jobs", body={"environment": {"A": "1"}}) == []
+    assert swagger.check_request("POST", "/api/v2/projects/p1/jobs", body={"environment": '{"A": "1"}'})
+    assert swagger.check_request("POST", "/api/v2/projects/p1/jobs", body={"cpu": "two"})
+    registry = "/api/v2/registry/models"
+    assert swagger.check_request("POST", registry, body={"visibility": "PRIVATE"}) == []
+    enum = swagger.check_request("POST", registry, body={"visibility": "private"})
+    assert len(enum) == 1 and "not one of ['PRIVATE', 'PUBLIC']" in enum[0]
 
 
 def test_response_checks_catch_unknown_fields_and_types(swagger: Swagger) -> None:

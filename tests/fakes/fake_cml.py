@@ -514,7 +514,7 @@ class FakeCML:
             environment=json.dumps(body.get("environment") or {}, sort_keys=True),
             created_at=now,
             updated_at=now,
-            slug=f"{USER['username']}/{body['name']}",
+            slug=re.sub(r"[^a-z0-9]+", "-", body["name"].lower()).strip("-"),  # the bare project slug
         )
         if body.get("git_url"):
             project["creation_status"] = "creating"
@@ -523,6 +523,28 @@ class FakeCML:
         self.files[pid] = {}
         return copy.deepcopy(project)
 
+    @staticmethod
+    def _check_message(body: dict[str, Any], message: str) -> None:
+        """A PATCH body is the resource message: ``environment`` must be a JSON-encoded string.
+
+        CML (grpc-gateway) refuses an object there with 400 INVALID_ARGUMENT.
+        """
+        env = body.get("environment")
+        if env is None:
+            return
+        if not isinstance(env, str):
+            raise FakeError(
+                400,
+                "invalid_argument",
+                f"proto: syntax error: {message}.environment: expected a string, got {type(env).__name__}",
+            )
+        try:
+            parsed = json.loads(env or "{}")
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise FakeError(400, "invalid_argument", f"{message}.environment is not a JSON object string")
+
     def _get_project(self, call: Call, pid: str) -> dict[str, Any]:
         project = copy.deepcopy(self._get(self.projects, pid, "project"))
         self._advance(pid)
@@ -530,9 +552,10 @@ class FakeCML:
 
     def _update_project(self, call: Call, pid: str) -> dict[str, Any]:
         project = self._get(self.projects, pid, "project")
+        self._check_message(call.body or {}, "Project")
         for key, value in (call.body or {}).items():
             if key == "environment":
-                value = json.dumps(value or {}, sort_keys=True)
+                value = json.dumps(json.loads(value or "{}"), sort_keys=True)
             if key in project and key != "id":
                 project[key] = value
         project["updated_at"] = self._now()
@@ -651,9 +674,10 @@ class FakeCML:
 
     def _update_job(self, call: Call, pid: str, jid: str) -> dict[str, Any]:
         job = self._job_of(pid, jid)
+        self._check_message(call.body or {}, "Job")
         for key, value in (call.body or {}).items():
             if key == "environment":
-                value = json.dumps(value or {}, sort_keys=True)
+                value = json.dumps(json.loads(value or "{}"), sort_keys=True)
             elif key == "timeout":
                 value = str(int(value or 0))
             if key in job and key != "id":
@@ -969,7 +993,7 @@ class FakeCML:
             crn=build["crn"].rsplit("/", 1)[0] + f"/{bid}",
             created_at=now,
             updated_at=now,
-            built_at="",
+            built_at=None,  # an unset Timestamp is null
             **fields,
         )
         self.builds[bid] = build
@@ -1045,7 +1069,7 @@ class FakeCML:
     def _restart_deployment(self, call: Call, pid: str, mid: str, bid: str, did: str) -> dict[str, Any]:
         dep = self._deployment_of(pid, mid, bid, did)
         dep["status"] = "pending"
-        dep["stopped_at"] = ""
+        dep["stopped_at"] = None
         self._progress[did] = _Progress("deployment", ["deploying", "deployed"])
         return copy.deepcopy(dep)
 

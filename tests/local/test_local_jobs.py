@@ -77,6 +77,11 @@ def test_patch_job(api, project, runtime):
     assert patched["timeout"] == "45" and patched["name"] == "patched" and patched["script"] == "ok.py"
     bad = api.patch(f"/api/v2/projects/{project['id']}/jobs/{job['id']}", json={"runtime_identifier": "nope"})
     assert bad.status_code == 400
+    path = f"/api/v2/projects/{project['id']}/jobs/{job['id']}"
+    assert api.ok("PATCH", path, json={"environment": '{"A": "1"}'})["environment"] == '{"A": "1"}'
+    refused = api.patch(path, json={"environment": {"A": "2"}})  # the Job message wants a string
+    assert refused.status_code == 400 and refused.json()["code"] == 3
+    assert "environment" in refused.json()["message"]
 
 
 def test_run_gets_cml_environment_with_precedence(api, project, runtime, local):
