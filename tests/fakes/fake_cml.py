@@ -138,6 +138,7 @@ class FakeCML:
         self.deploy_outcome: str | None = "deployed"
         self.run_metrics: dict[str, float] = dict(DEFAULT_METRICS)
         self.prediction_response: Any = {"prediction": [5.9]}
+        self.supersede_on_deploy = True  # a new deployment stops the model's others, as CML does
         self.default_page_size = 10
         # state: id -> wire-shaped body
         self.runtimes: list[dict[str, Any]] = fixture("runtimes")["runtimes"]
@@ -844,6 +845,10 @@ class FakeCML:
         for required in ("experiment_id", "run_id", "model_path", "model_name"):
             if not body.get(required):
                 raise FakeError(400, "invalid_argument", f"{required} is required")
+        if body.get("visibility", "PRIVATE") not in ("PRIVATE", "PUBLIC"):  # an enum: exact spelling
+            raise FakeError(
+                400, "invalid_argument", f"unknown value {body['visibility']!r} for enum Visibility"
+            )
         run = self._get(self.experiment_runs, body["run_id"], "experiment run")
         if run["experiment_id"] != body["experiment_id"]:
             raise FakeError(400, "invalid_argument", "run_id does not belong to experiment_id")
@@ -1043,6 +1048,12 @@ class FakeCML:
             updated_at=now,
         )
         self.deployments[did] = dep
+        if self.supersede_on_deploy:  # CML stops the model's previous deployment for the new one
+            for other in self.deployments.values():
+                if other["model_id"] == mid and other["id"] != did and other["status"] != "stopped":
+                    self._progress.pop(other["id"], None)
+                    other["status"] = "stopped"
+                    other["stopped_at"] = other["updated_at"] = now
         script = ["deploying"] + ([self.deploy_outcome] if self.deploy_outcome else [])
         self._progress[did] = _Progress("deployment", script)
         return copy.deepcopy(dep)
@@ -1075,13 +1086,37 @@ class FakeCML:
 
     # -- the model service --------------------------------------------------------------------------
 
+    @staticmethod
+    def _model_request_problem(call: Call) -> str:
+        """The endpoint contract: a JSON object with ``accessKey`` (or ``?accessKey=``) and an object
+        ``request``; anything else is refused before any model sees it."""
+        body = call.body
+        if not isinstance(body, dict):
+            return 'the body must be a JSON object {"accessKey": ..., "request": {...}}'
+        key = body.get("accessKey", call.query.get("accessKey"))
+        if not isinstance(key, str) or not key:
+            return "accessKey is missing (a string in the body or the query)"
+        if not isinstance(body.get("request"), dict):
+            return "request is missing or not a JSON object"
+        return ""
+
     def _model_call(self, request: Any) -> tuple[int, dict[str, str], str]:
-        call = self._parse(request, "model")
+        headers = {"Content-Type": "application/json"}
+        try:
+            call = self._parse(request, "model")
+        except ValueError:
+            call = Call(request.method, urlsplit(request.url).path, {}, None, "model")
+            call.status = 400
+            self.calls.append(call)
+            return 400, headers, json.dumps({"success": False, "errors": {"message": "body is not JSON"}})
         self.calls.append(call)
-        body = call.body if isinstance(call.body, dict) else {}
+        problem = self._model_request_problem(call)
+        if problem:
+            call.status = 400
+            return 400, headers, json.dumps({"success": False, "errors": {"message": problem}})
+        body = call.body
         key = body.get("accessKey") or call.query.get("accessKey")
         model = next((m for m in self.models.values() if key and m["access_key"] == key), None)
-        headers = {"Content-Type": "application/json"}
         if model is None:
             call.status = 404
             return 404, headers, json.dumps({"success": False, "errors": {"message": "model not found"}})

@@ -119,6 +119,7 @@ def test_no_worse_fails_closed_when_the_prd_version_metrics_cannot_be_read(conve
 
 
 def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_serving(converged, client, spec):
+    converged.supersede_on_deploy = False  # a workspace that keeps the old one serving (handled too)
     run_id = train(converged, client, spec, BETTER)
     converged.broken_runs.add(run_id)
 
@@ -152,7 +153,7 @@ def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_ser
 
 
 def test_when_cml_stopped_the_old_deployment_a_failed_smoke_test_restarts_it(converged, client, spec):
-    converged.stop_others_on_deploy = True
+    assert converged.supersede_on_deploy  # the fake's default: CML stops the older deployment
     converged.broken_runs.add(train(converged, client, spec, BETTER))
 
     report = promote(client, spec)
@@ -179,6 +180,7 @@ def test_a_build_failure_exits_10_and_leaves_the_old_deployment_untouched(conver
 
 
 def test_a_deployment_failure_exits_11_and_stops_the_new_deployment(converged, client, spec):
+    converged.supersede_on_deploy = False  # a workspace that keeps the old one serving (handled too)
     train(converged, client, spec, BETTER)
     converged.deploy_outcome = "failed"
 
@@ -339,7 +341,7 @@ def test_history_lists_promotions_newest_first(converged, client, spec):
 
 
 def test_a_previous_deployment_cml_already_stopped_does_not_fail_the_promotion(converged, client, spec):
-    converged.stop_others_on_deploy = True
+    assert converged.supersede_on_deploy  # the fake's default: CML stops the older deployment
     train(converged, client, spec, BETTER)
     converged.fail("POST", r":stop$", status=400)  # CML refuses to stop what is already stopped
 
