@@ -102,10 +102,12 @@ def wait_for(
     interval: float = 2.0,
     max_interval: float = 15.0,
     backoff: float = 1.5,
+    fold_case: bool = False,
 ) -> T:
     """Poll ``fetch`` until its status is in ``success`` (returned) or ``failure`` (raised).
 
-    Unknown statuses keep the wait going. Transient API errors during a poll are tolerated until
+    With ``fold_case`` the status is compared case-insensitively (the sets hold lowercase words)
+    and reported as the server spelled it. Unknown statuses keep the wait going. Transient API errors during a poll are tolerated until
     the timeout. The poll interval starts at ``interval`` and backs off to ``max_interval``.
     """
     start = clock.now()
@@ -122,12 +124,13 @@ def wait_for(
             obj = None  # an outage during a long wait: keep polling until the wait's own timeout
         if obj is not None:
             last_status = status_of(obj) or "<empty>"
+            key = last_status.casefold() if fold_case else last_status
             elapsed = clock.now() - start
-            if last_status in success:
+            if key in success:
                 if on_progress:
                     on_progress(WaitEvent(what, last_status, elapsed, done=True))
                 return obj
-            if last_status in failure:
+            if key in failure:
                 if on_progress:
                     on_progress(WaitEvent(what, last_status, elapsed, done=True))
                 hint = failure_hint(obj) if callable(failure_hint) else failure_hint

@@ -15,6 +15,8 @@ from typing import Any
 
 from automation.api import CMLClient
 from automation.api.base import WaitEvent
+from automation.api.creates import create_once
+from automation.api.jobs import RUN_ACTIVE
 from automation.api.models import DEPLOY_ACTIVE
 from automation.errors import CmlopsError, GateFailed, NotFound
 from automation.reconcile.observe import Observed, matches, observe_candidate
@@ -99,15 +101,18 @@ class Applier:
         projects = self.client.projects
         if action.kind == "create":
             existing = projects.find(pspec.name)  # a retry must not create a twin
-            project = existing or projects.create(
-                pspec.name,
-                description=pspec.description or "",
-                environment=dict(pspec.environment or {}),
-                **(
-                    {"git_url": pspec.source.git_url, "git_ref": pspec.source.git_ref}
-                    if key == "dev" and pspec.source and pspec.source.git_url
-                    else {}
+            project = existing or create_once(
+                lambda: projects.create(
+                    pspec.name,
+                    description=pspec.description or "",
+                    environment=dict(pspec.environment or {}),
+                    **(
+                        {"git_url": pspec.source.git_url, "git_ref": pspec.source.git_ref}
+                        if key == "dev" and pspec.source and pspec.source.git_url
+                        else {}
+                    ),
                 ),
+                lambda: projects.find(pspec.name),
             )
             project = projects.wait_created(
                 project.id, timeout=self.timeouts.project, on_progress=self.on_progress
@@ -133,7 +138,13 @@ class Applier:
                     self.client.projects.delete_file(project_id, path)  # uploads never overwrite in CML
                 except NotFound:
                     pass
-            self.client.projects.upload_file(project_id, path, self.local_files[path])
+            content = self.local_files[path]
+            create_once(
+                lambda p=path, c=content: self.client.projects.upload_file(project_id, p, c),
+                lambda p=path, c=content: (
+                    self.client.projects.file_sizes(project_id, [p]).get(p) == len(c) or None
+                ),
+            )
         return f"{len(action.changes)} file(s)"
 
     # -- training -------------------------------------------------------------------------------
@@ -143,17 +154,9 @@ class Applier:
         want = desired_job(self.spec, self.obs.runtime_identifier)
         job = self.client.jobs.find(dev_id, self.spec.training.job.name)
         if job is None:
-            job = self.client.jobs.create(
-                dev_id,
-                name=self.spec.training.job.name,
-                script=want["script"],
-                runtime_identifier=want["runtime_identifier"],
-                cpu=want["cpu"],
-                memory=want["memory"],
-                nvidia_gpu=want["nvidia_gpu"],
-                arguments=want["arguments"],
-                environment=want["environment"],
-                timeout=want["timeout"],
+            job = create_once(
+                lambda: self.client.jobs.create(dev_id, name=self.spec.training.job.name, **want),
+                lambda: self.client.jobs.find(dev_id, self.spec.training.job.name),
             )
         else:
             changes = {k: v for k, v in want.items() if getattr(job, k) != v}
@@ -167,7 +170,18 @@ class Applier:
         if action.kind == "wait":
             run_id = action.id
         else:
-            run_id = self.client.jobs.start_run(dev_id, job_id).id
+            run_id = create_once(
+                lambda: self.client.jobs.start_run(dev_id, job_id),
+                # apply starts a run only when none is active, so an active one now is ours
+                lambda: next(
+                    (
+                        r
+                        for r in self.client.jobs.list_runs(dev_id, job_id, limit=5)
+                        if r.status in RUN_ACTIVE
+                    ),
+                    None,
+                ),
+            ).id
         run = self.client.jobs.wait_run(
             dev_id, job_id, run_id, timeout=self.spec.job_run_timeout, on_progress=self.on_progress
         )
@@ -207,20 +221,19 @@ class Applier:
         self._gate()
         version = self.obs.version
         if version is None:
-            registered = self.client.registry.register(
-                project_id=self.obs.dev.id,
-                experiment_id=self.obs.experiment.id,
-                run_id=run.id,
-                model_path=self.spec.model.artifact_path,
-                model_name=self.spec.model.registered_name,
-                tags={"cmlops.spec": self.spec.name},
+            registered = create_once(
+                lambda: self.client.registry.register(
+                    project_id=self.obs.dev.id,
+                    experiment_id=self.obs.experiment.id,
+                    run_id=run.id,
+                    model_path=self.spec.model.artifact_path,
+                    model_name=self.spec.model.registered_name,
+                    tags={"cmlops.spec": self.spec.name},
+                ),
+                lambda: self._registered_with(run.id),
             )
             self.obs.registered = registered
-            version = next((v for v in registered.model_versions if v.run_id == run.id), None)
-            if version is None:
-                version = next(
-                    v for v in self.client.registry.versions(registered.model_id) if v.run_id == run.id
-                )
+            version = self.client.registry.version_of_run(registered, run.id)
         version = self.client.registry.wait_version(
             self.obs.registered.model_id,
             version.model_version_id,
@@ -229,6 +242,14 @@ class Applier:
         )
         self.obs.version = version
         return f"version {version.number} ({version.model_version_id})"
+
+    def _registered_with(self, run_id: str) -> Any:
+        """The spec's registered model when one of its versions came from ``run_id``, else None."""
+        registered = self.client.registry.find(self.spec.model.registered_name)
+        if registered is None:
+            return None
+        versions = [v for v in self.client.registry.versions(registered.model_id) if v.run_id == run_id]
+        return registered.model_copy(update={"model_versions": versions}) if versions else None
 
     # -- serving --------------------------------------------------------------------------------
 
@@ -243,12 +264,15 @@ class Applier:
             self._stop_deployments(exclude=None)
             models.delete(prd_id, action.id)
         model = models.find(prd_id, d.model_name) if action.kind == "create" else None
-        model = model or models.create(
-            prd_id,
-            name=d.model_name,
-            description=d.description or "",
-            registered_model_id=self.obs.registered.model_id,
-            disable_authentication=not d.auth,
+        model = model or create_once(
+            lambda: models.create(
+                prd_id,
+                name=d.model_name,
+                description=d.description or "",
+                registered_model_id=self.obs.registered.model_id,
+                disable_authentication=not d.auth,
+            ),
+            lambda: models.find(prd_id, d.model_name),
         )
         self.obs.model = model
         self.obs.build = None
@@ -261,23 +285,29 @@ class Applier:
         else:
             self._gate()
             version_id = self.obs.version.model_version_id
-            existing = [
-                b
-                for b in self.client.models.list_builds(prd_id, model_id)
-                if b.registered_model_version_id == version_id
-                and b.status.lower() not in ("build failed", "failed", "timedout")
-            ]
-            build_id = (
-                existing[0].id
-                if existing
-                else self.client.models.create_build(
+
+            def existing() -> Any:
+                return next(
+                    (
+                        b
+                        for b in self.client.models.list_builds(prd_id, model_id)
+                        if b.registered_model_version_id == version_id
+                        and b.status.lower() not in ("build failed", "failed", "timedout")
+                    ),
+                    None,
+                )
+
+            build = existing() or create_once(
+                lambda: self.client.models.create_build(
                     prd_id,
                     model_id,
                     registered_model_version_id=version_id,
                     runtime_identifier=self.obs.runtime_identifier,
                     comment=f"cmlops: {self.spec.model.registered_name} v{self.obs.version.number}",
-                ).id
+                ),
+                existing,
             )
+            build_id = build.id
         self.obs.build = self.client.models.wait_build(
             prd_id, model_id, build_id, timeout=self.timeouts.build, on_progress=self.on_progress
         )
@@ -289,15 +319,19 @@ class Applier:
         if action.kind == "wait":
             dep_id = action.id
         else:
-            existing = [
-                x
-                for x in self.client.models.list_deployments(prd_id, model_id, build_id)
-                if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
-            ]
-            dep_id = (
-                existing[0].id
-                if existing
-                else self.client.models.create_deployment(
+
+            def existing() -> Any:
+                return next(
+                    (
+                        x
+                        for x in self.client.models.list_deployments(prd_id, model_id, build_id)
+                        if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
+                    ),
+                    None,
+                )
+
+            dep = existing() or create_once(
+                lambda: self.client.models.create_deployment(
                     prd_id,
                     model_id,
                     build_id,
@@ -306,8 +340,10 @@ class Applier:
                     replicas=int(d.replicas),
                     nvidia_gpus=int(d.gpus),
                     environment={k: str(v) for k, v in (d.environment or {}).items()},
-                ).id
+                ),
+                existing,
             )
+            dep_id = dep.id
         self.obs.deployment = self.client.models.wait_deployment(
             prd_id, model_id, build_id, dep_id, timeout=self.timeouts.deployment, on_progress=self.on_progress
         )

@@ -59,6 +59,10 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
 
     obs.dev = client.projects.find(spec.projects.dev.name)
     obs.prd = client.projects.find(spec.projects.prd.name)
+    if obs.dev is None:
+        # On an empty workspace nothing else reads the registry before apply writes: find out now
+        # whether it exists (RegistryUnavailable, exit 2), not after the projects are made.
+        obs.registered = client.registry.find(spec.model.registered_name)
     if obs.dev is not None:
         if local_files:
             obs.dev_files = client.projects.file_sizes(obs.dev.id, local_files)

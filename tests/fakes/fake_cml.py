@@ -138,7 +138,8 @@ class FakeCML:
         self.deploy_outcome: str | None = "deployed"
         self.run_metrics: dict[str, float] = dict(DEFAULT_METRICS)
         self.prediction_response: Any = {"prediction": [5.9]}
-        self.supersede_on_deploy = True  # a new deployment stops the model's others, as CML does
+        self.supersede_on_deploy = True
+        self.registry_enabled = True  # False: a workspace without the Model Registry component  # a new deployment stops the model's others, as CML does
         self.default_page_size = 10
         # state: id -> wire-shaped body
         self.runtimes: list[dict[str, Any]] = fixture("runtimes")["runtimes"]
@@ -397,6 +398,8 @@ class FakeCML:
         return self._error(fault.status, kind, f"injected HTTP {fault.status}")
 
     def _route(self, call: Call) -> tuple[int, Any]:
+        if not self.registry_enabled and call.path.startswith("/api/v2/registry/"):
+            raise FakeError(404, "not_found", "Not Found")  # the route does not exist there
         for method, pattern, handler in self._routes:
             if method != call.method:
                 continue

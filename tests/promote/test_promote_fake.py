@@ -351,3 +351,25 @@ def test_a_previous_deployment_cml_already_stopped_does_not_fail_the_promotion(c
     stop = next(s for s in report.steps if s.step == "stop_previous")
     assert stop.detail.endswith("was already down")
     assert deployed_versions(converged) == [2]
+
+
+@pytest.mark.parametrize("path", [r"^/api/v2/registry/models$", r"/builds$", r"/deployments$"])
+def test_a_promotion_create_that_answered_500_but_happened_is_finished_without_a_twin(
+    converged, client, spec, path
+):
+    train(converged, client, spec, BETTER)
+    versions, builds, deployments = (
+        len(converged.model_versions),
+        len(converged.builds),
+        len(converged.deployments),
+    )
+    converged.fail("POST", path, status=500, after=True)  # a live workbench did this after 30 s
+
+    report = promote(client, spec)
+
+    assert (report.outcome, report.exit_code) == ("promoted", 0)
+    posts = [c for c in converged.calls if c.method == "POST" and c.status == 500]
+    assert len(posts) == 1
+    assert len(converged.model_versions) == versions + 1
+    assert len(converged.builds) == builds + 1 and len(converged.deployments) == deployments + 1
+    assert serving_version(converged) == 2
