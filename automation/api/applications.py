@@ -36,6 +36,7 @@ class Applications(Resource):
         description: str = "",
         environment: dict[str, str] | None = None,
         bypass_authentication: bool = False,
+        runtime_addon_identifiers: list[str] | None = None,
     ) -> Application:
         body: dict[str, Any] = {
             "project_id": project_id,
@@ -50,6 +51,8 @@ class Applications(Resource):
             "environment": dict(environment or {}),
             "bypass_authentication": bypass_authentication,
         }
+        if runtime_addon_identifiers:
+            body["runtime_addon_identifiers"] = list(runtime_addon_identifiers)
         path = f"/api/v2/projects/{project_id}/applications"
         return Application.model_validate(self.http.request("POST", path, json_body=body))
 

@@ -41,6 +41,7 @@ class Jobs(Resource):
         timeout: int | None = None,
         kill_on_timeout: bool = True,
         parent_id: str | None = None,
+        runtime_addon_identifiers: list[str] | None = None,
     ) -> Job:
         body: dict[str, Any] = {
             "project_id": project_id,
@@ -58,6 +59,8 @@ class Jobs(Resource):
             body["timeout"] = int(timeout)
         if parent_id:
             body["parent_id"] = parent_id
+        if runtime_addon_identifiers:
+            body["runtime_addon_identifiers"] = list(runtime_addon_identifiers)
         return Job.model_validate(
             self.http.request("POST", f"/api/v2/projects/{project_id}/jobs", json_body=body)
         )

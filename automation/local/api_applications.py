@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from automation.local.api_common import non_negative, params, project_or_404, workspace
+from automation.local.api_runtimeaddons import refuse_addons
 from automation.local.applications import KIND, STATUS_WORD, render_application
 from automation.local.files import resolve_inside
 from automation.local.listing import apply, envelope, parse_list_query
@@ -92,6 +93,8 @@ def _fields(ws: Workspace, project: dict[str, Any], body: ApplicationFields) -> 
         if key in given and value is not None:
             non_negative(value, key)
             out[key] = value
+    if "runtime_addon_identifiers" in given:
+        refuse_addons(body.runtime_addon_identifiers)
     for key in ("description", "kernel", "bypass_authentication", "runtime_addon_identifiers", "run_as"):
         value = getattr(body, key)
         if key in given and value is not None:

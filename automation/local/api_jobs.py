@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from automation.local.api_common import job_or_404, non_negative, params, project_or_404, workspace
+from automation.local.api_runtimeaddons import refuse_addons
 from automation.local.files import resolve_inside
 from automation.local.ids import new_public_id
 from automation.local.listing import apply, envelope, parse_list_query
@@ -148,6 +149,8 @@ def _apply_fields(ws: Workspace, project: dict[str, Any], doc: dict[str, Any], b
         value = getattr(body, key)
         if key in fields and value is not None:
             doc[key] = value
+    if "runtime_addon_identifiers" in fields:
+        refuse_addons(body.runtime_addon_identifiers)
     for key in ("kill_on_timeout", "paused", "runtime_addon_identifiers", "attachments", "run_as"):
         value = getattr(body, key)
         if key in fields and value is not None:

@@ -20,7 +20,7 @@ from automation.api.jobs import RUN_ACTIVE
 from automation.api.models import DEPLOY_ACTIVE
 from automation.errors import CmlopsError, GateFailed, NotFound
 from automation.reconcile.observe import Observed, matches, observe_candidate
-from automation.reconcile.plan import Action, Plan, desired_job
+from automation.reconcile.plan import JOB_FIELDS_CML_MAY_IGNORE, Action, Plan, desired_job
 from automation.reconcile.selection import check_thresholds
 
 
@@ -151,7 +151,7 @@ class Applier:
 
     def _job(self, action: Action) -> str:
         dev_id = self.obs.dev.id
-        want = desired_job(self.spec, self.obs.runtime_identifier)
+        want = desired_job(self.spec, self.obs.runtime_identifier, self.obs.runtime_addons)
         job = self.client.jobs.find(dev_id, self.spec.training.job.name)
         if job is None:
             job = create_once(
@@ -161,9 +161,48 @@ class Applier:
         else:
             changes = {k: v for k, v in want.items() if getattr(job, k) != v}
             if changes:
-                job = self.client.jobs.update(dev_id, job.id, **changes)
+                self.client.jobs.update(dev_id, job.id, **changes)
+                job = self.client.jobs.get(dev_id, job.id)  # what CML kept, not what it echoed
+                ignored = [
+                    k for k in JOB_FIELDS_CML_MAY_IGNORE if k in changes and getattr(job, k) != want[k]
+                ]
+                if ignored:
+                    return self._replace_job(job, want, ignored)
         self.obs.job = job
         return f"id {job.id}"
+
+    def _replace_job(self, old: Any, want: dict[str, Any], ignored: list[str]) -> str:
+        """CML left ``ignored`` unchanged after a PATCH: create the job anew, move the parent link
+        of its dependent jobs to the new one, delete the old one (so the next plan converges)."""
+        dev_id, jobs, name = self.obs.dev.id, self.client.jobs, self.spec.training.job.name
+
+        def twin() -> Any:  # a replacement an interrupted apply already made
+            return next(
+                (
+                    j
+                    for j in jobs.list(dev_id, search_filter={"name": name})
+                    if j.name == name and j.id != old.id and all(getattr(j, k) == v for k, v in want.items())
+                ),
+                None,
+            )
+
+        new = twin() or create_once(
+            lambda: jobs.create(dev_id, name=name, parent_id=old.parent_id or None, **want), twin
+        )
+        moved = 0
+        for job in list(jobs.list(dev_id)):
+            if job.parent_id == old.id and job.id != new.id:
+                jobs.update(dev_id, job.id, parent_id=new.id)
+                moved += 1
+        try:
+            jobs.delete(dev_id, old.id)
+        except NotFound:
+            pass
+        self.obs.job = new
+        return (
+            f"replaced job {old.id} by {new.id}: CML left {', '.join(ignored)} unchanged after the PATCH"
+            + (f"; {moved} dependent job(s) moved" if moved else "")
+        )
 
     def _job_run(self, action: Action) -> str:
         dev_id, job_id = self.obs.dev.id, self.obs.job.id

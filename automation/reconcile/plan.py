@@ -15,6 +15,8 @@ from typing import Any
 from automation.reconcile.observe import Observed
 
 CHANGE_KINDS = {"create", "update", "replace", "upload", "run", "wait", "register", "build", "deploy"}
+# Job fields a live CML may leave unchanged after a PATCH: apply then replaces the job.
+JOB_FIELDS_CML_MAY_IGNORE = ("script", "arguments", "runtime_identifier")
 
 
 @dataclass
@@ -64,7 +66,9 @@ def _diff(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, list[An
     return {k: [current.get(k), v] for k, v in desired.items() if current.get(k) != v}
 
 
-def desired_job(spec: Any, runtime_identifier: str | None) -> dict[str, Any]:
+def desired_job(
+    spec: Any, runtime_identifier: str | None, addon_identifiers: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
     j = spec.training.job
     return {
         "script": j.script,
@@ -75,7 +79,20 @@ def desired_job(spec: Any, runtime_identifier: str | None) -> dict[str, Any]:
         "timeout": int(j.timeout),
         "environment": {k: str(v) for k, v in (j.environment or {}).items()},
         "runtime_identifier": runtime_identifier,
+        "runtime_addon_identifiers": list(addon_identifiers),
     }
+
+
+def _job_reason(changes: dict[str, list[Any]]) -> str:
+    if not changes:
+        return ""
+    ignorable = [k for k in JOB_FIELDS_CML_MAY_IGNORE if k in changes]
+    if not ignorable:
+        return "differs"
+    return (
+        f"differs; if CML leaves {', '.join(ignorable)} unchanged after the PATCH, the job is replaced "
+        "(a new job, dependent jobs moved to it, the old one deleted)"
+    )
 
 
 def file_changes(local_files: dict[str, bytes], remote: dict[str, int]) -> dict[str, list[Any]]:
@@ -111,7 +128,7 @@ def plan(
 
     # Training job and its run ------------------------------------------------------------------
     job_spec = spec.training.job
-    want_job = desired_job(spec, obs.runtime_identifier)
+    want_job = desired_job(spec, obs.runtime_identifier, obs.runtime_addons)
     if obs.job is None:
         actions.append(Action("job", "create", job_spec.name, "does not exist"))
     else:
@@ -122,7 +139,7 @@ def plan(
                 "job",
                 "update" if changes else "noop",
                 job_spec.name,
-                "differs" if changes else "",
+                _job_reason(changes),
                 changes,
                 obs.job.id,
             )

@@ -22,6 +22,7 @@ import responses
 
 from automation.api import CMLClient
 from automation.api.base import Resource
+from automation.api.types import RegisteredModel
 from automation.clock import FakeClock
 from automation.http import HttpClient, RetryPolicy
 
@@ -54,6 +55,8 @@ def _status_for(path: str) -> str:
         return "built"
     if "/versions/" in path:
         return "READY"
+    if path.endswith("/runtimeaddons"):
+        return "AVAILABLE"
     return "success"
 
 
@@ -76,6 +79,9 @@ def _universal(path: str) -> dict[str, Any]:
         "access_key": "mabcdefghijklmnopqrstuvwxyz01234",
         "deletion_status": "",
         "error_message": "",
+        "identifier": "x1",
+        "display_name": "Spark 3.5.1",
+        "model_version_metadata": {"mlflow_metadata": {"run_id": "r1"}},
     }
     lists = [
         "projects",
@@ -88,6 +94,7 @@ def _universal(path: str) -> dict[str, Any]:
         "model_builds",
         "model_deployments",
         "applications",
+        "runtime_addons",
         "files",
         "model_versions",
         "metrics",
@@ -119,6 +126,8 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
         editor="Workbench", kernel="Python 3.10", edition="Standard"
     ),
     "runtimes.exists": lambda c: c.runtimes.exists("rt:2025.01.1-b1"),
+    "runtime_addons.list": lambda c: list(c.runtime_addons.list(search_filter={"component": "Spark"})),
+    "runtime_addons.resolve": lambda c: c.runtime_addons.resolve(["x1"]),
     "jobs.list": lambda c: list(c.jobs.list("p1", search_filter={"name": "wine"})),
     "jobs.find": lambda c: c.jobs.find("p1", "wine"),
     "jobs.get": lambda c: c.jobs.get("p1", "j1"),
@@ -177,6 +186,9 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
     ),
     "registry.update_version": lambda c: c.registry.update_version("rm1", "v1", notes="n", tags={"a": "b"}),
     "registry.delete": lambda c: c.registry.delete("rm1"),
+    "registry.version_of_run": lambda c: c.registry.version_of_run(
+        RegisteredModel(model_id="rm1", name="wine"), "r1"
+    ),
     "registry.wait_version": lambda c: c.registry.wait_version("rm1", "v1"),
     "models.list": lambda c: list(c.models.list("p1", search_filter={"name": "wine"})),
     "models.find": lambda c: c.models.find("p1", "wine"),

@@ -139,10 +139,14 @@ class FakeCML:
         self.run_metrics: dict[str, float] = dict(DEFAULT_METRICS)
         self.prediction_response: Any = {"prediction": [5.9]}
         self.supersede_on_deploy = True
-        self.registry_enabled = True  # False: a workspace without the Model Registry component  # a new deployment stops the model's others, as CML does
+        self.registry_enabled = True  # False: a workspace without the Model Registry component
+        self.job_patch_ignores: set[str] = (
+            set()
+        )  # Job fields a PATCH leaves unchanged (seen live)  # a new deployment stops the model's others, as CML does
         self.default_page_size = 10
         # state: id -> wire-shaped body
         self.runtimes: list[dict[str, Any]] = fixture("runtimes")["runtimes"]
+        self.runtime_addons: list[dict[str, Any]] = fixture("runtime_addons")["runtime_addons"]
         self.projects: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, bytes]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
@@ -291,6 +295,7 @@ class FakeCML:
         table = [
             ("POST", r"/api/v2/auth/validate_key", self._validate_key),
             ("GET", r"/api/v2/runtimes", self._list_runtimes),
+            ("GET", r"/api/v2/runtimeaddons", self._list_runtime_addons),
             ("GET", r"/api/v2/projects", self._list_projects),
             ("POST", r"/api/v2/projects", self._create_project),
             ("GET", p, self._get_project),
@@ -497,6 +502,9 @@ class FakeCML:
     def _list_runtimes(self, call: Call) -> dict[str, Any]:
         return self._page(call, self.runtimes, "runtimes")
 
+    def _list_runtime_addons(self, call: Call) -> dict[str, Any]:
+        return self._page(call, self.runtime_addons, "runtime_addons")
+
     # -- projects ---------------------------------------------------------------------------------
 
     def _list_projects(self, call: Call) -> dict[str, Any]:
@@ -643,6 +651,7 @@ class FakeCML:
                 raise FakeError(400, "invalid_argument", f"{required} is required")
         if not body.get("runtime_identifier"):
             raise FakeError(400, "invalid_argument", "runtime_identifier must be set in a runtime project")
+        self._check_addons(body.get("runtime_addon_identifiers"))
         job = fixture("job")
         now = self._now()
         jid = self._public_id()
@@ -658,6 +667,7 @@ class FakeCML:
             timeout=str(int(body.get("timeout") or 0)),
             kill_on_timeout=bool(body.get("kill_on_timeout", False)),
             runtime_identifier=body["runtime_identifier"],
+            runtime_addon_identifiers=list(body.get("runtime_addon_identifiers") or []),
             parent_id=body.get("parent_id", ""),
             project=self._project_ref(pid),
             created_at=now,
@@ -666,6 +676,12 @@ class FakeCML:
         self.jobs[jid] = job
         self._owner[jid] = pid
         return copy.deepcopy(job)
+
+    def _check_addons(self, identifiers: Any) -> None:
+        available = {a["identifier"] for a in self.runtime_addons if a["status"] == "AVAILABLE"}
+        unknown = [i for i in identifiers or [] if i not in available]
+        if unknown:
+            raise FakeError(400, "invalid_argument", f"runtime addons not available: {unknown}")
 
     def _job_of(self, pid: str, jid: str) -> dict[str, Any]:
         job = self._get(self.jobs, jid, "job")
@@ -684,6 +700,8 @@ class FakeCML:
                 value = json.dumps(json.loads(value or "{}"), sort_keys=True)
             elif key == "timeout":
                 value = str(int(value or 0))
+            if key in self.job_patch_ignores:
+                continue  # accepted with 200, not applied
             if key in job and key != "id":
                 job[key] = value
         job["updated_at"] = self._now()
