@@ -223,3 +223,23 @@ def test_patch_bodies_and_enums_are_checked_as_cml_does(converged: FakeCML, clie
             model_name="x",
             visibility="private",
         )
+
+
+def test_every_accepted_request_is_checked_against_the_swagger_types() -> None:
+    from conformance.swagger import find_swagger
+    from fakes.fake_cml import Call
+    from fakes.fixtures import swagger_problems
+
+    if find_swagger() is None:
+        pytest.skip("API v2 swagger not found: set CML_SWAGGER to cml-api-v2.swagger.json")
+    sent = [
+        Call("PATCH", "/api/v2/projects/p1/jobs/j1", {}, {"timeout": 60}, status=200),  # int64 wants a string
+        Call("PATCH", "/api/v2/projects/p1", {}, {"environment": {"A": "1"}}, status=200),  # wants a string
+        Call(
+            "PATCH", "/api/v2/projects/p1", {}, {"environment": {"A": "1"}}, status=400
+        ),  # refused: not checked
+        Call("POST", "/api/v2/projects/p1/files", {}, {"code/a.py": b"x"}, status=200),  # multipart
+    ]
+    problems = swagger_problems(sent)
+    assert len(problems) == 2
+    assert any("body.timeout" in p for p in problems) and any("body.environment" in p for p in problems)
