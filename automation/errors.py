@@ -86,6 +86,10 @@ class InputError(CmlopsError):
     exit_code = EXIT_USAGE
 
 
+class RegistryUnavailable(InputError):
+    """The workspace has no Model Registry (a separately provisioned component): nothing was written."""
+
+
 class SettingsError(InputError):
     """Workspace URL or API key missing or malformed."""
 

@@ -399,18 +399,6 @@ def artifact_name(value: str | None, *, source: str) -> str:
     return value
 
 
-def log_sklearn_model(model: Any, artifact: str, **kwargs: Any) -> Any:
-    """``mlflow.sklearn.log_model`` under ``artifact``, with MLflow 2.x (as in CML's runtimes, where the
-    second argument is ``artifact_path``) and MLflow 3 (where it is ``name``) alike."""
-    import inspect
-
-    import mlflow.sklearn
-
-    if "name" in inspect.signature(mlflow.sklearn.log_model).parameters:
-        return mlflow.sklearn.log_model(model, name=artifact, **kwargs)
-    return mlflow.sklearn.log_model(model, artifact, **kwargs)
-
-
 def safe_uri(uri: str) -> str:
     """A tracking URI fit for messages: any ``user:password@`` part is masked."""
     parsed = urllib.parse.urlsplit(uri)

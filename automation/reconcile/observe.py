@@ -28,6 +28,7 @@ class Observed:
     """A snapshot of the workspace, as far as the spec is concerned."""
 
     runtime_identifier: str | None = None
+    runtime_addons: list[str] = field(default_factory=list)  # identifiers of the spec's runtime.addons
     dev: Project | None = None
     prd: Project | None = None
     dev_files: dict[str, int] = field(default_factory=dict)  # path -> size, only the spec's folders
@@ -63,9 +64,15 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
         found = client.runtimes.matching(editor=rt.editor, kernel=rt.kernel, edition=rt.edition)
         obs.runtime_identifier = found[0].image_identifier
         acceptable = {r.image_identifier for r in found}
+    # Spark and other add-ons: resolved before anything is written (none exist locally: InputError)
+    obs.runtime_addons = client.runtime_addons.resolve(list(getattr(rt, "addons", None) or []))
 
     obs.dev = client.projects.find(spec.projects.dev.name)
     obs.prd = client.projects.find(spec.projects.prd.name)
+    if obs.dev is None:
+        # On an empty workspace nothing else reads the registry before apply writes: find out now
+        # whether it exists (RegistryUnavailable, exit 2), not after the projects are made.
+        obs.registered = client.registry.find(spec.model.registered_name)
     if obs.dev is not None:
         if local_files:
             obs.dev_files = client.projects.file_sizes(obs.dev.id, local_files)

@@ -143,9 +143,13 @@ class FakeCML:
         # how the training script's MLflow records the model (see ``_model_record``)
         self.model_logging: str = "mlflow2"  # mlflow2 | mlflow3 | cmlops-tag | none
         self.script_registers: str | None = None  # the script calls mlflow.register_model(..., name)
+        self.supersede_on_deploy = True  # a new deployment stops the model's others, as CML does
+        self.registry_enabled = True  # False: a workspace without the Model Registry component
+        self.job_patch_ignores: set[str] = set()  # Job fields a PATCH leaves unchanged (seen live)
         self.default_page_size = 10
         # state: id -> wire-shaped body
         self.runtimes: list[dict[str, Any]] = fixture("runtimes")["runtimes"]
+        self.runtime_addons: list[dict[str, Any]] = fixture("runtime_addons")["runtime_addons"]
         self.projects: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, bytes]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
@@ -294,6 +298,7 @@ class FakeCML:
         table = [
             ("POST", r"/api/v2/auth/validate_key", self._validate_key),
             ("GET", r"/api/v2/runtimes", self._list_runtimes),
+            ("GET", r"/api/v2/runtimeaddons", self._list_runtime_addons),
             ("GET", r"/api/v2/projects", self._list_projects),
             ("POST", r"/api/v2/projects", self._create_project),
             ("GET", p, self._get_project),
@@ -401,6 +406,8 @@ class FakeCML:
         return self._error(fault.status, kind, f"injected HTTP {fault.status}")
 
     def _route(self, call: Call) -> tuple[int, Any]:
+        if not self.registry_enabled and call.path.startswith("/api/v2/registry/"):
+            raise FakeError(404, "not_found", "Not Found")  # the route does not exist there
         for method, pattern, handler in self._routes:
             if method != call.method:
                 continue
@@ -498,6 +505,9 @@ class FakeCML:
     def _list_runtimes(self, call: Call) -> dict[str, Any]:
         return self._page(call, self.runtimes, "runtimes")
 
+    def _list_runtime_addons(self, call: Call) -> dict[str, Any]:
+        return self._page(call, self.runtime_addons, "runtime_addons")
+
     # -- projects ---------------------------------------------------------------------------------
 
     def _list_projects(self, call: Call) -> dict[str, Any]:
@@ -519,7 +529,7 @@ class FakeCML:
             environment=json.dumps(body.get("environment") or {}, sort_keys=True),
             created_at=now,
             updated_at=now,
-            slug=f"{USER['username']}/{body['name']}",
+            slug=re.sub(r"[^a-z0-9]+", "-", body["name"].lower()).strip("-"),  # the bare project slug
         )
         if body.get("git_url"):
             project["creation_status"] = "creating"
@@ -528,6 +538,28 @@ class FakeCML:
         self.files[pid] = {}
         return copy.deepcopy(project)
 
+    @staticmethod
+    def _check_message(body: dict[str, Any], message: str) -> None:
+        """A PATCH body is the resource message: ``environment`` must be a JSON-encoded string.
+
+        CML (grpc-gateway) refuses an object there with 400 INVALID_ARGUMENT.
+        """
+        env = body.get("environment")
+        if env is None:
+            return
+        if not isinstance(env, str):
+            raise FakeError(
+                400,
+                "invalid_argument",
+                f"proto: syntax error: {message}.environment: expected a string, got {type(env).__name__}",
+            )
+        try:
+            parsed = json.loads(env or "{}")
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise FakeError(400, "invalid_argument", f"{message}.environment is not a JSON object string")
+
     def _get_project(self, call: Call, pid: str) -> dict[str, Any]:
         project = copy.deepcopy(self._get(self.projects, pid, "project"))
         self._advance(pid)
@@ -535,9 +567,10 @@ class FakeCML:
 
     def _update_project(self, call: Call, pid: str) -> dict[str, Any]:
         project = self._get(self.projects, pid, "project")
+        self._check_message(call.body or {}, "Project")
         for key, value in (call.body or {}).items():
             if key == "environment":
-                value = json.dumps(value or {}, sort_keys=True)
+                value = json.dumps(json.loads(value or "{}"), sort_keys=True)
             if key in project and key != "id":
                 project[key] = value
         project["updated_at"] = self._now()
@@ -621,6 +654,7 @@ class FakeCML:
                 raise FakeError(400, "invalid_argument", f"{required} is required")
         if not body.get("runtime_identifier"):
             raise FakeError(400, "invalid_argument", "runtime_identifier must be set in a runtime project")
+        self._check_addons(body.get("runtime_addon_identifiers"))
         job = fixture("job")
         now = self._now()
         jid = self._public_id()
@@ -636,6 +670,7 @@ class FakeCML:
             timeout=str(int(body.get("timeout") or 0)),
             kill_on_timeout=bool(body.get("kill_on_timeout", False)),
             runtime_identifier=body["runtime_identifier"],
+            runtime_addon_identifiers=list(body.get("runtime_addon_identifiers") or []),
             parent_id=body.get("parent_id", ""),
             project=self._project_ref(pid),
             created_at=now,
@@ -644,6 +679,12 @@ class FakeCML:
         self.jobs[jid] = job
         self._owner[jid] = pid
         return copy.deepcopy(job)
+
+    def _check_addons(self, identifiers: Any) -> None:
+        available = {a["identifier"] for a in self.runtime_addons if a["status"] == "AVAILABLE"}
+        unknown = [i for i in identifiers or [] if i not in available]
+        if unknown:
+            raise FakeError(400, "invalid_argument", f"runtime addons not available: {unknown}")
 
     def _job_of(self, pid: str, jid: str) -> dict[str, Any]:
         job = self._get(self.jobs, jid, "job")
@@ -656,11 +697,14 @@ class FakeCML:
 
     def _update_job(self, call: Call, pid: str, jid: str) -> dict[str, Any]:
         job = self._job_of(pid, jid)
+        self._check_message(call.body or {}, "Job")
         for key, value in (call.body or {}).items():
             if key == "environment":
-                value = json.dumps(value or {}, sort_keys=True)
+                value = json.dumps(json.loads(value or "{}"), sort_keys=True)
             elif key == "timeout":
                 value = str(int(value or 0))
+            if key in self.job_patch_ignores:
+                continue  # accepted with 200, not applied
             if key in job and key != "id":
                 job[key] = value
         job["updated_at"] = self._now()
@@ -872,6 +916,10 @@ class FakeCML:
         for required in ("experiment_id", "run_id", "model_path", "model_name"):
             if not body.get(required):
                 raise FakeError(400, "invalid_argument", f"{required} is required")
+        if body.get("visibility", "PRIVATE") not in ("PRIVATE", "PUBLIC"):  # an enum: exact spelling
+            raise FakeError(
+                400, "invalid_argument", f"unknown value {body['visibility']!r} for enum Visibility"
+            )
         run = self._get(self.experiment_runs, body["run_id"], "experiment run")
         if run["experiment_id"] != body["experiment_id"]:
             raise FakeError(400, "invalid_argument", "run_id does not belong to experiment_id")
@@ -1036,7 +1084,7 @@ class FakeCML:
             crn=build["crn"].rsplit("/", 1)[0] + f"/{bid}",
             created_at=now,
             updated_at=now,
-            built_at="",
+            built_at=None,  # an unset Timestamp is null
             **fields,
         )
         self.builds[bid] = build
@@ -1086,6 +1134,12 @@ class FakeCML:
             updated_at=now,
         )
         self.deployments[did] = dep
+        if self.supersede_on_deploy:  # CML stops the model's previous deployment for the new one
+            for other in self.deployments.values():
+                if other["model_id"] == mid and other["id"] != did and other["status"] != "stopped":
+                    self._progress.pop(other["id"], None)
+                    other["status"] = "stopped"
+                    other["stopped_at"] = other["updated_at"] = now
         script = ["deploying"] + ([self.deploy_outcome] if self.deploy_outcome else [])
         self._progress[did] = _Progress("deployment", script)
         return copy.deepcopy(dep)
@@ -1112,19 +1166,43 @@ class FakeCML:
     def _restart_deployment(self, call: Call, pid: str, mid: str, bid: str, did: str) -> dict[str, Any]:
         dep = self._deployment_of(pid, mid, bid, did)
         dep["status"] = "pending"
-        dep["stopped_at"] = ""
+        dep["stopped_at"] = None
         self._progress[did] = _Progress("deployment", ["deploying", "deployed"])
         return copy.deepcopy(dep)
 
     # -- the model service --------------------------------------------------------------------------
 
+    @staticmethod
+    def _model_request_problem(call: Call) -> str:
+        """The endpoint contract: a JSON object with ``accessKey`` (or ``?accessKey=``) and an object
+        ``request``; anything else is refused before any model sees it."""
+        body = call.body
+        if not isinstance(body, dict):
+            return 'the body must be a JSON object {"accessKey": ..., "request": {...}}'
+        key = body.get("accessKey", call.query.get("accessKey"))
+        if not isinstance(key, str) or not key:
+            return "accessKey is missing (a string in the body or the query)"
+        if not isinstance(body.get("request"), dict):
+            return "request is missing or not a JSON object"
+        return ""
+
     def _model_call(self, request: Any) -> tuple[int, dict[str, str], str]:
-        call = self._parse(request, "model")
+        headers = {"Content-Type": "application/json"}
+        try:
+            call = self._parse(request, "model")
+        except ValueError:
+            call = Call(request.method, urlsplit(request.url).path, {}, None, "model")
+            call.status = 400
+            self.calls.append(call)
+            return 400, headers, json.dumps({"success": False, "errors": {"message": "body is not JSON"}})
         self.calls.append(call)
-        body = call.body if isinstance(call.body, dict) else {}
+        problem = self._model_request_problem(call)
+        if problem:
+            call.status = 400
+            return 400, headers, json.dumps({"success": False, "errors": {"message": problem}})
+        body = call.body
         key = body.get("accessKey") or call.query.get("accessKey")
         model = next((m for m in self.models.values() if key and m["access_key"] == key), None)
-        headers = {"Content-Type": "application/json"}
         if model is None:
             call.status = 404
             return 404, headers, json.dumps({"success": False, "errors": {"message": "model not found"}})
