@@ -86,6 +86,10 @@ class InputError(CmlopsError):
     exit_code = EXIT_USAGE
 
 
+class RegistryUnavailable(InputError):
+    """The workspace has no Model Registry (a separately provisioned component): nothing was written."""
+
+
 class SettingsError(InputError):
     """Workspace URL or API key missing or malformed."""
 
@@ -242,6 +246,18 @@ class GateFailed(CmlopsError):
 
 class SmokeTestFailed(CmlopsError):
     exit_code = EXIT_SMOKE
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, shapes: dict[str, Any] | None = None
+    ) -> None:
+        self.shapes = shapes  # which input shape was refused, which was accepted (see workflows.smoke)
+        super().__init__(message, hint=hint)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self.shapes:
+            data["shapes"] = self.shapes
+        return data
 
 
 # gRPC code (from the runtimeError body) -> class, used when the HTTP status alone is ambiguous.

@@ -20,6 +20,11 @@ from automation.redact import mask
 
 URL_VARS = ("CML_URL", "CDSW_API_URL", "CDSW_DOMAIN")
 KEY_VARS = ("CML_API_KEY", "CDSW_APIV2_KEY")
+# Set in every CML engine (session, job, application, model); their presence says "we run inside CML".
+ENGINE_VARS = ("CDSW_ENGINE_ID", "CDSW_PROJECT_ID")
+# Inside engines this system bundle holds the workspace's CA (often an internal one certifi lacks);
+# Cloudera's cmlapi.default_client() trusts it when it exists, and so do we.
+ENGINE_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ def resolve_settings(
     environ: Mapping[str, str] | None = None,
     url_source: str = "--url",
     key_source: str = "--api-key",
+    engine_ca_bundle: str = ENGINE_CA_BUNDLE,
 ) -> Settings:
     """Resolve URL, key and TLS settings; raise SettingsError naming what to set when missing."""
     environ = os.environ if environ is None else environ
@@ -144,11 +150,18 @@ def resolve_settings(
                 f"CA bundle {ca} does not exist", hint="pass the path of a PEM file (full chain)"
             )
         verify, sources["verify"] = str(Path(ca).expanduser()), "ca bundle"
+    elif in_cml_engine(environ) and Path(engine_ca_bundle).is_file():
+        verify, sources["verify"] = engine_ca_bundle, "CML engine system CA bundle"
 
     model_url = (
         environ.get("CML_MODEL_SERVICE_URL") or profile.get("model_service_url") or model_service_url_for(url)
     )
     return Settings(url=url, api_key=api_key, verify=verify, model_service_url=model_url, sources=sources)
+
+
+def in_cml_engine(environ: Mapping[str, str]) -> bool:
+    """True inside a CML session, job, application or model (CML sets ``CDSW_ENGINE_ID`` etc.)."""
+    return any(environ.get(v) for v in ENGINE_VARS)
 
 
 def _url_from_env(environ: Mapping[str, str]) -> tuple[str, str] | None:

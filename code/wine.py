@@ -362,10 +362,14 @@ def float_setting(
     return value
 
 
-def add_hyperparameter_args(parser: argparse.ArgumentParser) -> None:
-    """ElasticNet's knobs, as flags or positionally like the original tutorial (``train.py 0.5 0.5``)."""
-    parser.add_argument("alpha_pos", nargs="?", metavar="ALPHA", help="same as --alpha")
-    parser.add_argument("l1_ratio_pos", nargs="?", metavar="L1_RATIO", help="same as --l1-ratio")
+def add_hyperparameter_args(parser: argparse.ArgumentParser, *, positional: bool = True) -> None:
+    """ElasticNet's knobs, as flags or positionally like the original tutorial (``train.py 0.5 0.5``).
+
+    ``positional=False`` for scripts that use ``parse_known_args`` (CML's kernel may append
+    ``-f <kernel.json>``, whose value a positional argument would swallow)."""
+    if positional:
+        parser.add_argument("alpha_pos", nargs="?", metavar="ALPHA", help="same as --alpha")
+        parser.add_argument("l1_ratio_pos", nargs="?", metavar="L1_RATIO", help="same as --l1-ratio")
     parser.add_argument("--alpha", help="regularisation strength >= 0 (default: $ALPHA or 0.5)")
     parser.add_argument("--l1-ratio", help="L1 share of the penalty, 0..1 (default: $L1_RATIO or 0.5)")
 
@@ -374,12 +378,12 @@ def hyperparameters(args: argparse.Namespace) -> tuple[float, float]:
     """``(alpha, l1_ratio)`` from the parsed arguments and the environment (``ALPHA``, ``L1_RATIO``)."""
     for flag, positional in (("--alpha", "alpha_pos"), ("--l1-ratio", "l1_ratio_pos")):
         dest = flag.lstrip("-").replace("-", "_")
-        if getattr(args, dest) is not None and getattr(args, positional) is not None:
+        if getattr(args, dest) is not None and getattr(args, positional, None) is not None:
             raise WineError(f"{flag} was given both as a flag and positionally; give it once")
-    alpha = float_setting(args.alpha or args.alpha_pos, flag="--alpha", env="ALPHA", default=0.5, low=0.0)
-    l1_ratio = float_setting(
-        args.l1_ratio or args.l1_ratio_pos, flag="--l1-ratio", env="L1_RATIO", default=0.5, low=0.0, high=1.0
-    )
+    alpha_arg = args.alpha or getattr(args, "alpha_pos", None)
+    l1_arg = args.l1_ratio or getattr(args, "l1_ratio_pos", None)
+    alpha = float_setting(alpha_arg, flag="--alpha", env="ALPHA", default=0.5, low=0.0)
+    l1_ratio = float_setting(l1_arg, flag="--l1-ratio", env="L1_RATIO", default=0.5, low=0.0, high=1.0)
     return alpha, l1_ratio
 
 
@@ -393,18 +397,6 @@ def artifact_name(value: str | None, *, source: str) -> str:
             f"{source} must be a simple name like 'model' (letters, digits, _ . -), got {value!r}"
         )
     return value
-
-
-def log_sklearn_model(model: Any, artifact: str, **kwargs: Any) -> Any:
-    """``mlflow.sklearn.log_model`` under ``artifact``, with MLflow 2.x (as in CML's runtimes, where the
-    second argument is ``artifact_path``) and MLflow 3 (where it is ``name``) alike."""
-    import inspect
-
-    import mlflow.sklearn
-
-    if "name" in inspect.signature(mlflow.sklearn.log_model).parameters:
-        return mlflow.sklearn.log_model(model, name=artifact, **kwargs)
-    return mlflow.sklearn.log_model(model, artifact, **kwargs)
 
 
 def safe_uri(uri: str) -> str:
@@ -421,3 +413,22 @@ def tracking_uri() -> str:
     import mlflow
 
     return safe_uri(str(mlflow.get_tracking_uri()))
+
+
+# --- MLflow 2.19 (CML's runtimes) and MLflow 3 alike ------------------------------------------------
+
+
+def log_sklearn_model(model: Any, artifact: str, **kwargs: Any) -> Any:
+    """``mlflow.sklearn.log_model`` under ``artifact``, in whichever spelling the installed MLflow has.
+
+    CML's runtimes ship mlflow-skinny 2.19, whose second argument is ``artifact_path``; MLflow 3
+    names the model with ``name=`` (and warns that ``artifact_path`` is deprecated). Either way the
+    model is reachable as ``runs:/<run_id>/<artifact>``.
+    """
+    import inspect
+
+    import mlflow.sklearn
+
+    if "name" in inspect.signature(mlflow.sklearn.log_model).parameters:
+        return mlflow.sklearn.log_model(model, name=artifact, **kwargs)
+    return mlflow.sklearn.log_model(model, artifact, **kwargs)

@@ -255,3 +255,39 @@ def test_settings_can_be_built_directly() -> None:
     s = Settings(url="http://127.0.0.1:9", api_key=KEY, sources={"url": "local workspace"})
 
     assert KEY not in repr(s) and s.verify is True
+
+
+def _engine_env(tmp_path: Path) -> dict[str, str]:
+    """What a CML job sees (no CA bundle configured)."""
+    return {
+        "HOME": str(tmp_path),
+        "CDSW_API_URL": "https://ml.example.test/api/v1",
+        "CDSW_APIV2_KEY": KEY,
+        "CDSW_PROJECT_ID": "a1b2-c3d4-e5f6-g7h8",
+        "CDSW_ENGINE_ID": "x1y2z3",
+    }
+
+
+def test_inside_a_cml_engine_the_system_ca_bundle_is_trusted(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca-certificates.crt"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+
+    s = resolve_settings(environ=_engine_env(tmp_path), engine_ca_bundle=str(bundle))
+
+    assert s.verify == str(bundle) and s.sources["verify"] == "CML engine system CA bundle"
+
+
+def test_the_engine_bundle_is_used_only_inside_cml_when_present_and_unconfigured(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca-certificates.crt"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    own = tmp_path / "own.pem"
+    own.write_text("-----BEGIN CERTIFICATE-----\n")
+    outside = {"HOME": str(tmp_path), "CML_URL": "https://ml.example.test", "CML_API_KEY": KEY}
+    engine = _engine_env(tmp_path)
+
+    assert resolve_settings(environ=outside, engine_ca_bundle=str(bundle)).verify is True
+    missing = str(tmp_path / "absent.crt")
+    assert resolve_settings(environ=engine, engine_ca_bundle=missing).verify is True
+    given = resolve_settings(environ={**engine, "CML_CA_BUNDLE": str(own)}, engine_ca_bundle=str(bundle))
+    assert given.verify == str(own)
+    assert resolve_settings(environ=engine, insecure=True, engine_ca_bundle=str(bundle)).verify is False

@@ -128,6 +128,7 @@ class Launcher:
         )
         self.pid = ""
         self.runtime_id = ""
+        self.addon_ids: list[str] = []  # runtime_addon_identifiers of the AMP runtime's add-ons (Spark)
         self.job_ids: dict[str, str] = {}  # entity_label -> job id
         self.fresh_jobs: set[str] = set()  # labels whose job this launch created or changed
         self.model_ids: dict[str, str] = {}  # entity_label -> model id
@@ -142,6 +143,9 @@ class Launcher:
         try:
             self.runtime_id = self._runtime()
             self.result.runtime_identifier = self.runtime_id
+            runtime = self.amp.runtime()
+            # before any write: an add-on the workspace lacks (always, locally) is an InputError
+            self.addon_ids = self.client.runtime_addons.resolve(runtime.addons if runtime else [])
             for step_fn in (self._project, self._environment, self._files):
                 step = step_fn()
                 if step is not None:
@@ -269,7 +273,13 @@ class Launcher:
         """Find the job by name, create it or bring it in line; returns (job id, created or changed)."""
         facts = read_job(self.client, self.pid, name)
         if facts.job is None:
-            job = self.client.jobs.create(self.pid, name=name, runtime_identifier=self.runtime_id, **wanted)
+            job = self.client.jobs.create(
+                self.pid,
+                name=name,
+                runtime_identifier=self.runtime_id,
+                runtime_addon_identifiers=self.addon_ids,
+                **wanted,
+            )
             step.ids["job"] = job.id
             return job.id, True
         step.ids["job"] = facts.job.id
@@ -381,6 +391,7 @@ class Launcher:
                     runtime_identifier=self.runtime_id,
                     comment=task.comment or task.name or "built by cmlops amp launch",
                     kernel=task.kernel,
+                    runtime_addon_identifiers=self.addon_ids,
                 )
             self._decided(step)
             step.ids["build"] = build.id
@@ -426,7 +437,10 @@ class Launcher:
         step.action, step.reason = action, reason
         if app is None:
             app = self.client.applications.create(
-                self.pid, runtime_identifier=self.runtime_id, **application_fields(task)
+                self.pid,
+                runtime_identifier=self.runtime_id,
+                runtime_addon_identifiers=self.addon_ids,
+                **application_fields(task),
             )
         elif action == "restart":
             app = self.client.applications.restart(self.pid, app.id)

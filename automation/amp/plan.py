@@ -568,7 +568,8 @@ def build_plan(
     runtime = amp.runtime()
     if runtime and runtime.addons:
         notes.append(
-            "runtime add-ons are not requested by cmlops (API v2 needs their identifiers); add them in CML"
+            f"runtime add-on(s) {', '.join(runtime.addons)} are looked up by name in GET /api/v2/runtimeaddons "
+            "and attached to the jobs, model builds and applications (the local workspace has none)"
         )
     if amp.feature_dependencies:
         notes.append(

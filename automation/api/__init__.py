@@ -12,7 +12,7 @@ from automation.api.jobs import Jobs
 from automation.api.models import Models
 from automation.api.projects import Projects
 from automation.api.registry import Registry
-from automation.api.runtimes import Runtimes
+from automation.api.runtimes import RuntimeAddons, Runtimes
 from automation.api.types import KeyInfo
 from automation.clock import Clock
 from automation.errors import PermissionDenied, SettingsError, Unauthenticated
@@ -35,6 +35,7 @@ class CMLClient:
         self.model_service_url = model_service_url
         self.projects = Projects(http, self.clock, poll)
         self.runtimes = Runtimes(http, self.clock, poll)
+        self.runtime_addons = RuntimeAddons(http, self.clock, poll)
         self.jobs = Jobs(http, self.clock, poll)
         self.experiments = Experiments(http, self.clock, poll)
         self.registry = Registry(http, self.clock, poll)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from automation.api.base import Resource, exact
+from automation.api.base import Resource, exact, update_body
 from automation.api.types import Application
 
 
@@ -36,6 +36,7 @@ class Applications(Resource):
         description: str = "",
         environment: dict[str, str] | None = None,
         bypass_authentication: bool = False,
+        runtime_addon_identifiers: list[str] | None = None,
     ) -> Application:
         body: dict[str, Any] = {
             "project_id": project_id,
@@ -50,8 +51,15 @@ class Applications(Resource):
             "environment": dict(environment or {}),
             "bypass_authentication": bypass_authentication,
         }
+        if runtime_addon_identifiers:
+            body["runtime_addon_identifiers"] = list(runtime_addon_identifiers)
         path = f"/api/v2/projects/{project_id}/applications"
         return Application.model_validate(self.http.request("POST", path, json_body=body))
+
+    def update(self, project_id: str, application_id: str, **fields: Any) -> Application:
+        """PATCH an application (stored; ``restart`` applies it); ``environment`` goes as a JSON string."""
+        path = f"/api/v2/projects/{project_id}/applications/{application_id}"
+        return Application.model_validate(self.http.request("PATCH", path, json_body=update_body(fields)))
 
     def stop(self, project_id: str, application_id: str) -> Application:
         path = f"/api/v2/projects/{project_id}/applications/{application_id}:stop"

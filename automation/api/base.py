@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -51,6 +52,21 @@ class Resource:
             query["page_token"] = token
 
 
+def update_body(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of a PATCH: the resource message itself (``Project``, ``Job``, ``Application``).
+
+    In those messages ``environment`` is a JSON-encoded string (CML answers 400 to an object) and
+    ``timeout`` is an int64, which travels as a string; create requests keep the map.
+    """
+    body = dict(fields)
+    env = body.get("environment")
+    if env is not None and not isinstance(env, str):
+        body["environment"] = json.dumps({str(k): str(v) for k, v in dict(env).items()}, sort_keys=True)
+    if body.get("timeout") is not None and not isinstance(body["timeout"], str):
+        body["timeout"] = str(int(body["timeout"]))
+    return body
+
+
 def exact(items: Iterator[T], name: str, attr: str = "name") -> T | None:
     """search_filter matches substrings: re-check the exact name client-side."""
     matches = [item for item in items if getattr(item, attr, None) == name]
@@ -86,10 +102,12 @@ def wait_for(
     interval: float = 2.0,
     max_interval: float = 15.0,
     backoff: float = 1.5,
+    fold_case: bool = False,
 ) -> T:
     """Poll ``fetch`` until its status is in ``success`` (returned) or ``failure`` (raised).
 
-    Unknown statuses keep the wait going. Transient API errors during a poll are tolerated until
+    With ``fold_case`` the status is compared case-insensitively (the sets hold lowercase words)
+    and reported as the server spelled it. Unknown statuses keep the wait going. Transient API errors during a poll are tolerated until
     the timeout. The poll interval starts at ``interval`` and backs off to ``max_interval``.
     """
     start = clock.now()
@@ -106,12 +124,13 @@ def wait_for(
             obj = None  # an outage during a long wait: keep polling until the wait's own timeout
         if obj is not None:
             last_status = status_of(obj) or "<empty>"
+            key = last_status.casefold() if fold_case else last_status
             elapsed = clock.now() - start
-            if last_status in success:
+            if key in success:
                 if on_progress:
                     on_progress(WaitEvent(what, last_status, elapsed, done=True))
                 return obj
-            if last_status in failure:
+            if key in failure:
                 if on_progress:
                     on_progress(WaitEvent(what, last_status, elapsed, done=True))
                 hint = failure_hint(obj) if callable(failure_hint) else failure_hint

@@ -28,7 +28,9 @@ def predict(http: HttpClient, access_key: str, request: Any) -> Any:
         if exc.status in (400, 413):
             raise InputError(
                 f"the model refused the input: {problem}",
-                hint='send what the model\'s signature expects, e.g. {"input": [[...]]}',
+                hint='send what the model\'s signature expects, e.g. {"dataframe_split": {"columns": '
+                '[...], "data": [[...]]}} (also: {"input": [[...]]}, {"columns": [...], "data": [[...]]}, '
+                '{"dataframe_records": [...]}, {"instances": [...]}, {"inputs": [...]})',
             ) from None
         raise EndpointError(f"model endpoint answered HTTP {exc.status}: {problem}") from None
     if not isinstance(body, dict) or body.get("success") is not True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from automation.api.base import Resource, WaitEvent, exact, wait_for
+from automation.api.base import Resource, WaitEvent, exact, update_body, wait_for
 from automation.api.types import Job, JobRun
 from automation.errors import JobRunFailed
 
@@ -41,6 +41,7 @@ class Jobs(Resource):
         timeout: int | None = None,
         kill_on_timeout: bool = True,
         parent_id: str | None = None,
+        runtime_addon_identifiers: list[str] | None = None,
     ) -> Job:
         body: dict[str, Any] = {
             "project_id": project_id,
@@ -58,13 +59,16 @@ class Jobs(Resource):
             body["timeout"] = int(timeout)
         if parent_id:
             body["parent_id"] = parent_id
+        if runtime_addon_identifiers:
+            body["runtime_addon_identifiers"] = list(runtime_addon_identifiers)
         return Job.model_validate(
             self.http.request("POST", f"/api/v2/projects/{project_id}/jobs", json_body=body)
         )
 
     def update(self, project_id: str, job_id: str, **fields: Any) -> Job:
+        """PATCH a job; ``environment`` (a map) and ``timeout`` are sent in the Job message's types."""
         path = f"/api/v2/projects/{project_id}/jobs/{job_id}"
-        return Job.model_validate(self.http.request("PATCH", path, json_body=fields))
+        return Job.model_validate(self.http.request("PATCH", path, json_body=update_body(fields)))
 
     def delete(self, project_id: str, job_id: str) -> None:
         self.http.request("DELETE", f"/api/v2/projects/{project_id}/jobs/{job_id}")

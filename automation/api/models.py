@@ -106,6 +106,7 @@ class Models(Resource):
         runtime_identifier: str,
         comment: str = "",
         kernel: str | None = None,
+        runtime_addon_identifiers: list[str] | None = None,
     ) -> ModelBuild:
         """A build from a script and a function (AMP ``build_model`` tasks), not from the registry."""
         body: dict[str, Any] = {
@@ -118,6 +119,8 @@ class Models(Resource):
         }
         if kernel:
             body["kernel"] = kernel
+        if runtime_addon_identifiers:
+            body["runtime_addon_identifiers"] = list(runtime_addon_identifiers)
         path = f"{self._base(project_id)}/{model_id}/builds"
         return ModelBuild.model_validate(self.http.request("POST", path, json_body=body))
 

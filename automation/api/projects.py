@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from automation.api.base import Resource, WaitEvent, exact, wait_for
+from automation.api.base import Resource, WaitEvent, exact, update_body, wait_for
 from automation.api.types import FileInfo, Project
 from automation.errors import NotFound, WorkloadFailed
 
@@ -64,8 +64,9 @@ class Projects(Resource):
         return Project.model_validate(self.http.request("POST", "/api/v2/projects", json_body=body))
 
     def update(self, project_id: str, **fields: Any) -> Project:
+        """PATCH a project; ``environment`` may be given as a map (sent as the JSON string CML wants)."""
         return Project.model_validate(
-            self.http.request("PATCH", f"/api/v2/projects/{project_id}", json_body=fields)
+            self.http.request("PATCH", f"/api/v2/projects/{project_id}", json_body=update_body(fields))
         )
 
     def delete(self, project_id: str) -> None:

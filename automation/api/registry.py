@@ -7,16 +7,64 @@ from typing import Any
 
 from automation.api.base import Resource, WaitEvent, exact, wait_for
 from automation.api.types import RegisteredModel, RegisteredModelVersion
-from automation.errors import WorkloadFailed
+from automation.errors import (
+    ApiError,
+    CmlopsError,
+    NotFound,
+    NotImplementedByServer,
+    RegistryUnavailable,
+    WorkloadFailed,
+)
 
-# CML does not document version statuses; accept the spellings seen in MLflow and CML.
-VERSION_READY = {"READY", "REGISTERED", "MODEL_VERSION_STATUS_READY", "ready", "registered"}
-VERSION_FAILED = {"FAILED", "FAILED_REGISTRATION", "ERROR", "failed", "error", "failed_registration"}
+# CML does not document version statuses (the UI shows "Ready" / "Failed"): words are matched
+# case-insensitively; any other status is shown and waited on until the registry timeout.
+VERSION_READY = frozenset({"ready", "registered", "model_version_status_ready", "success", "succeeded"})
+VERSION_FAILED = frozenset(
+    {
+        "failed",
+        "failure",
+        "error",
+        "failed_registration",
+        "registration_failed",
+        "model_version_status_failed",
+    }
+)
+_ABSENT_WORDS = ("not enabled", "not deployed", "not installed", "not available", "disabled", "unavailable")
+REGISTRY_HINT = (
+    "this workspace has no Model Registry: ask the workspace admin to enable it "
+    "(Cloudera AI > Model Registry) and re-run; nothing was written"
+)
+
+
+def registry_absent(exc: ApiError) -> bool:
+    """Does this answer to ``GET /api/v2/registry/models`` say the registry component is missing?
+
+    A list route answering 404 or 501 cannot mean "no such model"; another 4xx/5xx counts only
+    when its message says the registry is not enabled/available.
+    """
+    if isinstance(exc, NotFound | NotImplementedByServer):
+        return True
+    text = (exc.server_message or "").lower()
+    return "registry" in text and any(word in text for word in _ABSENT_WORDS)
 
 
 class Registry(Resource):
     def list(self, search_filter: dict[str, str] | None = None) -> Iterator[RegisteredModel]:
-        for item in self._pages("/api/v2/registry/models", "models", {"search_filter": search_filter}):
+        """Registered models; raises RegistryUnavailable (exit 2) when the workspace has no registry."""
+        pages = self._pages("/api/v2/registry/models", "models", {"search_filter": search_filter})
+        while True:
+            try:
+                item = next(pages)
+            except StopIteration:
+                return
+            except ApiError as exc:
+                if registry_absent(exc):
+                    raise RegistryUnavailable(
+                        f"the workspace has no Model Registry: GET /api/v2/registry/models answered "
+                        f"HTTP {exc.status}" + (f" ({exc.server_message})" if exc.server_message else ""),
+                        hint=REGISTRY_HINT,
+                    ) from None
+                raise
             yield RegisteredModel.model_validate(item)
 
     def find(self, name: str) -> RegisteredModel | None:
@@ -75,6 +123,21 @@ class Registry(Resource):
             self.http.request("POST", "/api/v2/registry/models", json_body=body)
         )
 
+    def version_of_run(self, registered: RegisteredModel, run_id: str) -> RegisteredModelVersion:
+        """The version a registration of ``run_id`` made: from the answer, else the newest version
+        whose source run matches (re-read); a clear error when none does."""
+        matching = [v for v in registered.model_versions if v.run_id == run_id]
+        if not matching:
+            matching = [v for v in self.versions(registered.model_id) if v.run_id == run_id]
+        if not matching:
+            raise CmlopsError(
+                f"registered MLflow run {run_id} as {registered.name or registered.model_id!r}, "
+                "but no version of that model names the run",
+                hint="look at the model's versions on the workspace's Model Registry page; "
+                "re-running apply registers the run again if no version of it exists",
+            )
+        return max(matching, key=lambda v: int(v.number or 0))
+
     def update_version(
         self, model_id: str, version_id: str, *, notes: str | None = None, tags: dict[str, str] | None = None
     ) -> RegisteredModelVersion:
@@ -112,6 +175,8 @@ class Registry(Resource):
             max_interval=self.poll[1],
             failure_error=WorkloadFailed,
             failure_hint=lambda v: v.error_message or "see the Model Registry page of the workspace",
-            timeout_hint="raise timeouts.registry in the spec",
+            timeout_hint="raise timeouts.registry in the spec; if the status above is how your "
+            "workspace spells 'ready', please report it",
             on_progress=on_progress,
+            fold_case=True,
         )

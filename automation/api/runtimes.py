@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 
 from automation.api.base import Resource
-from automation.api.types import Runtime
+from automation.api.types import Runtime, RuntimeAddon
 from automation.errors import InputError
+
+ADDON_AVAILABLE = "AVAILABLE"
 
 
 def _version_key(full_version: str) -> tuple:
@@ -48,3 +50,41 @@ class Runtimes(Resource):
             r.image_identifier == identifier
             for r in self.list(search_filter={"image_identifier": identifier})
         )
+
+
+class RuntimeAddons(Resource):
+    """``GET /api/v2/runtimeaddons``: the Spark (and Hadoop CLI) add-ons a workload may attach."""
+
+    def list(self, search_filter: dict[str, str] | None = None) -> Iterator[RuntimeAddon]:
+        for item in self._pages("/api/v2/runtimeaddons", "runtime_addons", {"search_filter": search_filter}):
+            yield RuntimeAddon.model_validate(item)
+
+    def resolve(self, wanted: list[str]) -> list[str]:
+        """The identifiers of the AVAILABLE add-ons ``wanted`` names (an identifier or a display name,
+        exact, e.g. ``Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1``); one listing. An InputError names
+        every add-on the workspace does not offer, with what it does offer."""
+        if not wanted:
+            return []
+        catalogue = list(self.list())
+        usable = [a for a in catalogue if a.status.upper() == ADDON_AVAILABLE]
+        found: list[str] = []
+        missing: list[str] = []
+        for name in wanted:
+            match = next((a for a in usable if name in (a.identifier, a.display_name)), None)
+            if match is None:
+                missing.append(name)
+            elif match.identifier not in found:
+                found.append(match.identifier)
+        if missing:
+            offered = ", ".join(f"{a.display_name or a.identifier} ({a.identifier})" for a in usable)
+            raise InputError(
+                f"runtime add-on(s) {', '.join(map(repr, missing))} not available in this workspace "
+                f"(available: {offered or 'none'})",
+                hint=(
+                    "use an identifier or display name from the list above"
+                    if usable
+                    else "this workspace lists no runtime add-ons: Spark is not available locally (the "
+                    "local workspace has none); run this against a CML workspace with the Spark add-on"
+                ),
+            )
+        return found

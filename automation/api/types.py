@@ -91,6 +91,16 @@ class Runtime(ApiModel):
     status: str = ""
 
 
+class RuntimeAddon(ApiModel):
+    """A runtime add-on (Spark, Hadoop CLI): its ``identifier`` goes in ``runtime_addon_identifiers``."""
+
+    identifier: str
+    component: str = ""
+    display_name: str = ""
+    status: str = ""
+    reason: str = ""
+
+
 class Job(EnvMixin):
     id: str
     name: str = ""
@@ -102,6 +112,8 @@ class Job(EnvMixin):
     timeout: int = 0
     kill_on_timeout: bool = False
     runtime_identifier: str = ""
+    runtime_addon_identifiers: list[str] = Field(default_factory=list)
+    parent_id: str = ""
     type: str = ""
     created_at: str = ""
     updated_at: str = ""

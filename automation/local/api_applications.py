@@ -15,12 +15,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from automation.local.api_common import non_negative, params, project_or_404, workspace
+from automation.local.api_runtimeaddons import refuse_addons
 from automation.local.applications import KIND, STATUS_WORD, render_application
 from automation.local.files import resolve_inside
 from automation.local.listing import apply, envelope, parse_list_query
 from automation.local.problems import bad_request, failed_precondition, not_found
 from automation.local.runtimes import is_known, why_unknown
-from automation.local.shapes import EnvMap, require_text, short_user
+from automation.local.shapes import EnvMap, EnvString, require_text, short_user
 from automation.local.workspace import Workspace
 
 router = APIRouter(prefix="/api/v2")
@@ -89,6 +90,8 @@ def _fields(ws: Workspace, project: dict[str, Any], body: ApplicationFields) -> 
         if key in given and value is not None:
             non_negative(value, key)
             out[key] = value
+    if "runtime_addon_identifiers" in given:
+        refuse_addons(body.runtime_addon_identifiers)
     for key in ("description", "kernel", "bypass_authentication", "runtime_addon_identifiers", "run_as"):
         value = getattr(body, key)
         if key in given and value is not None:
@@ -161,9 +164,15 @@ def get_application(project_id: str, application_id: str, request: Request) -> d
     return render_application(_app_or_404(ws, project_id, application_id))
 
 
+class UpdateApplicationRequest(ApplicationFields):
+    """The PATCH body is the Application message: ``environment`` is a JSON string there."""
+
+    environment: EnvString = None
+
+
 @router.patch(BASE + "/{application_id}")
 def update_application(
-    project_id: str, application_id: str, body: ApplicationFields, request: Request
+    project_id: str, application_id: str, body: UpdateApplicationRequest, request: Request
 ) -> dict[str, Any]:
     ws = workspace(request)
     project = project_or_404(ws, project_id)

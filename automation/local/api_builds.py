@@ -23,6 +23,7 @@ from automation.local.api_common import (
     project_or_404,
     workspace,
 )
+from automation.local.api_runtimeaddons import refuse_addons
 from automation.local.builds import KIND as BUILD_KIND
 from automation.local.builds import render_build
 from automation.local.deployments import KIND as DEPLOYMENT_KIND
@@ -98,6 +99,7 @@ def start_build(
         raise bad_request("runtime_identifier is required")
     if not is_known(body.runtime_identifier):
         raise bad_request(why_unknown(body.runtime_identifier or ""))
+    refuse_addons(body.runtime_addon_identifiers)
     if not body.registered_model_version_id:
         return _start_file_build(ws, model, body, auto_deploy, deploy_config)
     name, _, model_uri = resolve_version(ws.mlflow, body.registered_model_version_id)

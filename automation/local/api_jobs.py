@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from automation.local.api_common import job_or_404, non_negative, params, project_or_404, workspace
+from automation.local.api_runtimeaddons import refuse_addons
 from automation.local.files import resolve_inside
 from automation.local.ids import new_public_id
 from automation.local.listing import apply, envelope, parse_list_query
@@ -21,7 +22,7 @@ from automation.local.problems import bad_request, failed_precondition, not_foun
 from automation.local.runner import KIND as RUN_KIND
 from automation.local.runner import STATUS_WORD, render_run
 from automation.local.runtimes import is_known, why_unknown
-from automation.local.shapes import EnvMap, env_json, require_text, short_project, short_user
+from automation.local.shapes import EnvMap, EnvString, env_json, require_text, short_project, short_user
 from automation.local.timefmt import now, rfc3339
 from automation.local.workspace import Workspace
 
@@ -61,6 +62,12 @@ class JobFields(BaseModel):
 
 class CreateJobRequest(JobFields):
     parent_job_id: str | None = None
+
+
+class UpdateJobRequest(JobFields):
+    """The PATCH body is the Job message: ``environment`` is a JSON string there."""
+
+    environment: EnvString = None
 
 
 class CreateJobRunRequest(BaseModel):
@@ -139,6 +146,8 @@ def _apply_fields(ws: Workspace, project: dict[str, Any], doc: dict[str, Any], b
         value = getattr(body, key)
         if key in fields and value is not None:
             doc[key] = value
+    if "runtime_addon_identifiers" in fields:
+        refuse_addons(body.runtime_addon_identifiers)
     for key in ("kill_on_timeout", "paused", "runtime_addon_identifiers", "attachments", "run_as"):
         value = getattr(body, key)
         if key in fields and value is not None:
@@ -220,7 +229,7 @@ def get_job(project_id: str, job_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.patch("/projects/{project_id}/jobs/{job_id}")
-def update_job(project_id: str, job_id: str, body: JobFields, request: Request) -> dict[str, Any]:
+def update_job(project_id: str, job_id: str, body: UpdateJobRequest, request: Request) -> dict[str, Any]:
     ws = workspace(request)
     project = project_or_404(ws, project_id)
     doc = job_or_404(ws, project_id, job_id)

@@ -21,7 +21,7 @@ from automation.local.gitclone import clone_in_background
 from automation.local.ids import new_public_id
 from automation.local.listing import apply, envelope, parse_list_query
 from automation.local.problems import already_exists, bad_request
-from automation.local.shapes import EnvMap, dig, env_json, require_text, short_user, slugify
+from automation.local.shapes import EnvMap, EnvString, dig, env_json, require_text, short_user, slugify
 from automation.local.timefmt import now, rfc3339
 from automation.local.workspace import Workspace
 
@@ -59,7 +59,7 @@ class UpdateProjectRequest(BaseModel):
     visibility: str | None = None
     default_engine_type: str | None = None
     shared_memory_limit: int | None = None
-    environment: EnvMap = None
+    environment: EnvString = None  # a JSON string in the Project message
     ephemeral_storage_request: int | None = None
     ephemeral_storage_limit: int | None = None
 

@@ -27,6 +27,7 @@ from automation.local import (
     api_modelservice,
     api_projects,
     api_registry,
+    api_runtimeaddons,
     api_runtimes,
 )
 from automation.local.keys import keys_match
@@ -177,6 +178,7 @@ def create_app(ws: Workspace) -> FastAPI:
         api_auth,
         api_projects,
         api_runtimes,
+        api_runtimeaddons,
         api_files,
         api_jobs,
         api_experiments,

@@ -217,7 +217,7 @@ def create_version(
 
     if _BAD_NAME.search(model_name):
         raise bad_request("model_name must not contain quotes, backticks or backslashes")
-    vis = (visibility or "PRIVATE").upper()
+    vis = visibility or "PRIVATE"  # an enum: CML takes the exact (uppercase) spelling only
     if vis not in VISIBILITIES:
         raise bad_request(f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
     client = bridge.client()

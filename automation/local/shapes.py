@@ -61,6 +61,24 @@ def _parse_env(value: Any) -> Any:
 EnvMap = Annotated[dict[str, str] | None, BeforeValidator(_parse_env)]
 
 
+def _parse_env_string(value: Any) -> Any:
+    """An update (PATCH) body is the resource message, whose ``environment`` is a JSON string.
+
+    CML refuses an object there with 400 (INVALID_ARGUMENT); so does the local workspace.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(
+            "must be a JSON-encoded string in an update (the PATCH body is the resource message), "
+            'such as "{"A": "1"}", not an object'
+        )
+    return _parse_env(value)
+
+
+EnvString = Annotated[dict[str, str] | None, BeforeValidator(_parse_env_string)]
+
+
 def env_json(env: dict[str, str] | None) -> str:
     """Responses carry ``environment`` as a JSON-encoded string."""
     return json.dumps(env or {}, sort_keys=True)

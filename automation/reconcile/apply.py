@@ -15,11 +15,19 @@ from typing import Any
 
 from automation.api import CMLClient
 from automation.api.base import WaitEvent
+from automation.api.creates import create_once
+from automation.api.jobs import RUN_ACTIVE
 from automation.api.models import DEPLOY_ACTIVE
 from automation.api.types import Job
 from automation.errors import CmlopsError, GateFailed, NotFound
 from automation.reconcile.observe import Observed, matches, observe_candidate
-from automation.reconcile.plan import Action, Plan, desired_install_job, desired_job
+from automation.reconcile.plan import (
+    JOB_FIELDS_CML_MAY_IGNORE,
+    Action,
+    Plan,
+    desired_install_job,
+    desired_job,
+)
 from automation.reconcile.selection import check_thresholds
 
 
@@ -100,15 +108,18 @@ class Applier:
         projects = self.client.projects
         if action.kind == "create":
             existing = projects.find(pspec.name)  # a retry must not create a twin
-            project = existing or projects.create(
-                pspec.name,
-                description=pspec.description or "",
-                environment=dict(pspec.environment or {}),
-                **(
-                    {"git_url": pspec.source.git_url, "git_ref": pspec.source.git_ref}
-                    if key == "dev" and pspec.source and pspec.source.git_url
-                    else {}
+            project = existing or create_once(
+                lambda: projects.create(
+                    pspec.name,
+                    description=pspec.description or "",
+                    environment=dict(pspec.environment or {}),
+                    **(
+                        {"git_url": pspec.source.git_url, "git_ref": pspec.source.git_ref}
+                        if key == "dev" and pspec.source and pspec.source.git_url
+                        else {}
+                    ),
                 ),
+                lambda: projects.find(pspec.name),
             )
             project = projects.wait_created(
                 project.id, timeout=self.timeouts.project, on_progress=self.on_progress
@@ -134,53 +145,101 @@ class Applier:
                     self.client.projects.delete_file(project_id, path)  # uploads never overwrite in CML
                 except NotFound:
                     pass
-            self.client.projects.upload_file(project_id, path, self.local_files[path])
+            content = self.local_files[path]
+            create_once(
+                lambda p=path, c=content: self.client.projects.upload_file(project_id, p, c),
+                lambda p=path, c=content: (
+                    self.client.projects.file_sizes(project_id, [p]).get(p) == len(c) or None
+                ),
+            )
         return f"{len(action.changes)} file(s)"
 
     # -- training -------------------------------------------------------------------------------
 
     def _job(self, action: Action) -> str:
-        want = desired_job(self.spec, self.obs.runtime_identifier)
-        self.obs.job = self._ensure_job(self.spec.training.job.name, want)
-        return f"id {self.obs.job.id}"
+        want = desired_job(self.spec, self.obs.runtime_identifier, self.obs.runtime_addons)
+        self.obs.job, detail = self._ensure_job(self.spec.training.job.name, want)
+        return detail
 
     def _job_install(self, action: Action) -> str:
-        want = desired_install_job(self.spec, self.obs.runtime_identifier)
+        want = desired_install_job(self.spec, self.obs.runtime_identifier, self.obs.runtime_addons)
         assert want is not None
-        self.obs.install_job = self._ensure_job(self.spec.training.install.name, want)
-        return f"id {self.obs.install_job.id}"
+        self.obs.install_job, detail = self._ensure_job(self.spec.training.install.name, want)
+        return detail
 
-    def _ensure_job(self, name: str, want: dict[str, Any]) -> Job:
+    def _ensure_job(self, name: str, want: dict[str, Any]) -> tuple[Job, str]:
+        """The job ``name`` with the fields of ``want``: found, created once, updated, or replaced."""
         dev_id = self.obs.dev.id
         job = self.client.jobs.find(dev_id, name)
         if job is None:
-            job = self.client.jobs.create(
-                dev_id,
-                name=name,
-                script=want["script"],
-                runtime_identifier=want["runtime_identifier"],
-                cpu=want["cpu"],
-                memory=want["memory"],
-                nvidia_gpu=want["nvidia_gpu"],
-                arguments=want["arguments"],
-                environment=want["environment"],
-                timeout=want["timeout"],
+            job = create_once(
+                lambda: self.client.jobs.create(dev_id, name=name, **want),
+                lambda: self.client.jobs.find(dev_id, name),
             )
         else:
             changes = {k: v for k, v in want.items() if getattr(job, k) != v}
             if changes:
-                job = self.client.jobs.update(dev_id, job.id, **changes)
-        return job
+                self.client.jobs.update(dev_id, job.id, **changes)
+                job = self.client.jobs.get(dev_id, job.id)  # what CML kept, not what it echoed
+                ignored = [
+                    k for k in JOB_FIELDS_CML_MAY_IGNORE if k in changes and getattr(job, k) != want[k]
+                ]
+                if ignored:
+                    return self._replace_job(name, job, want, ignored)
+        return job, f"id {job.id}"
+
+    def _replace_job(self, name: str, old: Any, want: dict[str, Any], ignored: list[str]) -> tuple[Job, str]:
+        """CML left ``ignored`` unchanged after a PATCH: create the job anew, move the parent link
+        of its dependent jobs to the new one, delete the old one (so the next plan converges)."""
+        dev_id, jobs = self.obs.dev.id, self.client.jobs
+
+        def twin() -> Any:  # a replacement an interrupted apply already made
+            return next(
+                (
+                    j
+                    for j in jobs.list(dev_id, search_filter={"name": name})
+                    if j.name == name and j.id != old.id and all(getattr(j, k) == v for k, v in want.items())
+                ),
+                None,
+            )
+
+        new = twin() or create_once(
+            lambda: jobs.create(dev_id, name=name, parent_id=old.parent_id or None, **want), twin
+        )
+        moved = 0
+        for job in list(jobs.list(dev_id)):
+            if job.parent_id == old.id and job.id != new.id:
+                jobs.update(dev_id, job.id, parent_id=new.id)
+                moved += 1
+        try:
+            jobs.delete(dev_id, old.id)
+        except NotFound:
+            pass
+        return new, (
+            f"replaced job {old.id} by {new.id}: CML left {', '.join(ignored)} unchanged after the PATCH"
+            + (f"; {moved} dependent job(s) moved" if moved else "")
+        )
+
+    def _start_run(self, job_id: str) -> str:
+        """Start a run of ``job_id`` once, even if the answer to the create is lost."""
+        dev_id = self.obs.dev.id
+        return create_once(
+            lambda: self.client.jobs.start_run(dev_id, job_id),
+            # apply starts a run only when none is active, so an active one now is ours
+            lambda: next(
+                (r for r in self.client.jobs.list_runs(dev_id, job_id, limit=5) if r.status in RUN_ACTIVE),
+                None,
+            ),
+        ).id
 
     def _install_dependencies(self) -> str:
         """Run the dependency job to success before training (its failure stops the apply)."""
         step, job = self.spec.training.install, self.obs.install_job
         if step is None or job is None:
             return ""
-        dev_id = self.obs.dev.id
-        run_id = self.client.jobs.start_run(dev_id, job.id).id
+        run_id = self._start_run(job.id)
         self.client.jobs.wait_run(
-            dev_id, job.id, run_id, timeout=max(step.timeout, 60), on_progress=self.on_progress
+            self.obs.dev.id, job.id, run_id, timeout=max(step.timeout, 60), on_progress=self.on_progress
         )
         return f"install run {run_id} succeeded, "
 
@@ -191,7 +250,7 @@ class Applier:
             run_id = action.id
         else:
             installed = self._install_dependencies()
-            run_id = self.client.jobs.start_run(dev_id, job_id).id
+            run_id = self._start_run(job_id)
         run = self.client.jobs.wait_run(
             dev_id, job_id, run_id, timeout=self.spec.job_run_timeout, on_progress=self.on_progress
         )
@@ -231,20 +290,19 @@ class Applier:
         self._gate()
         version = self.obs.version
         if version is None:
-            registered = self.client.registry.register(
-                project_id=self.obs.dev.id,
-                experiment_id=self.obs.experiment.id,
-                run_id=run.id,
-                model_path=self.spec.model.artifact_path,
-                model_name=self.spec.model.registered_name,
-                tags={"cmlops.spec": self.spec.name},
+            registered = create_once(
+                lambda: self.client.registry.register(
+                    project_id=self.obs.dev.id,
+                    experiment_id=self.obs.experiment.id,
+                    run_id=run.id,
+                    model_path=self.spec.model.artifact_path,
+                    model_name=self.spec.model.registered_name,
+                    tags={"cmlops.spec": self.spec.name},
+                ),
+                lambda: self._registered_with(run.id),
             )
             self.obs.registered = registered
-            version = next((v for v in registered.model_versions if v.run_id == run.id), None)
-            if version is None:
-                version = next(
-                    v for v in self.client.registry.versions(registered.model_id) if v.run_id == run.id
-                )
+            version = self.client.registry.version_of_run(registered, run.id)
         version = self.client.registry.wait_version(
             self.obs.registered.model_id,
             version.model_version_id,
@@ -253,6 +311,14 @@ class Applier:
         )
         self.obs.version = version
         return f"version {version.number} ({version.model_version_id})"
+
+    def _registered_with(self, run_id: str) -> Any:
+        """The spec's registered model when one of its versions came from ``run_id``, else None."""
+        registered = self.client.registry.find(self.spec.model.registered_name)
+        if registered is None:
+            return None
+        versions = [v for v in self.client.registry.versions(registered.model_id) if v.run_id == run_id]
+        return registered.model_copy(update={"model_versions": versions}) if versions else None
 
     # -- serving --------------------------------------------------------------------------------
 
@@ -267,12 +333,15 @@ class Applier:
             self._stop_deployments(exclude=None)
             models.delete(prd_id, action.id)
         model = models.find(prd_id, d.model_name) if action.kind == "create" else None
-        model = model or models.create(
-            prd_id,
-            name=d.model_name,
-            description=d.description or "",
-            registered_model_id=self.obs.registered.model_id,
-            disable_authentication=not d.auth,
+        model = model or create_once(
+            lambda: models.create(
+                prd_id,
+                name=d.model_name,
+                description=d.description or "",
+                registered_model_id=self.obs.registered.model_id,
+                disable_authentication=not d.auth,
+            ),
+            lambda: models.find(prd_id, d.model_name),
         )
         self.obs.model = model
         self.obs.build = None
@@ -285,23 +354,29 @@ class Applier:
         else:
             self._gate()
             version_id = self.obs.version.model_version_id
-            existing = [
-                b
-                for b in self.client.models.list_builds(prd_id, model_id)
-                if b.registered_model_version_id == version_id
-                and b.status.lower() not in ("build failed", "failed", "timedout")
-            ]
-            build_id = (
-                existing[0].id
-                if existing
-                else self.client.models.create_build(
+
+            def existing() -> Any:
+                return next(
+                    (
+                        b
+                        for b in self.client.models.list_builds(prd_id, model_id)
+                        if b.registered_model_version_id == version_id
+                        and b.status.lower() not in ("build failed", "failed", "timedout")
+                    ),
+                    None,
+                )
+
+            build = existing() or create_once(
+                lambda: self.client.models.create_build(
                     prd_id,
                     model_id,
                     registered_model_version_id=version_id,
                     runtime_identifier=self.obs.runtime_identifier,
                     comment=f"cmlops: {self.spec.model.registered_name} v{self.obs.version.number}",
-                ).id
+                ),
+                existing,
             )
+            build_id = build.id
         self.obs.build = self.client.models.wait_build(
             prd_id, model_id, build_id, timeout=self.timeouts.build, on_progress=self.on_progress
         )
@@ -313,15 +388,19 @@ class Applier:
         if action.kind == "wait":
             dep_id = action.id
         else:
-            existing = [
-                x
-                for x in self.client.models.list_deployments(prd_id, model_id, build_id)
-                if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
-            ]
-            dep_id = (
-                existing[0].id
-                if existing
-                else self.client.models.create_deployment(
+
+            def existing() -> Any:
+                return next(
+                    (
+                        x
+                        for x in self.client.models.list_deployments(prd_id, model_id, build_id)
+                        if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
+                    ),
+                    None,
+                )
+
+            dep = existing() or create_once(
+                lambda: self.client.models.create_deployment(
                     prd_id,
                     model_id,
                     build_id,
@@ -330,8 +409,10 @@ class Applier:
                     replicas=int(d.replicas),
                     nvidia_gpus=int(d.gpus),
                     environment={k: str(v) for k, v in (d.environment or {}).items()},
-                ).id
+                ),
+                existing,
             )
+            dep_id = dep.id
         self.obs.deployment = self.client.models.wait_deployment(
             prd_id, model_id, build_id, dep_id, timeout=self.timeouts.deployment, on_progress=self.on_progress
         )

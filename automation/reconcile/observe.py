@@ -28,6 +28,7 @@ class Observed:
     """A snapshot of the workspace, as far as the spec is concerned."""
 
     runtime_identifier: str | None = None
+    runtime_addons: list[str] = field(default_factory=list)  # identifiers of the spec's runtime.addons
     dev: Project | None = None
     prd: Project | None = None
     dev_files: dict[str, int] = field(default_factory=dict)  # path -> size, only the spec's folders
@@ -63,9 +64,15 @@ def observe(client: CMLClient, spec, local_files: dict[str, bytes] | None = None
         found = client.runtimes.matching(editor=rt.editor, kernel=rt.kernel, edition=rt.edition)
         obs.runtime_identifier = found[0].image_identifier
         acceptable = {r.image_identifier for r in found}
+    # Spark and other add-ons: resolved before anything is written (none exist locally: InputError)
+    obs.runtime_addons = client.runtime_addons.resolve(list(getattr(rt, "addons", None) or []))
 
     obs.dev = client.projects.find(spec.projects.dev.name)
     obs.prd = client.projects.find(spec.projects.prd.name)
+    if obs.dev is None:
+        # On an empty workspace nothing else reads the registry before apply writes: find out now
+        # whether it exists (RegistryUnavailable, exit 2), not after the projects are made.
+        obs.registered = client.registry.find(spec.model.registered_name)
     if obs.dev is not None:
         if local_files:
             obs.dev_files = client.projects.file_sizes(obs.dev.id, local_files)
@@ -97,16 +104,17 @@ def observe_training(client: CMLClient, spec, obs: Observed) -> None:
 def observe_candidate(client: CMLClient, spec, obs: Observed) -> None:
     """The MLflow run the spec selects, and its registered version if any."""
     obs.experiment = client.experiments.find(obs.dev.id, spec.training.experiment)
+    obs.registered = client.registry.find(spec.model.registered_name)
+    versions = client.registry.versions(obs.registered.model_id) if obs.registered and obs.experiment else []
+    obs.mlflow_run = obs.version = None
     if obs.experiment is not None:
         runs = list(client.experiments.list_runs(obs.dev.id, obs.experiment.id, sort="-start_time", limit=50))
-        obs.mlflow_run = select_run(runs, spec.model)
-    obs.registered = client.registry.find(spec.model.registered_name)
-    obs.version = None
-    if obs.registered is not None and obs.mlflow_run is not None:
-        for version in client.registry.versions(obs.registered.model_id):
-            if version.run_id == obs.mlflow_run.id:
-                obs.version = version
-                break
+        # A version the training script registered itself names its run: that run logged the model,
+        # and the version is the run's (no second one is registered, no second build made).
+        obs.mlflow_run = select_run(runs, spec.model, obs.dev.id, {v.run_id for v in versions if v.run_id})
+    if obs.mlflow_run is not None:
+        matching = [v for v in versions if v.run_id == obs.mlflow_run.id]
+        obs.version = max(matching, key=lambda v: int(v.number), default=None)
 
 
 def observe_serving(client: CMLClient, spec, obs: Observed) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 from automation.reconcile.observe import Observed
 
 CHANGE_KINDS = {"create", "update", "replace", "upload", "run", "wait", "register", "build", "deploy"}
+# Job fields a live CML may leave unchanged after a PATCH: apply then replaces the job.
+JOB_FIELDS_CML_MAY_IGNORE = ("script", "arguments", "runtime_identifier")
 
 
 @dataclass
@@ -64,7 +66,9 @@ def _diff(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, list[An
     return {k: [current.get(k), v] for k, v in desired.items() if current.get(k) != v}
 
 
-def desired_job(spec: Any, runtime_identifier: str | None) -> dict[str, Any]:
+def desired_job(
+    spec: Any, runtime_identifier: str | None, addon_identifiers: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
     j = spec.training.job
     return {
         "script": j.script,
@@ -75,10 +79,13 @@ def desired_job(spec: Any, runtime_identifier: str | None) -> dict[str, Any]:
         "timeout": int(j.timeout),
         "environment": {k: str(v) for k, v in (j.environment or {}).items()},
         "runtime_identifier": runtime_identifier,
+        "runtime_addon_identifiers": list(addon_identifiers),
     }
 
 
-def desired_install_job(spec: Any, runtime_identifier: str | None) -> dict[str, Any] | None:
+def desired_install_job(
+    spec: Any, runtime_identifier: str | None, addon_identifiers: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any] | None:
     """The dependency job's fields, or None when the spec has no install step."""
     step = spec.training.install
     if step is None:
@@ -92,6 +99,7 @@ def desired_install_job(spec: Any, runtime_identifier: str | None) -> dict[str, 
         "timeout": int(step.timeout),
         "environment": {},
         "runtime_identifier": runtime_identifier,
+        "runtime_addon_identifiers": list(addon_identifiers),
     }
 
 
@@ -99,8 +107,18 @@ def _job_action(resource: str, name: str, job: Any, want: dict[str, Any]) -> Act
     if job is None:
         return Action(resource, "create", name, "does not exist")
     changes = _diff({k: getattr(job, k) for k in want}, want)
-    return Action(
-        resource, "update" if changes else "noop", name, "differs" if changes else "", changes, job.id
+    return Action(resource, "update" if changes else "noop", name, _job_reason(changes), changes, job.id)
+
+
+def _job_reason(changes: dict[str, list[Any]]) -> str:
+    if not changes:
+        return ""
+    ignorable = [k for k in JOB_FIELDS_CML_MAY_IGNORE if k in changes]
+    if not ignorable:
+        return "differs"
+    return (
+        f"differs; if CML leaves {', '.join(ignorable)} unchanged after the PATCH, the job is replaced "
+        "(a new job, dependent jobs moved to it, the old one deleted)"
     )
 
 
@@ -137,12 +155,13 @@ def plan(
 
     # Dependency step, training job and its run -------------------------------------------------
     install_changed = False
-    want_install = desired_install_job(spec, obs.runtime_identifier)
+    want_install = desired_install_job(spec, obs.runtime_identifier, obs.runtime_addons)
     if want_install is not None:
         actions.append(_job_action("job.install", spec.training.install.name, obs.install_job, want_install))
         install_changed = actions[-1].is_change
     job_spec = spec.training.job
-    actions.append(_job_action("job", job_spec.name, obs.job, desired_job(spec, obs.runtime_identifier)))
+    want_job = desired_job(spec, obs.runtime_identifier, obs.runtime_addons)
+    actions.append(_job_action("job", job_spec.name, obs.job, want_job))
     job_changed = actions[-1].is_change or install_changed
 
     if obs.active_run is not None and not retrain:

@@ -1,7 +1,27 @@
-"""Which MLflow run is the candidate, and do its metrics pass the spec's gates. Pure functions."""
+"""Which MLflow run is the candidate, and do its metrics pass the spec's gates. Pure functions.
+
+A run "logged the model" under the spec's ``artifact_path`` when MLflow itself says so, whatever
+script logged it (README, "How cmlops finds the trained model"). Any one of these is enough:
+
+* its artifacts (``data.files``) hold ``<artifact_path>/MLmodel``;
+* its ``mlflow.log-model.history`` tag (set by MLflow 2.x ``log_model``) has an entry whose
+  ``artifact_path`` is that path;
+* a registered model version was made from that path of the run (``data.registered_model_metadata``
+  names it as ``model_path``): MLflow 3 logs a model as a logged-model record outside the run's
+  artifact folder, and registering it is what shows on the run;
+* a version of the spec's registered model names the run as its source (the training script
+  registered its own model with ``mlflow.register_model`` or ``log_model(registered_model_name=)``);
+* cmlops' own tag ``model_artifact_path`` (older versions of code/02_Experiment_log_model.py).
+
+A run tagged ``cml.project_id`` with another project is never a candidate, and where the workspace
+marks the project's runs with that tag (the local workspace does), an unmarked run came from outside
+any project and is not one either. CML lists only a project's own runs, marked or not.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -9,16 +29,80 @@ from automation.api.types import ExperimentRun
 
 FINISHED = {"EXPERIMENT_RUN_FINISHED", "FINISHED"}
 ARTIFACT_TAG = "model_artifact_path"
+HISTORY_TAG = "mlflow.log-model.history"
+PROJECT_TAG = "cml.project_id"
 
 
-def logged_model(run: ExperimentRun, artifact_path: str) -> bool:
-    """A run counts when it finished and says it logged the model under the spec's artifact path."""
-    return run.status in FINISHED and run.tags.get(ARTIFACT_TAG) == artifact_path
+def _clean(path: str) -> str:
+    return str(path).strip().strip("/").removeprefix("./")
 
 
-def select_run(runs: list[ExperimentRun], model_spec: Any) -> ExperimentRun | None:
-    """Latest successful run that logged the model, or the best by a metric."""
-    candidates = [r for r in runs if logged_model(r, model_spec.artifact_path)]
+def _history_paths(run: ExperimentRun) -> set[str]:
+    """Artifact paths named by MLflow's log-model history tag (unreadable JSON names none)."""
+    try:
+        entries = json.loads(run.tags.get(HISTORY_TAG) or "[]")
+    except ValueError:
+        return set()
+    if not isinstance(entries, list):
+        return set()
+    return {
+        _clean(e.get("artifact_path") or "")
+        for e in entries
+        if isinstance(e, dict) and e.get("artifact_path")
+    }
+
+
+def model_evidence(
+    run: ExperimentRun, artifact_path: str, registered_runs: Collection[str] = ()
+) -> list[str]:
+    """What says the run logged an MLflow model under ``artifact_path`` (empty: nothing does).
+    ``registered_runs``: the source runs of the spec's registered model's versions."""
+    want = _clean(artifact_path)
+    found: list[str] = []
+    files = run.data.get("files") or []
+    if any(isinstance(f, dict) and _clean(f.get("path") or "") == f"{want}/MLmodel" for f in files):
+        found.append(f"artifact {want}/MLmodel")
+    if want in _history_paths(run):
+        found.append(f"tag {HISTORY_TAG}")
+    registered = run.data.get("registered_model_metadata") or []
+    if any(isinstance(m, dict) and _clean(m.get("model_path") or "") == want for m in registered):
+        found.append("a registered version from that path")
+    if run.id in registered_runs:
+        found.append("a version of the registered model")
+    if ARTIFACT_TAG in run.tags and _clean(run.tags[ARTIFACT_TAG]) == want:
+        found.append(f"tag {ARTIFACT_TAG}")
+    return found
+
+
+def logged_model(run: ExperimentRun, artifact_path: str, registered_runs: Collection[str] = ()) -> bool:
+    """A run counts when it finished and MLflow records a model under the spec's artifact path."""
+    return run.status in FINISHED and bool(model_evidence(run, artifact_path, registered_runs))
+
+
+def of_project(runs: list[ExperimentRun], project_id: str | None) -> list[ExperimentRun]:
+    """The runs that belong to ``project_id``: never one tagged with another project, nor an
+    untagged one where the workspace tags this project's runs (it came from outside any project)."""
+    if not project_id:
+        return list(runs)
+    marked = any(r.tags.get(PROJECT_TAG) == project_id for r in runs)
+    return [r for r in runs if belongs(r, project_id, marked=marked)]
+
+
+def belongs(run: ExperimentRun, project_id: str | None, *, marked: bool = False) -> bool:
+    """Is the run the project's? ``marked``: the workspace tags this project's runs with its id."""
+    tag = run.tags.get(PROJECT_TAG, "")
+    return not project_id or tag == project_id or (not tag and not marked)
+
+
+def select_run(
+    runs: list[ExperimentRun],
+    model_spec: Any,
+    project_id: str | None = None,
+    registered_runs: Collection[str] = (),
+) -> ExperimentRun | None:
+    """Latest successful run of the project that logged the model, or the best by a metric."""
+    path = model_spec.artifact_path
+    candidates = [r for r in of_project(runs, project_id) if logged_model(r, path, registered_runs)]
     if not candidates:
         return None
     select = model_spec.select

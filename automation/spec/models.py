@@ -266,6 +266,12 @@ class Runtime(SpecModel):
         description="Exact runtime image identifier (docker.repository.cloudera.com/...); when set, "
         "editor/kernel/edition must not be given.",
     )
+    addons: list[Name] = Field(
+        default_factory=list,
+        description="Runtime add-ons the training job needs (Spark), by identifier or display name as "
+        "GET /api/v2/runtimeaddons lists them, e.g. 'Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1'. The local "
+        "workspace has none.",
+    )
 
     @model_validator(mode="after")
     def _identifier_alone(self) -> Runtime:

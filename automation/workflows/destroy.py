@@ -7,6 +7,7 @@ from typing import Any
 
 from automation.api import CMLClient
 from automation.api.models import DEPLOY_ACTIVE
+from automation.errors import RegistryUnavailable
 
 
 @dataclass
@@ -50,7 +51,10 @@ def find_doomed(client: CMLClient, spec: Any, *, include_prd: bool, include_regi
             out.append(Doomed("job", job.name, job.id, dev.id))
         out.append(Doomed("project", dev.name, dev.id))
     if include_registry:
-        registered = client.registry.find(spec.model.registered_name)
+        try:
+            registered = client.registry.find(spec.model.registered_name)
+        except RegistryUnavailable:
+            registered = None  # no registry, nothing of ours in it
         if registered is not None:
             out.append(Doomed("registered_model", registered.name, registered.model_id))
     return out

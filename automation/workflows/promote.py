@@ -30,12 +30,14 @@ from typing import Any
 
 from automation.api import CMLClient
 from automation.api.base import WaitEvent
+from automation.api.creates import create_once
 from automation.api.models import BUILD_FAILED, DEPLOY_ACTIVE
 from automation.api.types import (
     ExperimentRun,
     Model,
     ModelBuild,
     ModelDeployment,
+    RegisteredModel,
     RegisteredModelVersion,
 )
 from automation.errors import (
@@ -49,6 +51,8 @@ from automation.errors import (
 from automation.reconcile.observe import matches
 from automation.reconcile.selection import (
     FINISHED,
+    PROJECT_TAG,
+    belongs,
     logged_model,
     select_run,
 )
@@ -170,11 +174,17 @@ class Promotion:
                 ) from None
             if run.status not in FINISHED:
                 raise InputError(f"--run-id {run_id}: the run is {run.status}, not finished")
+            if not belongs(run, dev_id):
+                raise InputError(
+                    f"--run-id {run_id}: the run belongs to project {run.tags.get(PROJECT_TAG)!r}, "
+                    f"not to DEV project {self.spec.projects.dev.name!r}",
+                    hint="promote a run of the DEV project",
+                )
         else:
             runs = list(
                 self.client.experiments.list_runs(dev_id, experiment.id, sort="-start_time", limit=50)
             )
-            run = select_run(runs, self.spec.model)
+            run = select_run(runs, self.spec.model, dev_id, {v.run_id for v in reg.versions if v.run_id})
             if run is None:
                 raise InputError(
                     f"no finished run in experiment {experiment_name!r} logged the model under "
@@ -183,9 +193,10 @@ class Promotion:
                 )
         if not logged_model(run, self.spec.model.artifact_path) and reg.by_run(run.id) is None:
             raise InputError(
-                f"run {run.id} did not log a model under {self.spec.model.artifact_path!r} "
-                f"(its tag model_artifact_path is {run.tags.get('model_artifact_path')!r})",
-                hint="pick a run that logged the model (code/02_Experiment_log_model.py tags it)",
+                f"run {run.id} did not log a model under {self.spec.model.artifact_path!r}: its artifacts "
+                f"hold no {self.spec.model.artifact_path}/MLmodel and no log-model tag names that path",
+                hint="pick a run that logged the model, e.g. mlflow.sklearn.log_model(model, "
+                f"{self.spec.model.artifact_path!r}), or set model.artifact_path in the spec",
             )
         return self.run_ref(reg, run, dev_id, experiment.id)
 
@@ -381,19 +392,20 @@ class Promotion:
 
     def _register(self, reg: RegistryView, cand: VersionRef) -> str:
         registry, name = self.client.registry, self.spec.model.registered_name
-        registered = registry.register(
-            project_id=cand.project_id,
-            experiment_id=cand.experiment_id,
-            run_id=cand.run_id,
-            model_path=self.spec.model.artifact_path,
-            model_name=name,
-            tags={"cmlops.spec": self.spec.name},
+        registered = create_once(
+            lambda: registry.register(
+                project_id=cand.project_id,
+                experiment_id=cand.experiment_id,
+                run_id=cand.run_id,
+                model_path=self.spec.model.artifact_path,
+                model_name=name,
+                tags={"cmlops.spec": self.spec.name},
+            ),
+            lambda: self._registered_with(cand.run_id),
         )
         reg.registered = registered
         reg.versions = registry.versions(registered.model_id)
-        version = reg.by_run(cand.run_id)
-        if version is None:
-            raise CmlopsError(f"registered run {cand.run_id} as {name!r} but no version names that run")
+        version = reg.by_run(cand.run_id) or registry.version_of_run(registered, cand.run_id)
         version = registry.wait_version(
             registered.model_id,
             version.model_version_id,
@@ -403,6 +415,11 @@ class Promotion:
         cand.number, cand.version_id = int(version.number), version.model_version_id
         self.report.candidate = cand.to_dict()
         return f"version {cand.number} ({cand.version_id})"
+
+    def _registered_with(self, run_id: str) -> RegisteredModel | None:
+        """After a lost answer to a registration: the model, if a version of ``run_id`` exists."""
+        view = load_registry(self.client, self.spec)
+        return view.registered if view.by_run(run_id) is not None else None
 
     def _build_choice(self, prd: PrdState, version_id: str | None) -> tuple[str, ModelBuild | None]:
         """reuse a built build of the version, wait for one in progress, or create one."""
@@ -421,6 +438,15 @@ class Promotion:
             return "wait", max(same, key=lambda b: b.created_at)
         return "create", None
 
+    def _build_of_version(self, prd: PrdState, version_id: str | None) -> ModelBuild | None:
+        """After a lost answer to a build create: the newest live build of the version, if any."""
+        builds = [
+            b
+            for b in self.client.models.list_builds(prd.project.id, prd.model.id)
+            if b.registered_model_version_id == version_id and b.status.lower() not in BUILD_FAILED
+        ]
+        return max(builds, key=lambda b: b.created_at, default=None)
+
     def _runtime(self) -> str:
         rt = self.spec.runtime
         if rt.identifier:
@@ -437,12 +463,16 @@ class Promotion:
             cand.build_id = build.id
             return f"reused build {build.id}"
         if build is None:
-            build = models.create_build(
-                prd.project.id,
-                prd.model.id,
-                registered_model_version_id=cand.version_id,
-                runtime_identifier=self._runtime(),
-                comment=f"cmlops {self.action}: {self.spec.model.registered_name} v{cand.number}",
+            runtime = self._runtime()
+            build = create_once(
+                lambda: models.create_build(
+                    prd.project.id,
+                    prd.model.id,
+                    registered_model_version_id=cand.version_id,
+                    runtime_identifier=runtime,
+                    comment=f"cmlops {self.action}: {self.spec.model.registered_name} v{cand.number}",
+                ),
+                lambda: self._build_of_version(prd, cand.version_id),
             )
         cand.build_id = build.id
         build = models.wait_build(
@@ -468,15 +498,25 @@ class Promotion:
         dep = self._deployment_to_reuse(prd, build)
         reused = dep is not None
         if dep is None:
-            dep = models.create_deployment(
-                prd.project.id,
-                prd.model.id,
-                build.id,
-                cpu=float(d.cpu),
-                memory=float(d.memory),
-                replicas=int(d.replicas),
-                nvidia_gpus=int(d.gpus),
-                environment={k: str(v) for k, v in (d.environment or {}).items()},
+            dep = create_once(
+                lambda: models.create_deployment(
+                    prd.project.id,
+                    prd.model.id,
+                    build.id,
+                    cpu=float(d.cpu),
+                    memory=float(d.memory),
+                    replicas=int(d.replicas),
+                    nvidia_gpus=int(d.gpus),
+                    environment={k: str(v) for k, v in (d.environment or {}).items()},
+                ),
+                lambda: next(
+                    (
+                        x
+                        for x in models.list_deployments(prd.project.id, prd.model.id, build.id)
+                        if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
+                    ),
+                    None,
+                ),
             )
         self._new = ActiveDeployment(build, dep)
         cand.deployment_id = dep.id

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import responses
 from amp_support import AmpFakeCML, materialise
+from fakes.fixtures import swagger_problems
 
 from automation.amp.loader import LoadedAmp, load_amp
 from automation.api import CMLClient
@@ -22,6 +23,8 @@ def fake() -> Iterator[AmpFakeCML]:
         workspace = AmpFakeCML(mock)
         yield workspace
     assert workspace.unrouted == [], f"requests outside the API v2 subset: {workspace.unrouted}"
+    problems = swagger_problems(workspace.calls)
+    assert problems == [], "requests CML would not take as sent:\n" + "\n".join(problems)
 
 
 @pytest.fixture

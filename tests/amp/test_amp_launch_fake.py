@@ -45,6 +45,12 @@ def test_a_multi_task_amp_makes_these_calls_in_order(
         f"POST {P}/{{project}}/applications",
     ]
     writes = fake.writes()
+    # the AMP's runtime asks for Spark: every workload gets the add-on's identifier from the catalogue
+    spark = ["spark351-24.1-h1"]
+    workloads = [
+        w for w in writes if w.method == "POST" and w.path.endswith(("/jobs", "/builds", "/applications"))
+    ]
+    assert len(workloads) == 5 and all(w.body["runtime_addon_identifiers"] == spark for w in workloads)
     project_body = writes[0].body
     assert (
         project_body["template"] == "blank" and project_body["environment"]["HIVE_TABLE"] == "churn_protoype"
@@ -54,7 +60,7 @@ def test_a_multi_task_amp_makes_these_calls_in_order(
     assert (first_job["script"], first_job["cpu"], first_job["memory"]) == ("code/0_bootstrap.py", 1, 2)
     assert first_job["runtime_identifier"] == RUNTIME
     model = next(m for m in fake.models.values())
-    env_patch = writes[14].body["environment"]
+    env_patch = json.loads(writes[14].body["environment"])  # the Project message wants a string
     assert (
         env_patch["SHTM_ACCESS_KEY"] == model["access_key"]
         and env_patch["DATA_LOCATION"] == "data/churn_prototype"
@@ -182,7 +188,7 @@ def test_rerun_and_environment_changes(fake: AmpFakeCML, fake_client: CMLClient,
     launch(fake_client, churn, _options(churn, env={"HIVE_TABLE": "other"}, rerun=True))
     writes = fake.write_summary()
     assert writes[0] == f"PATCH {P}/{{project}}"
-    assert fake.writes()[0].body["environment"]["HIVE_TABLE"] == "other"
+    assert json.loads(fake.writes()[0].body["environment"])["HIVE_TABLE"] == "other"
     assert "SHTM_ACCESS_KEY" in fake.writes()[0].body["environment"]  # other project variables are kept
     assert writes.count(f"POST {P}/{{project}}/jobs/{{job}}/runs") == 3
     assert f"POST {P}/{{project}}/models" not in writes
@@ -220,3 +226,16 @@ def test_required_variables_are_prompted_or_named():
         "HF_ACCESS_TOKEN": "t",
         "EXTRA": "1",
     }
+
+
+def test_an_amp_asking_for_spark_where_there_is_none_fails_before_any_write(
+    fake: AmpFakeCML, fake_client: CMLClient, churn: LoadedAmp
+):
+    fake.runtime_addons = []  # like the local workspace: GET /api/v2/runtimeaddons lists none
+
+    with pytest.raises(InputError) as info:
+        launch(fake_client, churn, _options(churn))
+
+    assert "Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1" in str(info.value)
+    assert "Spark is not available locally" in str(info.value) and info.value.exit_code == 2
+    assert fake.writes() == []

@@ -46,7 +46,11 @@ def test_offline_plan_of_a_multi_task_amp(tmp_path: Path):
     assert by_task["start_application"].calls[0] == f"POST {P}/{{project_id}}/applications"
     assert plan.runtime == {"editor": "PBJ Workbench", "kernel": "Python 3.11", "edition": "Standard"}
     notes = " ".join(plan.notes)
-    assert "add-ons are not requested" in notes and "model_metrics" in notes and "examples" in notes
+    assert (
+        "Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1 are looked up by name" in notes
+        and "model_metrics" in notes
+        and "examples" in notes
+    )
 
 
 def test_files_come_from_git_in_a_checkout_and_from_the_folder_otherwise(tmp_path: Path):

@@ -62,3 +62,10 @@ def test_stop_and_delete(client: CMLClient, wire: Wire) -> None:
 
     assert client.applications.stop("p1", "a1").status == "APPLICATION_STOPPING"
     assert client.applications.delete("p1", "a1") is None
+
+
+def test_update_sends_the_application_message(client: CMLClient, wire: Wire) -> None:
+    body = {"description": "d", "environment": '{"A": "1"}'}
+    wire.expect("PATCH", f"{APPS}/a1", body=body, reply=application("a1"))
+
+    assert client.applications.update("p1", "a1", description="d", environment={"A": "1"}).id == "a1"

@@ -83,9 +83,11 @@ def test_create_minimal_body(client: CMLClient, wire: Wire) -> None:
 
 
 def test_update_patches_fields(client: CMLClient, wire: Wire) -> None:
-    wire.expect("PATCH", f"{JOBS}/j-1", body={"cpu": 4, "environment": {"A": "1"}}, reply=job("j-1", cpu=4))
+    # the PATCH body is the Job message: environment a JSON string, timeout an int64 string
+    body = {"cpu": 4, "environment": '{"A": "1"}', "timeout": "60"}
+    wire.expect("PATCH", f"{JOBS}/j-1", body=body, reply=job("j-1", cpu=4))
 
-    assert client.jobs.update("p1", "j-1", cpu=4, environment={"A": "1"}).cpu == 4
+    assert client.jobs.update("p1", "j-1", cpu=4, environment={"A": "1"}, timeout=60).cpu == 4
 
 
 def test_delete(client: CMLClient, wire: Wire) -> None:

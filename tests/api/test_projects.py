@@ -108,7 +108,8 @@ def test_create_from_git_sends_template_git_and_ref(client: CMLClient, wire: Wir
 
 
 def test_update_patches_only_given_fields(client: CMLClient, wire: Wire) -> None:
-    body = {"description": "new", "environment": {"A": "1"}}
+    # the PATCH body is the Project message: its environment is a JSON-encoded string
+    body = {"description": "new", "environment": '{"A": "1"}'}
     wire.expect("PATCH", "/api/v2/projects/p1", body=body, reply=project("p1", description="new"))
 
     assert client.projects.update("p1", description="new", environment={"A": "1"}).description == "new"

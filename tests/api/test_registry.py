@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
+
 from automation.api import CMLClient
+from automation.api.base import WaitEvent
+from automation.api.types import RegisteredModel
+from automation.clock import FakeClock
+from automation.errors import (
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
+    CmlopsError,
+    PermissionDenied,
+    RegistryUnavailable,
+    WaitTimeout,
+    WorkloadFailed,
+)
 
 from .wire import Wire, model_version, registered_model, search
 
@@ -136,3 +150,90 @@ def test_delete(client: CMLClient, wire: Wire) -> None:
     wire.expect("DELETE", f"{REG}/rm-1")
 
     assert client.registry.delete("rm-1") is None
+
+
+# --- registry realities ---------------------------------------------------------------------------
+
+VERSION = f"{REG}/rm-1/versions/v1"
+
+
+@pytest.mark.parametrize("word", ["Ready", "READY", "ready", "Registered", "MODEL_VERSION_STATUS_READY"])
+def test_ready_words_match_case_insensitively(client: CMLClient, ordered: Wire, word: str) -> None:
+    ordered.expect("GET", VERSION, reply=model_version("v1", status="Registering"))
+    ordered.expect("GET", VERSION, reply=model_version("v1", status=word))
+
+    assert client.registry.wait_version("rm-1", "v1").status == word
+
+
+@pytest.mark.parametrize("word", ["Failed", "FAILED", "error", "FAILED_REGISTRATION"])
+def test_failed_words_match_case_insensitively(client: CMLClient, ordered: Wire, word: str) -> None:
+    ordered.expect("GET", VERSION, reply=model_version("v1", status=word))
+
+    with pytest.raises(WorkloadFailed) as info:
+        client.registry.wait_version("rm-1", "v1")
+    assert repr(word) in str(info.value)
+
+
+def test_an_unknown_status_is_waited_on_until_the_timeout_and_named(
+    client: CMLClient, ordered: Wire, clock: FakeClock
+) -> None:
+    for _ in range(8):
+        ordered.expect("GET", VERSION, reply=model_version("v1", status="Pending Review"))
+    events: list[WaitEvent] = []
+
+    with pytest.raises(WaitTimeout) as info:
+        client.registry.wait_version("rm-1", "v1", timeout=30, on_progress=events.append)
+
+    assert "'Pending Review'" in str(info.value) and info.value.exit_code == EXIT_TIMEOUT
+    assert events and {e.status for e in events} == {"Pending Review"} and clock.now() >= 30
+    ordered.mock.assert_all_requests_are_fired = False  # how many polls fit in 30 s is the waiter's affair
+
+
+@pytest.mark.parametrize(("status", "message"), [(404, "Not Found"), (501, "Not Implemented")])
+def test_a_workspace_without_the_registry_gets_one_clear_error(
+    client: CMLClient, wire: Wire, status: int, message: str
+) -> None:
+    wire.expect(
+        "GET",
+        REG,
+        query={"page_size": "100", "search_filter": search(model_name="wine")},
+        status=status,
+        reply={"error": message, "code": 5 if status == 404 else 12, "message": message, "details": []},
+    )
+
+    with pytest.raises(RegistryUnavailable) as info:
+        client.registry.find("wine")
+
+    assert info.value.exit_code == EXIT_USAGE
+    assert "Model Registry" in str(info.value) and f"HTTP {status}" in str(info.value)
+
+
+def test_an_unrelated_registry_error_is_not_mistaken_for_a_missing_registry(
+    client: CMLClient, wire: Wire
+) -> None:
+    wire.expect("GET", REG, query={"page_size": "100"}, status=403, reply={"code": 7, "message": "denied"})
+
+    with pytest.raises(PermissionDenied):
+        list(client.registry.list())
+
+
+def test_the_version_of_a_run_falls_back_to_the_newest_listed_version(client: CMLClient, wire: Wire) -> None:
+    answer = RegisteredModel.model_validate(registered_model(model_versions=[]))
+    other_run = model_version("v0")
+    other_run["model_version_metadata"]["mlflow_metadata"]["run_id"] = "r0"
+    listed = [other_run, model_version("v1", number="1"), model_version("v2", number="2")]
+    wire.expect(
+        "GET", f"{REG}/rm-1", query={"page_size": "100"}, reply=registered_model(model_versions=listed)
+    )
+
+    assert client.registry.version_of_run(answer, "r1").model_version_id == "v2"
+
+
+def test_no_version_of_the_run_is_a_clear_error_not_stop_iteration(client: CMLClient, wire: Wire) -> None:
+    answer = RegisteredModel.model_validate(registered_model(model_versions=[]))
+    wire.expect("GET", f"{REG}/rm-1", query={"page_size": "100"}, reply=registered_model(model_versions=[]))
+
+    with pytest.raises(CmlopsError) as info:
+        client.registry.version_of_run(answer, "r1")
+
+    assert "no version of that model names the run" in str(info.value) and "r1" in str(info.value)

@@ -88,3 +88,59 @@ def test_exists_checks_the_exact_identifier(
     )
 
     assert client.runtimes.exists(ident) is expected
+
+
+# --- runtime add-ons (Spark) ----------------------------------------------------------------------
+
+ADDONS = "/api/v2/runtimeaddons"
+
+
+def addon(identifier: str, display_name: str, status: str = "AVAILABLE") -> dict:
+    """A RuntimeAddon as the swagger describes it (``id`` an int32, ``created_at`` a timestamp)."""
+    return {
+        "identifier": identifier,
+        "component": "Spark",
+        "display_name": display_name,
+        "status": status,
+        "manageable": True,
+        "created_at": "2026-01-02T03:04:05Z",
+        "id": 7,
+        "reason": "",
+    }
+
+
+def test_addons_are_listed_over_pages(client: CMLClient, wire: Wire) -> None:
+    wire.page(ADDONS, "runtime_addons", [addon("spark320-18-hf4", "Spark 3.2.0")], token=None, next_token="n")
+    wire.page(ADDONS, "runtime_addons", [addon("spark351-24.1-h1", "Spark 3.5.1")], token="n")
+
+    got = [(a.identifier, a.component) for a in client.runtime_addons.list()]
+
+    assert got == [("spark320-18-hf4", "Spark"), ("spark351-24.1-h1", "Spark")]
+
+
+def test_addons_resolve_by_display_name_or_identifier_and_only_when_available(
+    client: CMLClient, wire: Wire
+) -> None:
+    items = [
+        addon("spark351-24.1-h1", "Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1"),
+        addon("spark320-18-hf4", "Spark 3.2.0 - CDE 1.18.0 - HOTFIX-4", status="DEPRECATED"),
+        addon("hadoop-cli-7.2.14-hf9", "Hadoop CLI - CDH 7.2.14"),
+    ]
+    wire.page(ADDONS, "runtime_addons", items, token=None)
+    wire.page(ADDONS, "runtime_addons", items, token=None)
+
+    wanted = ["Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1", "hadoop-cli-7.2.14-hf9"]
+    assert client.runtime_addons.resolve(wanted) == ["spark351-24.1-h1", "hadoop-cli-7.2.14-hf9"]
+    with pytest.raises(InputError) as info:
+        client.runtime_addons.resolve(["Spark 3.2.0 - CDE 1.18.0 - HOTFIX-4"])
+    assert info.value.exit_code == EXIT_USAGE and "Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1" in str(info.value)
+    assert client.runtime_addons.resolve([]) == []  # nothing asked, nothing read
+
+
+def test_an_empty_addon_catalogue_says_spark_is_not_available_locally(client: CMLClient, wire: Wire) -> None:
+    wire.page(ADDONS, "runtime_addons", [], token=None)
+
+    with pytest.raises(InputError) as info:
+        client.runtime_addons.resolve(["Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1"])
+
+    assert "available: none" in str(info.value) and "Spark is not available locally" in str(info.value)

@@ -207,7 +207,9 @@ class Swagger:
                     f"{where} ({op.template}): sends a body {sorted(body)} but the operation takes none"
                 )
             else:
-                problems.extend(self.unknown_fields(schema, body, f"{where} body"))
+                # field names and value types: an object where the message wants a string (the
+                # PATCH body's environment), a number where it wants an int64 string, an unknown enum
+                problems.extend(self.value_problems(schema, body, f"{where} body"))
         if search_filter:
             allowed = self.search_filter_keys(op)
             if allowed is not None:
@@ -264,11 +266,25 @@ class Swagger:
                 out.extend(self.value_problems(schema.get("items") or {}, item, f"{where}[{i}]"))
             return out
         fmt = schema.get("format")
+        numeric_text = isinstance(value, str) and _is_number(value)
         ok = {
-            "string": isinstance(value, str),
+            "string": isinstance(value, str) and (fmt not in ("int64", "uint64") or _is_number(value)),
             "boolean": isinstance(value, bool),
-            "integer": (isinstance(value, str) and fmt in ("int64", "uint64"))
-            or (isinstance(value, int) and not isinstance(value, bool)),
-            "number": isinstance(value, (int, float, str)) and not isinstance(value, bool),
+            # proto3 JSON: int64 travels as a string; any integer may be sent as a numeric string
+            "integer": numeric_text or (isinstance(value, int) and not isinstance(value, bool)),
+            "number": numeric_text or (isinstance(value, int | float) and not isinstance(value, bool)),
         }.get(kind, True)
-        return [] if ok else [f"{where}: expected {kind}{'/' + fmt if fmt else ''}, got {value!r}"]
+        if not ok:
+            return [f"{where}: expected {kind}{'/' + fmt if fmt else ''}, got {value!r}"]
+        enum = schema.get("enum")
+        if enum and value not in enum:
+            return [f"{where}: {value!r} is not one of {enum}"]
+        return []
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

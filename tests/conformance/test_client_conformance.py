@@ -1,8 +1,10 @@
 """Every request the API v2 client can build exists in the real swagger description.
 
 Each public client method is called once against a catch-all `responses` mock that records
-(method, path, body fields, query keys); each record must match a path template and verb of
-`cml-api-v2.swagger.json`, with body fields from the request schema and documented query keys.
+(method, path, body, query keys); each record must match a path template and verb of
+`cml-api-v2.swagger.json`, with body fields from the request schema, each value of the schema's
+type (a string is not an object: a PATCH body's ``environment`` is a JSON string; int64 travels
+as a string; enums hold one of their values) and documented query keys.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import responses
 
 from automation.api import CMLClient
 from automation.api.base import Resource
+from automation.api.types import RegisteredModel
 from automation.clock import FakeClock
 from automation.http import HttpClient, RetryPolicy
 
@@ -52,6 +55,8 @@ def _status_for(path: str) -> str:
         return "built"
     if "/versions/" in path:
         return "READY"
+    if path.endswith("/runtimeaddons"):
+        return "AVAILABLE"
     return "success"
 
 
@@ -74,6 +79,9 @@ def _universal(path: str) -> dict[str, Any]:
         "access_key": "mabcdefghijklmnopqrstuvwxyz01234",
         "deletion_status": "",
         "error_message": "",
+        "identifier": "x1",
+        "display_name": "Spark 3.5.1",
+        "model_version_metadata": {"mlflow_metadata": {"run_id": "r1"}},
     }
     lists = [
         "projects",
@@ -86,6 +94,7 @@ def _universal(path: str) -> dict[str, Any]:
         "model_builds",
         "model_deployments",
         "applications",
+        "runtime_addons",
         "files",
         "model_versions",
         "metrics",
@@ -117,6 +126,8 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
         editor="Workbench", kernel="Python 3.10", edition="Standard"
     ),
     "runtimes.exists": lambda c: c.runtimes.exists("rt:2025.01.1-b1"),
+    "runtime_addons.list": lambda c: list(c.runtime_addons.list(search_filter={"component": "Spark"})),
+    "runtime_addons.resolve": lambda c: c.runtime_addons.resolve(["x1"]),
     "jobs.list": lambda c: list(c.jobs.list("p1", search_filter={"name": "wine"})),
     "jobs.find": lambda c: c.jobs.find("p1", "wine"),
     "jobs.get": lambda c: c.jobs.get("p1", "j1"),
@@ -175,6 +186,9 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
     ),
     "registry.update_version": lambda c: c.registry.update_version("rm1", "v1", notes="n", tags={"a": "b"}),
     "registry.delete": lambda c: c.registry.delete("rm1"),
+    "registry.version_of_run": lambda c: c.registry.version_of_run(
+        RegisteredModel(model_id="rm1", name="wine"), "r1"
+    ),
     "registry.wait_version": lambda c: c.registry.wait_version("rm1", "v1"),
     "models.list": lambda c: list(c.models.list("p1", search_filter={"name": "wine"})),
     "models.find": lambda c: c.models.find("p1", "wine"),
@@ -218,6 +232,9 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
         runtime_identifier="rt",
         description="d",
         environment={"A": "1"},
+    ),
+    "applications.update": lambda c: c.applications.update(
+        "p1", "a1", description="d", environment={"A": "1"}, script="app.py"
     ),
     "applications.stop": lambda c: c.applications.stop("p1", "a1"),
     "applications.restart": lambda c: c.applications.restart("p1", "a1"),
@@ -348,6 +365,22 @@ def test_the_patch_body_is_the_resource_itself(swagger: Swagger) -> None:
     assert swagger.check_request(
         "PATCH", "/api/v2/projects/p1", body={"default_project_engine_type": "x"}
     )  # Project spells it default_engine_type
+
+
+def test_request_checks_catch_value_types_and_enums(swagger: Swagger) -> None:
+    job = "/api/v2/projects/p1/jobs/j1"
+    assert swagger.check_request("PATCH", job, body={"environment": '{"A": "1"}', "timeout": "60"}) == []
+    env = swagger.check_request("PATCH", job, body={"environment": {"A": "1"}})
+    assert env == [f"PATCH {job} body.environment: expected string, got {{'A': '1'}}"]
+    assert swagger.check_request("PATCH", "/api/v2/projects/p1", body={"environment": {"A": "1"}})
+    assert swagger.check_request("PATCH", job, body={"timeout": "soon"})  # int64: digits in a string
+    assert swagger.check_request("POST", "/api/v2/projects/p1/jobs", body={"environment": {"A": "1"}}) == []
+    assert swagger.check_request("POST", "/api/v2/projects/p1/jobs", body={"environment": '{"A": "1"}'})
+    assert swagger.check_request("POST", "/api/v2/projects/p1/jobs", body={"cpu": "two"})
+    registry = "/api/v2/registry/models"
+    assert swagger.check_request("POST", registry, body={"visibility": "PRIVATE"}) == []
+    enum = swagger.check_request("POST", registry, body={"visibility": "private"})
+    assert len(enum) == 1 and "not one of ['PRIVATE', 'PUBLIC']" in enum[0]
 
 
 def test_response_checks_catch_unknown_fields_and_types(swagger: Swagger) -> None:

@@ -103,6 +103,7 @@ def _read_everything(client: CMLClient, boot: Bootstrapped) -> None:
     dev, prd = s["dev_project_id"], s["prd_project_id"]
     client.validate_key()
     list(client.runtimes.list())
+    assert list(client.runtime_addons.list(search_filter={"component": "Spark"})) == []  # none locally
     list(client.projects.list())
     client.projects.get(dev)
     client.projects.list_files(dev)
@@ -127,7 +128,7 @@ def _read_everything(client: CMLClient, boot: Bootstrapped) -> None:
     client.models.get_deployment(prd, s["model_id"], s["build_id"], s["deployment_id"])
     # writes on a throwaway project: update, a job that is started and stopped, deletes
     scratch = client.projects.create("conformance-scratch", environment={"A": "1"})
-    client.projects.update(scratch.id, description="changed")
+    client.projects.update(scratch.id, description="changed", environment={"B": "2"})
     client.projects.upload_file(scratch.id, "wait.py", b"import time\ntime.sleep(30)\n")
     job = client.jobs.create(
         scratch.id, name="wait", script="wait.py", runtime_identifier=s["runtime_identifier"]
@@ -168,6 +169,7 @@ def test_the_live_calls_cover_every_family(swagger: Swagger, live_calls: list[Re
         "/builds",
         "/deployments",
         "/runtimes",
+        "/runtimeaddons",
         ":stop",
         "/files",
     ]

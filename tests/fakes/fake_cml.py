@@ -12,8 +12,10 @@ requires), filters with substring and case-sensitive ``search_filter``, and scri
 progressions over successive GETs:
 
 * job run ``ENGINE_SCHEDULING`` -> ``ENGINE_RUNNING`` -> ``job_outcome``; on success an experiment
-  run (``EXPERIMENT_RUN_FINISHED``, metrics ``run_metrics``, tag ``model_artifact_path``) is
-  added to the experiment named by the job's ``EXPERIMENT_NAME`` (else ``experiment_name``);
+  run (``EXPERIMENT_RUN_FINISHED``, metrics ``run_metrics``) is added to the experiment named by the
+  job's ``EXPERIMENT_NAME`` (else ``experiment_name``), recording its model the way ``model_logging``
+  says MLflow does (no cmlops tag unless asked), and, when ``script_registers`` names a model, a
+  version of it registered by the script itself from that run;
 * build ``queued`` -> ``pending`` -> ``build_outcome``;
 * deployment ``pending`` -> ``deploying`` -> ``deploy_outcome``.
 
@@ -138,9 +140,16 @@ class FakeCML:
         self.deploy_outcome: str | None = "deployed"
         self.run_metrics: dict[str, float] = dict(DEFAULT_METRICS)
         self.prediction_response: Any = {"prediction": [5.9]}
+        # how the training script's MLflow records the model (see ``_model_record``)
+        self.model_logging: str = "mlflow2"  # mlflow2 | mlflow3 | cmlops-tag | none
+        self.script_registers: str | None = None  # the script calls mlflow.register_model(..., name)
+        self.supersede_on_deploy = True  # a new deployment stops the model's others, as CML does
+        self.registry_enabled = True  # False: a workspace without the Model Registry component
+        self.job_patch_ignores: set[str] = set()  # Job fields a PATCH leaves unchanged (seen live)
         self.default_page_size = 10
         # state: id -> wire-shaped body
         self.runtimes: list[dict[str, Any]] = fixture("runtimes")["runtimes"]
+        self.runtime_addons: list[dict[str, Any]] = fixture("runtime_addons")["runtime_addons"]
         self.projects: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, bytes]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
@@ -289,6 +298,7 @@ class FakeCML:
         table = [
             ("POST", r"/api/v2/auth/validate_key", self._validate_key),
             ("GET", r"/api/v2/runtimes", self._list_runtimes),
+            ("GET", r"/api/v2/runtimeaddons", self._list_runtime_addons),
             ("GET", r"/api/v2/projects", self._list_projects),
             ("POST", r"/api/v2/projects", self._create_project),
             ("GET", p, self._get_project),
@@ -396,6 +406,8 @@ class FakeCML:
         return self._error(fault.status, kind, f"injected HTTP {fault.status}")
 
     def _route(self, call: Call) -> tuple[int, Any]:
+        if not self.registry_enabled and call.path.startswith("/api/v2/registry/"):
+            raise FakeError(404, "not_found", "Not Found")  # the route does not exist there
         for method, pattern, handler in self._routes:
             if method != call.method:
                 continue
@@ -493,6 +505,9 @@ class FakeCML:
     def _list_runtimes(self, call: Call) -> dict[str, Any]:
         return self._page(call, self.runtimes, "runtimes")
 
+    def _list_runtime_addons(self, call: Call) -> dict[str, Any]:
+        return self._page(call, self.runtime_addons, "runtime_addons")
+
     # -- projects ---------------------------------------------------------------------------------
 
     def _list_projects(self, call: Call) -> dict[str, Any]:
@@ -514,7 +529,7 @@ class FakeCML:
             environment=json.dumps(body.get("environment") or {}, sort_keys=True),
             created_at=now,
             updated_at=now,
-            slug=f"{USER['username']}/{body['name']}",
+            slug=re.sub(r"[^a-z0-9]+", "-", body["name"].lower()).strip("-"),  # the bare project slug
         )
         if body.get("git_url"):
             project["creation_status"] = "creating"
@@ -523,6 +538,28 @@ class FakeCML:
         self.files[pid] = {}
         return copy.deepcopy(project)
 
+    @staticmethod
+    def _check_message(body: dict[str, Any], message: str) -> None:
+        """A PATCH body is the resource message: ``environment`` must be a JSON-encoded string.
+
+        CML (grpc-gateway) refuses an object there with 400 INVALID_ARGUMENT.
+        """
+        env = body.get("environment")
+        if env is None:
+            return
+        if not isinstance(env, str):
+            raise FakeError(
+                400,
+                "invalid_argument",
+                f"proto: syntax error: {message}.environment: expected a string, got {type(env).__name__}",
+            )
+        try:
+            parsed = json.loads(env or "{}")
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise FakeError(400, "invalid_argument", f"{message}.environment is not a JSON object string")
+
     def _get_project(self, call: Call, pid: str) -> dict[str, Any]:
         project = copy.deepcopy(self._get(self.projects, pid, "project"))
         self._advance(pid)
@@ -530,9 +567,10 @@ class FakeCML:
 
     def _update_project(self, call: Call, pid: str) -> dict[str, Any]:
         project = self._get(self.projects, pid, "project")
+        self._check_message(call.body or {}, "Project")
         for key, value in (call.body or {}).items():
             if key == "environment":
-                value = json.dumps(value or {}, sort_keys=True)
+                value = json.dumps(json.loads(value or "{}"), sort_keys=True)
             if key in project and key != "id":
                 project[key] = value
         project["updated_at"] = self._now()
@@ -616,6 +654,7 @@ class FakeCML:
                 raise FakeError(400, "invalid_argument", f"{required} is required")
         if not body.get("runtime_identifier"):
             raise FakeError(400, "invalid_argument", "runtime_identifier must be set in a runtime project")
+        self._check_addons(body.get("runtime_addon_identifiers"))
         job = fixture("job")
         now = self._now()
         jid = self._public_id()
@@ -631,6 +670,7 @@ class FakeCML:
             timeout=str(int(body.get("timeout") or 0)),
             kill_on_timeout=bool(body.get("kill_on_timeout", False)),
             runtime_identifier=body["runtime_identifier"],
+            runtime_addon_identifiers=list(body.get("runtime_addon_identifiers") or []),
             parent_id=body.get("parent_id", ""),
             project=self._project_ref(pid),
             created_at=now,
@@ -639,6 +679,12 @@ class FakeCML:
         self.jobs[jid] = job
         self._owner[jid] = pid
         return copy.deepcopy(job)
+
+    def _check_addons(self, identifiers: Any) -> None:
+        available = {a["identifier"] for a in self.runtime_addons if a["status"] == "AVAILABLE"}
+        unknown = [i for i in identifiers or [] if i not in available]
+        if unknown:
+            raise FakeError(400, "invalid_argument", f"runtime addons not available: {unknown}")
 
     def _job_of(self, pid: str, jid: str) -> dict[str, Any]:
         job = self._get(self.jobs, jid, "job")
@@ -651,11 +697,14 @@ class FakeCML:
 
     def _update_job(self, call: Call, pid: str, jid: str) -> dict[str, Any]:
         job = self._job_of(pid, jid)
+        self._check_message(call.body or {}, "Job")
         for key, value in (call.body or {}).items():
             if key == "environment":
-                value = json.dumps(value or {}, sort_keys=True)
+                value = json.dumps(json.loads(value or "{}"), sort_keys=True)
             elif key == "timeout":
                 value = str(int(value or 0))
+            if key in self.job_patch_ignores:
+                continue  # accepted with 200, not applied
             if key in job and key != "id":
                 job[key] = value
         job["updated_at"] = self._now()
@@ -765,13 +814,60 @@ class FakeCML:
         run["data"]["metrics"] = [
             {"key": k, "value": v, "timestamp": metric_time, "step": "0"} for k, v in self.run_metrics.items()
         ]
+        path = env.get("MODEL_ARTIFACT_PATH", "model")
+        tags, files = self._model_record(rid, path)
         run["data"]["tags"] = [
             {"key": "mlflow.runName", "value": run["name"]},
             {"key": "mlflow.user", "value": USER["username"]},
-            {"key": "model_artifact_path", "value": env.get("MODEL_ARTIFACT_PATH", "model")},
+            *tags,
         ]
+        run["data"]["files"] = files
+        run["data"]["registered_model_metadata"] = []
         self.experiment_runs[rid] = run
         self._owner[rid] = eid
+        if self.script_registers:
+            self.register_from_script(rid, self.script_registers, path)
+
+    def _model_record(self, rid: str, path: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+        """Tags and ``data.files`` of a run whose script logged a model under ``path``.
+
+        ``mlflow2``: ``log_model(model, path)`` of mlflow(-skinny) 2.19, as in CML's runtimes: the
+        ``mlflow.log-model.history`` tag and the model folder among the artifacts (listed one level
+        deep, as the recorded fixture shows: no ``path/MLmodel`` entry to lean on). ``mlflow3``:
+        ``log_model(model, name=path)``: no tag; the files list ``path/MLmodel`` (what MLflow 3.17
+        lists for the run under that path). ``cmlops-tag``: only the tag older cmlops scripts set.
+        """
+        if self.model_logging == "mlflow2":
+            history = [
+                {
+                    "run_id": rid,
+                    "artifact_path": path,
+                    "utc_time_created": "2024-05-02 09:18:01.990000",
+                    "flavors": {"python_function": {}, "sklearn": {}},
+                    "mlflow_version": "2.19.0",
+                }
+            ]
+            tag = {"key": "mlflow.log-model.history", "value": json.dumps(history)}
+            return [tag], [{"path": path, "is_dir": True, "file_size": ""}]
+        if self.model_logging == "mlflow3":
+            names = ("MLmodel", "conda.yaml", "model.pkl", "python_env.yaml", "requirements.txt")
+            return [], [{"path": f"{path}/{n}", "is_dir": False, "file_size": "120"} for n in names]
+        if self.model_logging == "cmlops-tag":
+            return [{"key": "model_artifact_path", "value": path}], []
+        return [], []
+
+    def register_from_script(self, rid: str, name: str, path: str = "model") -> dict[str, Any]:
+        """What ``mlflow.register_model(f"runs:/{run_id}/{path}", name)`` inside the job does: a new
+        version of ``name`` whose source is the run (no API call is recorded)."""
+        eid = self.experiment_runs[rid]["experiment_id"]
+        body = {
+            "project_id": self._owner[eid],
+            "experiment_id": eid,
+            "run_id": rid,
+            "model_path": path,
+            "model_name": name,
+        }
+        return self._store_version(body)["model_versions"][0]
 
     # -- experiments ------------------------------------------------------------------------------
 
@@ -820,9 +916,16 @@ class FakeCML:
         for required in ("experiment_id", "run_id", "model_path", "model_name"):
             if not body.get(required):
                 raise FakeError(400, "invalid_argument", f"{required} is required")
+        if body.get("visibility", "PRIVATE") not in ("PRIVATE", "PUBLIC"):  # an enum: exact spelling
+            raise FakeError(
+                400, "invalid_argument", f"unknown value {body['visibility']!r} for enum Visibility"
+            )
         run = self._get(self.experiment_runs, body["run_id"], "experiment run")
         if run["experiment_id"] != body["experiment_id"]:
             raise FakeError(400, "invalid_argument", "run_id does not belong to experiment_id")
+        return self._store_version(body)
+
+    def _store_version(self, body: dict[str, Any]) -> dict[str, Any]:
         existing = next((m for m in self.registered_models.values() if m["name"] == body["model_name"]), None)
         now = self._now()
         if existing is None:
@@ -853,6 +956,18 @@ class FakeCML:
         meta["project_id"] = body.get("project_id", "")
         meta["mlflow_metadata"].update(experiment_id=body["experiment_id"], run_id=body["run_id"])
         self.model_versions[vid] = version
+        # the run shows which versions came from it
+        self.experiment_runs[body["run_id"]]["data"].setdefault("registered_model_metadata", []).append(
+            {
+                "model_path": body["model_path"],
+                "model_name": body["model_name"],
+                "model_id": rmid,
+                "model_version_id": vid,
+                "version_number": number,
+                "run_id": body["run_id"],
+                "created_at": now,
+            }
+        )
         return self._registered_view(rmid, versions=True)
 
     def _get_registered(self, call: Call, rmid: str) -> dict[str, Any]:
@@ -969,7 +1084,7 @@ class FakeCML:
             crn=build["crn"].rsplit("/", 1)[0] + f"/{bid}",
             created_at=now,
             updated_at=now,
-            built_at="",
+            built_at=None,  # an unset Timestamp is null
             **fields,
         )
         self.builds[bid] = build
@@ -1019,6 +1134,12 @@ class FakeCML:
             updated_at=now,
         )
         self.deployments[did] = dep
+        if self.supersede_on_deploy:  # CML stops the model's previous deployment for the new one
+            for other in self.deployments.values():
+                if other["model_id"] == mid and other["id"] != did and other["status"] != "stopped":
+                    self._progress.pop(other["id"], None)
+                    other["status"] = "stopped"
+                    other["stopped_at"] = other["updated_at"] = now
         script = ["deploying"] + ([self.deploy_outcome] if self.deploy_outcome else [])
         self._progress[did] = _Progress("deployment", script)
         return copy.deepcopy(dep)
@@ -1045,19 +1166,43 @@ class FakeCML:
     def _restart_deployment(self, call: Call, pid: str, mid: str, bid: str, did: str) -> dict[str, Any]:
         dep = self._deployment_of(pid, mid, bid, did)
         dep["status"] = "pending"
-        dep["stopped_at"] = ""
+        dep["stopped_at"] = None
         self._progress[did] = _Progress("deployment", ["deploying", "deployed"])
         return copy.deepcopy(dep)
 
     # -- the model service --------------------------------------------------------------------------
 
+    @staticmethod
+    def _model_request_problem(call: Call) -> str:
+        """The endpoint contract: a JSON object with ``accessKey`` (or ``?accessKey=``) and an object
+        ``request``; anything else is refused before any model sees it."""
+        body = call.body
+        if not isinstance(body, dict):
+            return 'the body must be a JSON object {"accessKey": ..., "request": {...}}'
+        key = body.get("accessKey", call.query.get("accessKey"))
+        if not isinstance(key, str) or not key:
+            return "accessKey is missing (a string in the body or the query)"
+        if not isinstance(body.get("request"), dict):
+            return "request is missing or not a JSON object"
+        return ""
+
     def _model_call(self, request: Any) -> tuple[int, dict[str, str], str]:
-        call = self._parse(request, "model")
+        headers = {"Content-Type": "application/json"}
+        try:
+            call = self._parse(request, "model")
+        except ValueError:
+            call = Call(request.method, urlsplit(request.url).path, {}, None, "model")
+            call.status = 400
+            self.calls.append(call)
+            return 400, headers, json.dumps({"success": False, "errors": {"message": "body is not JSON"}})
         self.calls.append(call)
-        body = call.body if isinstance(call.body, dict) else {}
+        problem = self._model_request_problem(call)
+        if problem:
+            call.status = 400
+            return 400, headers, json.dumps({"success": False, "errors": {"message": problem}})
+        body = call.body
         key = body.get("accessKey") or call.query.get("accessKey")
         model = next((m for m in self.models.values() if key and m["access_key"] == key), None)
-        headers = {"Content-Type": "application/json"}
         if model is None:
             call.status = 404
             return 404, headers, json.dumps({"success": False, "errors": {"message": "model not found"}})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from conformance.swagger import Swagger, find_swagger
 
 from automation.api import CMLClient
 from automation.spec import Spec
@@ -15,10 +18,39 @@ from fakes.specs import make_spec
 
 @pytest.fixture
 def fake() -> Iterator[FakeCML]:
-    """An empty CML workspace; afterwards, every request must have hit a known API v2 route."""
+    """An empty CML workspace; afterwards, every request must have hit a known API v2 route, and
+    every request it accepted must match the real swagger's paths, fields and value types."""
     with FakeCML.running(experiment_name="wine-test") as workspace:
         yield workspace
     assert workspace.unrouted == [], f"requests outside the API v2 subset: {workspace.unrouted}"
+    problems = swagger_problems(workspace.calls)
+    assert problems == [], "requests CML would not take as sent:\n" + "\n".join(problems)
+
+
+def swagger_problems(calls: list) -> list[str]:
+    """Swagger problems of the accepted API calls (none when the swagger file is absent)."""
+    path = find_swagger()
+    if path is None:
+        return []
+    spec = _swagger(str(path))
+    problems: list[str] = []
+    for call in calls:
+        if call.host != "api" or call.status != 200:
+            continue
+        multipart = call.method == "POST" and call.path.endswith("/files")
+        problems += spec.check_request(
+            call.method,
+            call.path,
+            body=None if multipart else call.body,
+            query=call.query,
+            multipart=multipart,
+        )
+    return sorted(set(problems))
+
+
+@functools.cache
+def _swagger(path: str) -> Swagger:
+    return Swagger.from_file(Path(path))
 
 
 @pytest.fixture

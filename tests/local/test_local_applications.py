@@ -195,6 +195,8 @@ def test_list_get_patch_delete_shapes(api, project, swagger):
     assert swagger.check_response("PATCH", path, patched) == []
     assert patched["description"] == "changed" and patched["environment"] == '{"A": "b"}'
     assert patched["subdomain"] == "shapes"
+    refused = api.patch(path, json={"environment": {"A": "c"}})  # the Application message wants a string
+    assert refused.status_code == 400 and refused.json()["code"] == 3
     _create(api, project, name="Neighbour", subdomain="shapes-neighbour", script="broken.py")
     clash = api.patch(path, json={"subdomain": "shapes-neighbour"})
     assert clash.status_code == 409 and clash.json()["code"] == 6

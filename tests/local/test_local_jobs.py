@@ -81,6 +81,26 @@ def test_patch_job(api, project, runtime):
     assert patched["timeout"] == "45" and patched["name"] == "patched" and patched["script"] == "ok.py"
     bad = api.patch(f"/api/v2/projects/{project['id']}/jobs/{job['id']}", json={"runtime_identifier": "nope"})
     assert bad.status_code == 400
+    path = f"/api/v2/projects/{project['id']}/jobs/{job['id']}"
+    assert api.ok("PATCH", path, json={"environment": '{"A": "1"}'})["environment"] == '{"A": "1"}'
+    refused = api.patch(path, json={"environment": {"A": "2"}})  # the Job message wants a string
+    assert refused.status_code == 400 and refused.json()["code"] == 3
+    assert "environment" in refused.json()["message"]
+
+
+def test_no_runtime_addons_locally_and_spark_is_refused_with_the_reason(api, project, runtime, local):
+    listed = api.ok("GET", "/api/v2/runtimeaddons", params={"search_filter": '{"component": "Spark"}'})
+    assert listed == {"runtime_addons": [], "next_page_token": ""}
+    body = {"name": "spark", "script": "ok.py", "runtime_identifier": runtime}
+    refused = api.post(
+        f"/api/v2/projects/{project['id']}/jobs",
+        json={**body, "runtime_addon_identifiers": ["spark351-24.1-h1"]},
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == 3
+    assert "Spark is not available locally" in refused.json()["message"]
+    assert api.post(
+        f"/api/v2/projects/{project['id']}/jobs", json={**body, "runtime_addon_identifiers": []}
+    ).ok
 
 
 def test_run_gets_cml_environment_with_precedence(api, project, runtime, local):

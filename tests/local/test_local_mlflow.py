@@ -161,6 +161,20 @@ def test_register_from_the_run(api, trained, registered):
     assert registered["name"] == "tiny-model"
     assert registered["description"] == "a tiny model"
     assert registered["visibility"] == "PUBLIC"
+    body = {  # the Visibility enum takes its exact spelling only
+        "project_id": trained["project"]["id"],
+        "experiment_id": trained["experiment"]["id"],
+        "run_id": trained["run"]["id"],
+        "model_path": "model",
+        "model_name": registered["name"],
+        "visibility": "private",
+    }
+    refused = api.post("/api/v2/registry/models", json=body)
+    assert (
+        refused.status_code == 400
+        and refused.json()["code"] == 3
+        and "visibility" in refused.json()["message"]
+    )
     version = registered["model_versions"][0]
     assert ID_4X4.match(version["model_version_id"])
     assert version["number"] == 1

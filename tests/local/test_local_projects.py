@@ -25,11 +25,16 @@ def test_create_get_patch_delete(api, local):
     pid = created["id"]
     assert api.ok("GET", f"/api/v2/projects/{pid}") == created
     patched = api.ok(
-        "PATCH", f"/api/v2/projects/{pid}", json={"description": "new", "environment": {"B": "2"}}
+        "PATCH", f"/api/v2/projects/{pid}", json={"description": "new", "environment": '{"B": "2"}'}
     )
     assert patched["description"] == "new"
     assert json.loads(patched["environment"]) == {"B": "2"}
     assert patched["name"] == "crud-proj"  # untouched fields stay
+    # the PATCH body is the Project message: an object environment is refused, as CML does
+    refused = api.patch(f"/api/v2/projects/{pid}", json={"environment": {"B": "3"}})
+    assert refused.status_code == 400 and refused.json()["code"] == 3
+    assert "environment" in refused.json()["message"] and "JSON-encoded string" in refused.json()["message"]
+    assert json.loads(api.ok("GET", f"/api/v2/projects/{pid}")["environment"]) == {"B": "2"}
 
     assert api.ok("DELETE", f"/api/v2/projects/{pid}") == {}
     assert not (local.state_dir / "projects" / pid).exists()

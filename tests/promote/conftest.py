@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fakes.fixtures import client, converged  # noqa: F401
+from fakes.fixtures import client, converged, swagger_problems  # noqa: F401
 from fakes.specs import make_spec
 from promote_fake import PromoteFake
 from promote_support import GATES
@@ -19,6 +19,8 @@ def fake() -> Iterator[PromoteFake]:
     with PromoteFake.running(experiment_name="wine-test") as workspace:
         yield workspace
     assert workspace.unrouted == [], f"requests outside the API v2 subset: {workspace.unrouted}"
+    problems = swagger_problems(workspace.calls)
+    assert problems == [], "requests CML would not take as sent:\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,14 @@
-"""FakeCML plus the three things promotion tests need and the shared fake lacks.
+"""FakeCML plus the two things promotion tests need and the shared fake lacks.
 
 Kept apart from tests/fakes/fake_cml.py on purpose (that fake belongs to the reconcile tests):
 
 * ``PATCH /api/v2/registry/models/{model_id}`` (UpdateRegisteredModelVersion): the body's ``tags``
   replace the version's tags, the strictest reading of CML's undocumented semantics;
 * ``broken_runs``: the model endpoint answers HTTP 500 while the newest ``deployed`` deployment
-  serves a version registered from one of these MLflow runs (a model whose predict raises);
-* ``stop_others_on_deploy``: a new deployment stops the model's other deployments, as CML does when
-  a model's deployment is replaced, so the previous one must be restarted on rollback.
+  serves a version registered from one of these MLflow runs (a model whose predict raises).
+
+(``FakeCML.supersede_on_deploy``, on by default, stops a model's other deployments when a new one
+is created, as CML does, so the previous one must be restarted on rollback.)
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ _ID = r"[^/:?]+"
 class PromoteFake(FakeCML):
     def __init__(self, mock: responses.RequestsMock, **kwargs: Any) -> None:
         self.broken_runs: set[str] = set()
-        self.stop_others_on_deploy = False
         super().__init__(mock, **kwargs)
 
     # -- registry: tags on versions -------------------------------------------------------------
@@ -54,17 +54,6 @@ class PromoteFake(FakeCML):
     def tags_of(self, number: int) -> dict[str, str]:
         version = next(v for v in self.model_versions.values() if v["number"] == number)
         return {t["key"]: t["value"] for t in version["tags"]}
-
-    # -- deployments: CML replaces the previous one ---------------------------------------------
-
-    def _create_deployment(self, call: Any, pid: str, mid: str, bid: str) -> dict[str, Any]:
-        created = super()._create_deployment(call, pid, mid, bid)
-        if self.stop_others_on_deploy:
-            for dep in self.deployments.values():
-                if dep["model_id"] == mid and dep["id"] != created["id"] and dep["status"] != "stopped":
-                    self._progress.pop(dep["id"], None)
-                    dep["status"] = "stopped"
-        return created
 
     # -- the model service: a broken model answers 500 ----------------------------------------
 

@@ -119,6 +119,7 @@ def test_no_worse_fails_closed_when_the_prd_version_metrics_cannot_be_read(conve
 
 
 def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_serving(converged, client, spec):
+    converged.supersede_on_deploy = False  # a workspace that keeps the old one serving (handled too)
     run_id = train(converged, client, spec, BETTER)
     converged.broken_runs.add(run_id)
 
@@ -152,7 +153,7 @@ def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_ser
 
 
 def test_when_cml_stopped_the_old_deployment_a_failed_smoke_test_restarts_it(converged, client, spec):
-    converged.stop_others_on_deploy = True
+    assert converged.supersede_on_deploy  # the fake's default: CML stops the older deployment
     converged.broken_runs.add(train(converged, client, spec, BETTER))
 
     report = promote(client, spec)
@@ -179,6 +180,7 @@ def test_a_build_failure_exits_10_and_leaves_the_old_deployment_untouched(conver
 
 
 def test_a_deployment_failure_exits_11_and_stops_the_new_deployment(converged, client, spec):
+    converged.supersede_on_deploy = False  # a workspace that keeps the old one serving (handled too)
     train(converged, client, spec, BETTER)
     converged.deploy_outcome = "failed"
 
@@ -339,7 +341,7 @@ def test_history_lists_promotions_newest_first(converged, client, spec):
 
 
 def test_a_previous_deployment_cml_already_stopped_does_not_fail_the_promotion(converged, client, spec):
-    converged.stop_others_on_deploy = True
+    assert converged.supersede_on_deploy  # the fake's default: CML stops the older deployment
     train(converged, client, spec, BETTER)
     converged.fail("POST", r":stop$", status=400)  # CML refuses to stop what is already stopped
 
@@ -349,3 +351,25 @@ def test_a_previous_deployment_cml_already_stopped_does_not_fail_the_promotion(c
     stop = next(s for s in report.steps if s.step == "stop_previous")
     assert stop.detail.endswith("was already down")
     assert deployed_versions(converged) == [2]
+
+
+@pytest.mark.parametrize("path", [r"^/api/v2/registry/models$", r"/builds$", r"/deployments$"])
+def test_a_promotion_create_that_answered_500_but_happened_is_finished_without_a_twin(
+    converged, client, spec, path
+):
+    train(converged, client, spec, BETTER)
+    versions, builds, deployments = (
+        len(converged.model_versions),
+        len(converged.builds),
+        len(converged.deployments),
+    )
+    converged.fail("POST", path, status=500, after=True)  # a live workbench did this after 30 s
+
+    report = promote(client, spec)
+
+    assert (report.outcome, report.exit_code) == ("promoted", 0)
+    posts = [c for c in converged.calls if c.method == "POST" and c.status == 500]
+    assert len(posts) == 1
+    assert len(converged.model_versions) == versions + 1
+    assert len(converged.builds) == builds + 1 and len(converged.deployments) == deployments + 1
+    assert serving_version(converged) == 2

@@ -45,6 +45,7 @@ def test_changed_job_environment_is_compared_after_normalising_the_json_string(
 
 
 def test_changed_replicas_deploys_anew_and_stops_the_old_one_after(converged: FakeCML, client) -> None:
+    converged.supersede_on_deploy = False  # a workspace that keeps the old one until told (handled too)
     old_id = next(iter(converged.deployments))
     spec = make_spec({"deployment": {"replicas": 2}})
     the_plan, _, _ = make_plan(client, spec)
@@ -66,6 +67,21 @@ def test_changed_replicas_deploys_anew_and_stops_the_old_one_after(converged: Fa
     assert polls and polls[-1].status == 200
     assert converged.deployments[new_id]["status"] == "deployed"
     assert converged.deployments[old_id]["status"] == "stopped"
+    assert not make_plan(client, spec)[0].has_changes
+
+
+def test_when_cml_supersedes_the_old_deployment_apply_stops_nothing(converged: FakeCML, client) -> None:
+    assert converged.supersede_on_deploy  # the fake's default, as CML does
+    old_id = next(iter(converged.deployments))
+    spec = make_spec({"deployment": {"replicas": 2}})
+
+    apply_spec(client, spec)
+
+    assert converged.write_summary() == [
+        "POST /api/v2/projects/{project}/models/{model}/builds/{build}/deployments"
+    ]
+    assert converged.deployments[old_id]["status"] == "stopped"
+    assert [d["replicas"] for d in converged.active_deployments()] == [2]
     assert not make_plan(client, spec)[0].has_changes
 
 
@@ -131,6 +147,7 @@ def test_a_folder_in_source_files_uploads_what_validate_accepted(fake: FakeCML, 
 def test_crash_before_the_old_deployment_was_stopped_is_finished_next_time(
     converged: FakeCML, client
 ) -> None:
+    converged.supersede_on_deploy = False  # a workspace that keeps the old one until told (handled too)
     old_id = next(iter(converged.deployments))
     spec = make_spec({"deployment": {"replicas": 2}})
     converged.interrupt("POST", r":stop$")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fakes.fake_cml import FakeCML
 
-from automation.errors import ServerError, TransportError
+from automation.errors import ServerError
 from automation.reconcile import Applier, make_plan
 from automation.workflows.bootstrap import apply_spec, bootstrap
 
@@ -112,7 +114,7 @@ def test_apply_interrupted_while_waiting_is_finished_by_the_next_apply(
     assert not make_plan(client, spec)[0].has_changes
 
 
-@pytest.mark.parametrize(
+CREATES = pytest.mark.parametrize(
     "path",
     [
         r"^/api/v2/projects$",
@@ -126,34 +128,66 @@ def test_apply_interrupted_while_waiting_is_finished_by_the_next_apply(
     ],
     ids=["project", "files", "job", "job-run", "registry", "model", "build", "deployment"],
 )
-def test_answer_lost_after_the_server_acted_never_makes_a_twin(
+
+
+def _posts(fake: FakeCML, path: str) -> list:
+    return [c for c in fake.calls if c.method == "POST" and re.search(path, c.path)]
+
+
+def _sent_again(fake: FakeCML, path: str) -> int:
+    """How often the failed create (same path, same body) was sent after it failed."""
+    posts = _posts(fake, path)
+    failed = next(c for c in posts if c.status not in (200,))
+    return sum(1 for c in posts if c.path == failed.path and c.body == failed.body) - 1
+
+
+@CREATES
+def test_answer_lost_after_the_server_acted_is_found_not_twinned(
     fake: FakeCML, client, spec, path: str
 ) -> None:
     fake.fail("POST", path, connection_error=True, after=True)
-    with pytest.raises(TransportError) as caught:
-        apply_spec(client, spec)
-    assert caught.value.exit_code == 8
-    assert getattr(caught.value, "maybe_applied", False) is True
+
+    apply_spec(client, spec)  # the create happened: it is looked up and used, in the same apply
+
+    assert _sent_again(fake, path) == 0
+    assert_one_of_each(fake, spec)
+    assert not make_plan(client, spec)[0].has_changes
+
+
+@CREATES
+def test_a_create_that_answered_500_but_happened_is_finished_without_a_twin(
+    fake: FakeCML, client, spec, path: str
+) -> None:
+    fake.fail("POST", path, status=500, after=True)
+
     apply_spec(client, spec)
+
+    assert _posts(fake, path)[0].status == 500
+    assert _sent_again(fake, path) == 0  # looked up by name/parent instead of sent again
     assert_one_of_each(fake, spec)
 
 
-def test_project_post_502_after_the_server_stored_it(fake: FakeCML, client, spec) -> None:
-    fake.fail("POST", r"^/api/v2/projects$", status=502, after=True)
+@CREATES
+def test_a_create_that_answered_500_and_did_not_happen_is_sent_once_more(
+    fake: FakeCML, client, spec, path: str
+) -> None:
+    fake.fail("POST", path, status=500)  # before the server acted
+
+    apply_spec(client, spec)
+
+    assert _posts(fake, path)[0].status == 500 and _sent_again(fake, path) == 1
+    assert_one_of_each(fake, spec)
+
+
+def test_a_create_that_keeps_failing_raises_and_the_next_apply_finishes(fake: FakeCML, client, spec) -> None:
+    fake.fail("POST", r"^/api/v2/projects$", status=502, times=2)
     with pytest.raises(ServerError) as caught:
         apply_spec(client, spec)
     assert caught.value.exit_code == 1 and caught.value.status == 502
-    project_posts = [c for c in fake.calls if c.method == "POST" and c.path == "/api/v2/projects"]
-    assert len(project_posts) == 1  # a create is never blindly retried
-    assert len(fake.projects) == 1  # ... although the server did store it
+    assert len(_posts(fake, r"^/api/v2/projects$")) == 2  # the create, a look-up, one more create
+    assert fake.projects == {}
 
-    fake.calls.clear()
-    the_plan, _, _ = make_plan(client, spec)
-    assert the_plan.get("project.dev").kind == "noop"  # found by name
     apply_spec(client, spec)
-    assert [c.body["name"] for c in fake.calls if c.method == "POST" and c.path == "/api/v2/projects"] == [
-        spec.projects.prd.name
-    ]
     assert_one_of_each(fake, spec)
 
 

@@ -215,8 +215,19 @@ class ServedModel:
             self._cleanup_dir = None
 
 
+# What a model's own input checks raise (scikit-learn, pandas, numpy: wrong width, unknown or
+# reordered feature names, strings where numbers belong).
+_INPUT_FAILURES = (ValueError, TypeError, KeyError, IndexError)
+
+
 def predict_generic(pyfunc_model: Any, schema: InputSchema, request: Any) -> list[Any]:
-    """pyfunc ``predict`` on the validated request; mlflow's schema rejections become RequestError."""
+    """pyfunc ``predict`` on the validated request; mlflow's schema rejections become RequestError.
+
+    A model logged without a signature has nothing to check the input against before it runs, so
+    the model's own refusal of it (a ValueError, TypeError, KeyError or IndexError) is the caller's
+    bad input: a 400 with the model's reason, not a 500. With a signature the input was checked
+    first, and such an error is the model failing.
+    """
     from mlflow.exceptions import MlflowException
 
     data = schema.to_model_input(request)
@@ -226,6 +237,10 @@ def predict_generic(pyfunc_model: Any, schema: InputSchema, request: Any) -> lis
         if getattr(exc, "error_code", "") in ("INVALID_PARAMETER_VALUE", "BAD_REQUEST"):
             raise RequestError(f"the model's signature rejected the input: {_schema_reason(exc)}") from None
         raise
+    except _INPUT_FAILURES as exc:
+        if schema.columns or schema.tensor_dtype is not None:
+            raise
+        raise RequestError(f"the model (no signature) refused the input: {_schema_reason(exc)}") from None
 
 
 def _flavor_name(flavors: dict[str, Any]) -> str:
