@@ -127,7 +127,9 @@ class BuildWorker:
 
             mlflow.set_tracking_uri(self.ws.mlflow.uri)
             info = mlflow.models.get_model_info(model_uri)
-            trained = ".".join(str(info.flavors.get("python_function", {}).get("python_version", "")).split(".")[:2])
+            trained = ".".join(
+                str(info.flavors.get("python_function", {}).get("python_version", "")).split(".")[:2]
+            )
         except Exception:
             return ""
         here = f"{sys.version_info[0]}.{sys.version_info[1]}"
