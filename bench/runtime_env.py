@@ -22,8 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from automation.local.runtime.environments import PACKAGE_SET, RuntimeEnvironments, kernel_runner_path
-from automation.local.runtime.interpreters import find_python
+from automation.local.workloads.runtime.environments import (
+    PACKAGE_SET,
+    RuntimeEnvironments,
+    kernel_runner_path,
+)
+from automation.local.workloads.runtime.interpreters import find_python
 
 
 def timed(label: str, fn) -> float:

@@ -25,7 +25,7 @@ TEST_PYTHONS = ("3.10", "3.11")  # the runtimes the live suites use
 
 
 def _wheelhouse() -> Path:
-    from automation.local.runtime.prepare import default_wheelhouse
+    from automation.local.workloads.runtime.prepare import default_wheelhouse
 
     return Path(os.environ.get("CMLOPS_LOCAL_PIP_FIND_LINKS") or default_wheelhouse())
 
@@ -35,7 +35,7 @@ os.environ.setdefault("CMLOPS_LOCAL_PIP_NO_INDEX", "1")
 
 
 def _missing_preparation() -> list[str]:
-    from automation.local.runtime.environments import RuntimeEnvironments
+    from automation.local.workloads.runtime.environments import RuntimeEnvironments
 
     envs = RuntimeEnvironments.from_environment(__import__("logging").getLogger("tests"))
     missing = [f"the Python {p} runtime environment" for p in TEST_PYTHONS if not envs.runtime_ready(p)]

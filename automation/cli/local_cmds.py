@@ -103,9 +103,9 @@ def prepare(
     import logging
 
     from automation.errors import CmlopsError, InputError
-    from automation.local.runtime.environments import RuntimeUnavailable
-    from automation.local.runtime.prepare import check_pythons
-    from automation.local.runtime.prepare import prepare as run_prepare
+    from automation.local.workloads.runtime.environments import RuntimeUnavailable
+    from automation.local.workloads.runtime.prepare import check_pythons
+    from automation.local.workloads.runtime.prepare import prepare as run_prepare
 
     try:
         chosen = check_pythons(list(pythons))

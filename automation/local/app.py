@@ -16,23 +16,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from automation.local import (
-    api_applications,
-    api_auth,
-    api_builds,
-    api_experiments,
-    api_files,
-    api_jobs,
-    api_models,
-    api_modelservice,
-    api_projects,
-    api_registry,
-    api_runtimeaddons,
-    api_runtimes,
-)
-from automation.local.keys import keys_match
-from automation.local.mlflow_tracking import PREFIX as TRACKING_PREFIX
-from automation.local.problems import (
+from automation.local.api import applications as api_applications
+from automation.local.api import auth as api_auth
+from automation.local.api import builds as api_builds
+from automation.local.api import experiments as api_experiments
+from automation.local.api import files as api_files
+from automation.local.api import jobs as api_jobs
+from automation.local.api import models as api_models
+from automation.local.api import modelservice as api_modelservice
+from automation.local.api import projects as api_projects
+from automation.local.api import registry as api_registry
+from automation.local.api import runtimeaddons as api_runtimeaddons
+from automation.local.api import runtimes as api_runtimes
+from automation.local.api.mlflow_tracking import PREFIX as TRACKING_PREFIX
+from automation.local.core.problems import (
     INTERNAL,
     INVALID_ARGUMENT,
     NOT_FOUND,
@@ -41,7 +38,8 @@ from automation.local.problems import (
     ApiProblem,
     error_body,
 )
-from automation.local.timefmt import rfc3339
+from automation.local.core.timefmt import rfc3339
+from automation.local.state.keys import keys_match
 from automation.local.workspace import Workspace
 
 API_PREFIX = "/api/v2"

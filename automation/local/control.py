@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from automation.errors import CmlopsError, InputError, WaitTimeout
-from automation.local.keys import load_or_create_api_key
-from automation.local.paths import StatePaths
-from automation.local.procs import cmdline, kill_stray
+from automation.local.state.keys import load_or_create_api_key
+from automation.local.state.paths import StatePaths
+from automation.local.workloads.procs import cmdline, kill_stray
 
 SERVER_MODULE = "automation.local.server"
 STOP_WAIT = 30.0

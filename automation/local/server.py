@@ -10,7 +10,7 @@ import logging
 import socket
 import sys
 
-from automation.local.paths import DEFAULT_STATE_DIR, StatePaths
+from automation.local.state.paths import DEFAULT_STATE_DIR, StatePaths
 
 
 def _logger(paths: StatePaths, level: str) -> logging.Logger:

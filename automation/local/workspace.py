@@ -6,18 +6,18 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from automation.local.applications import ApplicationSupervisor
-from automation.local.builds import BuildWorker
-from automation.local.deployments import DeploymentSupervisor
-from automation.local.engines import EngineLauncher
-from automation.local.keys import load_or_create_api_key
-from automation.local.mlflow_bridge import MlflowBridge
-from automation.local.mlflow_tracking import EngineContexts, TrackingServer
-from automation.local.paths import StatePaths
-from automation.local.runner import JobRunner
-from automation.local.runtime.environments import RuntimeEnvironments
-from automation.local.state import Store
-from automation.local.timefmt import now
+from automation.local.api.mlflow_tracking import TrackingServer
+from automation.local.core.timefmt import now
+from automation.local.state.keys import load_or_create_api_key
+from automation.local.state.mlflow_bridge import MlflowBridge
+from automation.local.state.paths import StatePaths
+from automation.local.state.store import Store
+from automation.local.workloads.applications import ApplicationSupervisor
+from automation.local.workloads.builds import BuildWorker
+from automation.local.workloads.deployments import DeploymentSupervisor
+from automation.local.workloads.engines import EngineContexts, EngineLauncher
+from automation.local.workloads.jobruns import JobRunner
+from automation.local.workloads.runtime.environments import RuntimeEnvironments
 
 DEFAULT_SERVING_MODULE = "automation.local.serving"
 

@@ -27,7 +27,7 @@ MAX_EXAMPLES = 20
 def _openapi(state_dir: Path) -> dict[str, Any]:
     """The server's OpenAPI document (not served over HTTP: the app is built here just to read it)."""
     from automation.local.app import create_app
-    from automation.local.paths import StatePaths
+    from automation.local.state.paths import StatePaths
     from automation.local.workspace import Workspace
 
     paths = StatePaths.of(state_dir)

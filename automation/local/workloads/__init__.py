@@ -1,0 +1,1 @@
+"""Child processes: job runs, applications, model builds and deployments, runtimes."""

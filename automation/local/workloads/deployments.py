@@ -1,0 +1,349 @@
+"""Model deployments: one model-server process per deployment, on its own loopback port.
+
+Statuses ``pending`` -> ``deploying`` -> ``deployed`` (the server wrote its ready file and answers
+``GET /health``) or ``failed``; ``:stop`` makes it ``stopped``. CML keeps one active deployment per
+model: when a deployment becomes ``deployed``, older active deployments of the same model are
+stopped. Deployments survive a server restart: at shutdown their processes are killed but their
+status kept, and at start-up every ``deployed`` (or half-started) deployment is launched again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from automation.local.core.ids import crn, new_uuid
+from automation.local.core.shapes import env_json, short_user
+from automation.local.core.timefmt import now, rfc3339
+from automation.local.state.keys import sha256_hex
+from automation.local.workloads.procs import kill_group, kill_stray, spawn
+
+DROPPED_PREFIXES = ("CML_", "CDSW_")  # the server's own workspace settings never reach a model server
+
+if TYPE_CHECKING:
+    from automation.local.workspace import Workspace
+
+KIND = "deployment"
+STARTING = frozenset({"pending", "deploying"})
+RUNNING = frozenset({"pending", "deploying", "deployed"})
+READY_DEADLINE = 180.0
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_CONCURRENCY = 64
+
+
+def render_deployment(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "project_id": doc["project_id"],
+        "model_id": doc["model_id"],
+        "build_id": doc["build_id"],
+        "id": doc["id"],
+        "cpu": doc.get("cpu", 1.0),
+        "memory": doc.get("memory", 2.0),
+        "nvidia_gpu": doc.get("nvidia_gpu", 0),
+        "environment": env_json(doc.get("environment")),
+        "created_at": rfc3339(doc["created_at"]),
+        "updated_at": rfc3339(doc["updated_at"]),
+        "stopped_at": rfc3339(doc.get("stopped_at")),
+        "crn": crn("deployment", doc["id"]),
+        "deployer": short_user(),
+        "status": doc["status"],
+        "replicas": doc.get("replicas", 1),
+        "accelerator_label_id": "0",
+        "resource_group_id": 0,
+        "resource_profile_id": 0,
+    }
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1.0) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+class DeploymentSupervisor:
+    """Spawns, watches and stops model-server processes; routes access keys to their ports."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.log = ws.log.getChild("deployments")
+        self._lock = threading.RLock()
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._routes: dict[str, tuple[str, int]] = {}  # access key -> (deployment id, port)
+        self._closing = False
+
+    # --- paths ---------------------------------------------------------------------------
+
+    def config_path(self, dep_id: str) -> Path:
+        return self.ws.paths.deployment_configs / f"{dep_id}.json"
+
+    def ready_path(self, dep_id: str) -> Path:
+        return self.ws.paths.deployment_configs / f"{dep_id}.ready"
+
+    def log_path(self, dep_id: str) -> Path:
+        return self.ws.paths.deployment_logs / f"{dep_id}.log"
+
+    # --- create / launch -----------------------------------------------------------------
+
+    def create(self, model: dict[str, Any], build: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+        ts = now()
+        dep_id = new_uuid()
+        doc = {
+            "id": dep_id,
+            "project_id": model["project_id"],
+            "model_id": model["id"],
+            "build_id": build["id"],
+            "status": "pending",
+            "created_at": ts,
+            "updated_at": ts,
+            "stopped_at": None,
+            "cpu": float(fields.get("cpu") or 1.0),
+            "memory": float(fields.get("memory") or 2.0),
+            "nvidia_gpu": int(fields.get("nvidia_gpus") or 0),
+            "replicas": int(fields.get("replicas") or 1),
+            "environment": fields.get("environment") or {},
+            "generation": 0,
+            "port": None,
+            "pid": None,
+            "failure_reason": "",
+        }
+        self.ws.store.insert(KIND, dep_id, doc, parent=build["id"])
+        self._start(dep_id)
+        return doc
+
+    def _start(self, dep_id: str) -> None:
+        with self._lock:
+            doc = self.ws.store.update(
+                KIND, dep_id, lambda d: {**d, "generation": d.get("generation", 0) + 1, "updated_at": now()}
+            )
+        if doc is None:
+            return
+        threading.Thread(
+            target=self._launch, args=(dep_id, doc["generation"]), name=f"deploy-{dep_id}", daemon=True
+        ).start()
+
+    def _set(self, dep_id: str, generation: int, **changes: Any) -> dict[str, Any] | None:
+        """Write only if no newer launch (restart) or a stop replaced this one meanwhile."""
+        with self._lock:
+            doc = self.ws.store.get(KIND, dep_id)
+            if doc is None or doc.get("generation") != generation:
+                return None
+            changes["updated_at"] = now()
+            return self.ws.store.update(KIND, dep_id, changes)
+
+    def _env(self, doc: dict[str, Any]) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED_PREFIXES)}
+        env.update(self.ws.mlflow.env())
+        env["PYTHONUNBUFFERED"] = "1"
+        env.update(doc.get("environment") or {})
+        return env
+
+    def _write_config(self, dep_id: str, model: dict[str, Any], build: dict[str, Any], port: int) -> Path:
+        uri = self.ws.mlflow.uri
+        if build.get("file_path"):  # a file-based build: the server calls the project's function
+            source: dict[str, Any] = {
+                "function": {
+                    "project_dir": str(self.ws.paths.project_dir(model["project_id"])),
+                    "file_path": build["file_path"],
+                    "function_name": build["function_name"],
+                }
+            }
+        else:
+            source = {"model_uri": build["model_uri"]}
+        config = {
+            **source,
+            "tracking_uri": uri,
+            "registry_uri": uri,
+            "host": "127.0.0.1",
+            "port": port,
+            "access_key": model["access_key"],
+            "auth": bool(model.get("auth_enabled", True)),
+            "api_key_sha256": sha256_hex(self.ws.api_key),
+            "max_body_bytes": MAX_BODY_BYTES,
+            "max_concurrency": MAX_CONCURRENCY,
+            "ready_file": str(self.ready_path(dep_id)),
+        }
+        path = self.config_path(dep_id)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(config, fh, indent=2)
+        os.chmod(path, 0o600)
+        return path
+
+    def _fail(self, dep_id: str, generation: int, reason: str) -> None:
+        self.log.warning("deployment %s failed: %s (log: %s)", dep_id, reason, self.log_path(dep_id))
+        with self.log_path(dep_id).open("a", encoding="utf-8") as fh:
+            fh.write(f"[cmlops local] deployment failed: {reason}\n")
+        self._set(dep_id, generation, status="failed", failure_reason=reason, pid=None)
+
+    def _launch(self, dep_id: str, generation: int) -> None:
+        try:
+            self._launch_inner(dep_id, generation)
+        except Exception as exc:
+            self.log.exception("deployment %s crashed in the supervisor", dep_id)
+            self._fail(dep_id, generation, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _launch_inner(self, dep_id: str, generation: int) -> None:
+        store = self.ws.store
+        doc = store.get(KIND, dep_id)
+        model = store.get("model", doc["model_id"]) if doc else None
+        build = store.get("build", doc["build_id"]) if doc else None
+        if doc is None or model is None or build is None:
+            return
+        port = free_port()
+        config = self._write_config(dep_id, model, build, port)
+        ready = self.ready_path(dep_id)
+        ready.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", self.ws.serving_module, str(config)]
+        with self._lock:
+            if self._closing or store.get(KIND, dep_id).get("generation") != generation:
+                return
+            proc = spawn(cmd, cwd=self.ws.paths.root, env=self._env(doc), log_path=self.log_path(dep_id))
+            self._procs[dep_id] = proc
+            store.update(
+                KIND, dep_id, {"status": "deploying", "port": port, "pid": proc.pid, "updated_at": now()}
+            )
+        self.log.info("deployment %s starting on port %s (log: %s)", dep_id, port, self.log_path(dep_id))
+        deadline = time.monotonic() + READY_DEADLINE
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self._fail(dep_id, generation, f"the model server exited with code {proc.returncode}")
+                return
+            current = store.get(KIND, dep_id)
+            if current is None or current.get("generation") != generation:
+                return  # stopped or restarted meanwhile
+            if ready.exists() and _healthy(port):
+                break
+            time.sleep(0.2)
+        else:
+            with self._lock:
+                self._procs.pop(dep_id, None)
+            kill_group(proc)
+            self._fail(dep_id, generation, f"the model server was not ready within {READY_DEADLINE:.0f} s")
+            return
+        with self._lock:
+            if self._set(dep_id, generation, status="deployed", failure_reason="") is None:
+                return
+            self._routes[model["access_key"]] = (dep_id, port)
+        self.log.info("deployment %s deployed on port %s", dep_id, port)
+        self._supersede(doc)
+
+    def _supersede(self, doc: dict[str, Any]) -> None:
+        """One active deployment per model: stop the older ones once the new one serves."""
+        for build in self.ws.store.list("build", parent=doc["model_id"]):
+            for other in self.ws.store.list(KIND, parent=build["id"]):
+                if (
+                    other["id"] != doc["id"]
+                    and other["status"] in RUNNING
+                    and other["created_at"] <= doc["created_at"]
+                ):
+                    self.log.info("deployment %s replaced by %s", other["id"], doc["id"])
+                    self.stop(other["id"])
+
+    # --- stop / restart ------------------------------------------------------------------
+
+    def _kill(self, dep_id: str) -> None:
+        with self._lock:
+            proc = self._procs.pop(dep_id, None)
+            for key, (routed, _) in list(self._routes.items()):
+                if routed == dep_id:
+                    del self._routes[key]
+        if proc is not None:
+            kill_group(proc)
+
+    def stop(self, dep_id: str) -> dict[str, Any] | None:
+        """Stop it (idempotent: stopping a stopped deployment returns it unchanged)."""
+        with self._lock:
+            doc = self.ws.store.get(KIND, dep_id)
+            if doc is None:
+                return None
+            if doc["status"] not in RUNNING:
+                return doc
+            ts = now()
+            doc = self.ws.store.update(
+                KIND,
+                dep_id,
+                lambda d: {
+                    **d,
+                    "status": "stopped",
+                    "stopped_at": ts,
+                    "updated_at": ts,
+                    "pid": None,
+                    "generation": d.get("generation", 0) + 1,
+                },
+            )
+        self._kill(dep_id)
+        self.log.info("deployment %s stopped", dep_id)
+        return doc
+
+    def restart(self, dep_id: str) -> dict[str, Any] | None:
+        self._kill(dep_id)
+        doc = self.ws.store.update(
+            KIND, dep_id, {"status": "pending", "stopped_at": None, "updated_at": now()}
+        )
+        if doc is None:
+            return None
+        self._start(dep_id)
+        return self.ws.store.get(KIND, dep_id)
+
+    def remove(self, dep_id: str) -> None:
+        self.stop(dep_id)
+        self.ws.store.delete(KIND, dep_id)
+        self.config_path(dep_id).unlink(missing_ok=True)
+        self.ready_path(dep_id).unlink(missing_ok=True)
+
+    # --- routing -------------------------------------------------------------------------
+
+    def route(self, access_key: str) -> tuple[str, int | None]:
+        """(state, port) for an access key: ``deployed``, ``starting``, ``not deployed`` or ``unknown``."""
+        with self._lock:
+            hit = self._routes.get(access_key)
+        if hit is not None:
+            return "deployed", hit[1]
+        model = next((m for m in self.ws.store.list("model") if m.get("access_key") == access_key), None)
+        if model is None:
+            return "unknown", None
+        states = [
+            d["status"]
+            for b in self.ws.store.list("build", parent=model["id"])
+            for d in self.ws.store.list(KIND, parent=b["id"])
+        ]
+        return ("starting" if any(s in STARTING for s in states) else "not deployed"), None
+
+    # --- server life cycle -----------------------------------------------------------------
+
+    def restore(self) -> None:
+        """At start-up: relaunch what was deployed (or being deployed) when the server last stopped."""
+        for doc in self.ws.store.list(KIND):
+            if doc["status"] in RUNNING:
+                kill_stray(doc.get("pid"), str(self.config_path(doc["id"])))
+                self.ws.store.update(
+                    KIND, doc["id"], {"status": "deploying" if doc["status"] == "deployed" else doc["status"]}
+                )
+                self.log.info("deployment %s: relaunching after a server restart", doc["id"])
+                self._start(doc["id"])
+
+    def shutdown(self) -> None:
+        """Kill every model server but keep statuses, so the next start brings them back."""
+        with self._lock:
+            self._closing = True
+            procs = list(self._procs.items())
+            self._procs.clear()
+            self._routes.clear()
+        for _, proc in procs:
+            kill_group(proc, grace=3.0)
