@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 import sys
 
@@ -42,8 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from automation.local.app import create_app
+    from automation.local.modelservice.limits import ServiceLimits
+    from automation.local.modelservice.mount import mount
+    from automation.local.modelservice.protocol import with_header_timeout
     from automation.local.workspace import Workspace
 
+    try:
+        limits = ServiceLimits.from_env(os.environ)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     paths = StatePaths.of(args.state_dir)
     paths.ensure()
     log = _logger(paths, args.log_level)
@@ -55,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     port = int(sock.getsockname()[1])
     ws = Workspace.open(paths, port, log)
     config = uvicorn.Config(
-        create_app(ws),
+        mount(create_app(ws), ws, limits),  # /model is answered ahead of FastAPI's routing
+        http=with_header_timeout(limits.header_timeout),
         log_level="warning",
         access_log=False,
         lifespan="on",
