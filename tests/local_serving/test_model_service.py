@@ -173,6 +173,17 @@ def test_a_slow_body_is_dropped_after_the_body_timeout(rig: Rig) -> None:
     assert rig.model.calls == []
 
 
+def test_slow_small_senders_hold_no_slot() -> None:
+    with running_front(body_timeout=30) as rig:  # 2 small slots
+        data = body({"input": [[1.0]]})
+        slow = [rig.connect() for _ in range(5)]
+        for sock in slow:
+            sock.sendall(head(len(data)) + data[:-5])  # key and auth sent, the body never finishes
+        assert call(rig, body({"input": [[1.0]]}))[0] == 200
+        for sock in slow:
+            sock.close()
+
+
 def test_slow_headers_are_dropped_after_the_header_timeout(rig: Rig) -> None:
     with rig.connect() as sock:
         sock.sendall(b"POST /model HTTP/1.1\r\nHost: t\r\n")  # the headers never end

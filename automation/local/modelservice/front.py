@@ -10,7 +10,8 @@ CML's ``https://modelservice.<domain>/model`` for local models. Per call, in thi
 4. Model auth (when on): ``Authorization: Bearer <workspace API key>``, checked on SHA-256 digests in
    constant time, else 401; the body is not read.
 5. A slot in the model's lane for the declared body size (limits.py), else 429 ``model.busy`` with
-   ``Retry-After``.
+   ``Retry-After``. A small body is read whole first, so a slow sender never holds a slot; a large
+   one streams, so it takes its (large-lane) slot first.
 6. Pass-through: the request head (content type, authorization, query) and the body, as it arrives,
    go to the deployment's server over a pooled keep-alive connection; a chunked body is cut off at
    the limit (413); the whole body must arrive within ``body_timeout`` (else 408). The deployment's
@@ -179,6 +180,10 @@ class ModelServiceFront:
             if lanes is None:
                 lanes = self._lanes[key] = Lanes(self.limits)
             lane = lanes.pick(declared)
+            if lane is lanes.small and not body.done:
+                # A small body is read whole before it takes a slot: a slow sender holds a
+                # connection until the body timeout, never one of the model's slots.
+                prefix = [b"".join(prefix) + await body.rest()]
             if not lane.try_acquire():
                 retry = (b"retry-after", str(self.limits.retry_after).encode())
                 await _reply(send, 429, self._busy, [retry], closing=not body.done)
