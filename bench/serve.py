@@ -39,8 +39,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import Load, have_wrk, request_bytes, run_asyncio, run_wrk  # noqa: E402
-from workspace import Deployed, bootstrapped, free_port  # noqa: E402
+from loadgen import Load, have_wrk, request_bytes, run_asyncio, run_wrk
+from workspace import Deployed, bootstrapped, free_port
 
 DEFAULT_DATA = "/work/shared/data/wine-quality.csv"
 HOST = "127.0.0.1"
