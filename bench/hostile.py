@@ -257,10 +257,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attackers", type=int, default=4, help="connections sending big bodies (4)")
     parser.add_argument("--slow", type=int, default=70, help="slow clients (70)")
     parser.add_argument("--data", default=os.environ.get("WINE_DATA", DEFAULT_DATA), help="wine CSV")
+    parser.add_argument(
+        "--state-dir", help="bootstrap this workspace folder and keep it (default: a temporary one)"
+    )
     args = parser.parse_args(argv)
     if not Path(args.data).is_file():
         parser.error(f"--data: {args.data} not found (set WINE_DATA to the wine-quality CSV)")
-    with bootstrapped(args.data) as dep:
+    with bootstrapped(args.data, args.state_dir) as dep:
         return _run(dep, args)
 
 

@@ -153,13 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tool", choices=["auto", "wrk", "asyncio"], default="auto", help="load generator")
     parser.add_argument("--data", default=os.environ.get("WINE_DATA", DEFAULT_DATA), help="wine CSV")
+    parser.add_argument(
+        "--state-dir", help="bootstrap this workspace folder and keep it (default: a temporary one)"
+    )
     args = parser.parse_args(argv)
     if not Path(args.data).is_file():
         parser.error(f"--data: {args.data} not found (set WINE_DATA to the wine-quality CSV)")
     tool = ("wrk" if have_wrk() else "asyncio") if args.tool == "auto" else args.tool
     columns, rows = test_rows(args.data)
     work = Path(tempfile.mkdtemp(prefix="cmlops-bench-serve-"))
-    with bootstrapped(args.data) as dep:
+    with bootstrapped(args.data, args.state_dir) as dep:
         mlflow, mlflow_port, _ = start_mlflow(dep.model_uri, dep.tracking_uri, work)
         try:
             return _measure(args, tool, targets(dep, mlflow_port, columns), rows, dep)

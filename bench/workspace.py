@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -49,12 +50,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def bootstrapped(data: str) -> Iterator[Deployed]:
+def bootstrapped(data: str, state_dir: str | None = None) -> Iterator[Deployed]:
+    """The flagship bootstrapped on a fresh workspace (or on ``state_dir``'s, converged in seconds
+    when it was bootstrapped before); the server is stopped at the end, the folder kept if given."""
     os.environ["WINE_DATA"] = str(Path(data).resolve())  # the spec's job reads ${WINE_DATA}
-    root = Path(tempfile.mkdtemp(prefix="cmlops-bench-ws-"))
-    state_dir = root / ".cmlops"
+    root = Path(tempfile.mkdtemp(prefix="cmlops-bench-ws-")) if state_dir is None else None
+    state = root / ".cmlops" if root else Path(state_dir)
     t0 = time.perf_counter()
-    ws = control.start(state_dir, port=free_port(), wait=60)
+    ws = control.start(state, port=free_port(), wait=60)
     try:
         settings = Settings(url=ws.url, api_key=ws.api_key, model_service_url=ws.model_service_url)
         client = CMLClient.from_settings(settings, poll=(0.25, 1.0))
@@ -63,14 +66,14 @@ def bootstrapped(data: str) -> Iterator[Deployed]:
         summary = result.summary
         prd = client.projects.find(spec.projects.prd.name)
         model = client.models.find(prd.id, spec.deployment.model_name)
-        dep_id = summary.get("deployment_id") or _live_deployment(state_dir)
-        config = json.loads((state_dir / "deployments" / f"{dep_id}.json").read_text())
-        ready = json.loads((state_dir / "deployments" / f"{dep_id}.ready").read_text())
-        info = json.loads((state_dir / "server.json").read_text())
-        print(f"workspace bootstrapped in {time.perf_counter() - t0:.0f}s (state {state_dir})", flush=True)
+        dep_id = summary.get("deployment_id") or _live_deployment(state)
+        config = json.loads((state / "deployments" / f"{dep_id}.json").read_text())
+        ready = json.loads((state / "deployments" / f"{dep_id}.ready").read_text())
+        info = json.loads((state / "server.json").read_text())
+        print(f"workspace bootstrapped in {time.perf_counter() - t0:.0f}s (state {state})", flush=True)
         yield Deployed(
-            state_dir,
-            ws.port,
+            state,
+            int(info["port"]),
             ws.api_key,
             model.access_key,
             int(ready["port"]),
@@ -80,7 +83,9 @@ def bootstrapped(data: str) -> Iterator[Deployed]:
             client,
         )
     finally:
-        control.stop(state_dir)
+        control.stop(state)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def _live_deployment(state_dir: Path) -> str:
