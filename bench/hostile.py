@@ -12,7 +12,7 @@ so the probes' own process stays quiet):
    to back; the server's RSS is sampled throughout;
 3. slow clients: ``--slow`` connections send a valid call's headers and then one body byte a
    second (they are dropped at the body timeout and come back);
-4. big batches: ``--attackers`` connections send valid 4.8 MB batches (68,000 rows) back to back.
+4. big batches: ``--attackers`` connections send valid 4.8 MB batches (80,000 rows) back to back.
 
 Prints each phase's probe p50/p99 next to the quiet baseline with the ratio, the attackers'
 statuses, the server's RSS before, at its peak and after, and whether the targets are met: probe
@@ -41,7 +41,7 @@ from workspace import Deployed, bootstrapped, rss_mb
 
 DEFAULT_DATA = "/work/shared/data/wine-quality.csv"
 ROW = [7.4, 0.7, 0, 1.9, 0.076, 11, 34, 0.9978, 3.51, 0.56, 9.4]
-BIG_ROWS = 68_000  # about 4.8 MB of JSON
+BIG_ROWS = 80_000  # about 4.8 MB of JSON
 GIB = 1024**3
 
 
