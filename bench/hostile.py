@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from loadgen import quantile, request_bytes
-from workspace import Deployed, bootstrapped, rss_mb
+from workspace import Deployed, bootstrapped, rss_mb, tree_rss_mb
 
 DEFAULT_DATA = "/work/shared/data/wine-quality.csv"
 ROW = [7.4, 0.7, 0, 1.9, 0.076, 11, 34, 0.9978, 3.51, 0.56, 9.4]
@@ -275,6 +275,7 @@ def _run(dep: Deployed, args: argparse.Namespace) -> int:
     print(f"big body: {len(big_valid) / 1e6:.1f} MB ({BIG_ROWS} rows); server pid {dep.server_pid}")
     probes(dep, 2.0)  # warm-up
     rss_quiet = rss_mb(dep.server_pid)
+    dep_rss_quiet = tree_rss_mb(dep.deployment_pid)
     quiet = probes(dep, args.seconds)
     phases: list[tuple[str, dict, dict]] = [("quiet", quiet, {})]
     print(f"quiet: {quiet}; server RSS {rss_quiet:.0f} MB", flush=True)
@@ -338,6 +339,7 @@ def _run(dep: Deployed, args: argparse.Namespace) -> int:
         )
     time.sleep(2.0)
     rss_end = rss_mb(dep.server_pid)
+    dep_rss_end = tree_rss_mb(dep.deployment_pid)
 
     print()
     print(
@@ -358,7 +360,8 @@ def _run(dep: Deployed, args: argparse.Namespace) -> int:
     print()
     print(
         f"1 GiB bodies: {declared[0]} (declared) and {chunked[0]} (chunked); RSS rise {gib_rise:.1f} MB (target < 20 MB); "
-        f"server RSS quiet {rss_quiet:.0f} MB, after all attacks {rss_end:.0f} MB"
+        f"server RSS quiet {rss_quiet:.0f} MB, after all attacks {rss_end:.0f} MB; "
+        f"deployment (with its worker) {dep_rss_quiet:.0f} MB quiet, {dep_rss_end:.0f} MB after"
     )
     print(f"targets met: {met and gib_ok}")
     return 0 if met and gib_ok else 1

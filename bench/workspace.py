@@ -37,6 +37,7 @@ class Deployed:
     api_key: str
     access_key: str
     deployment_port: int
+    deployment_pid: int
     server_pid: int
     model_uri: str
     tracking_uri: str
@@ -77,6 +78,7 @@ def bootstrapped(data: str, state_dir: str | None = None) -> Iterator[Deployed]:
             ws.api_key,
             model.access_key,
             int(ready["port"]),
+            int(ready["pid"]),
             int(info["pid"]),
             config["model_uri"],
             config["tracking_uri"],
@@ -100,3 +102,9 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its direct children (a deployment and its large-call worker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return rss_mb(pid) + sum(rss_mb(int(c)) for c in children)

@@ -34,6 +34,10 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
+def _nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def test_a_large_batch_is_answered_by_the_worker_with_identical_predictions(
     auth_server: Server, store: Store, wine_model: Any
 ) -> None:
@@ -41,6 +45,7 @@ def test_a_large_batch_is_answered_by_the_worker_with_identical_predictions(
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     assert len(children) == 1, "the model server forks exactly one large-call worker"
     worker = int(children[0])
+    assert _nice(worker) > _nice(pid)  # large calls get the CPU after small ones
     rows = store.features.to_numpy().tolist()
     big = (rows * 13)[:60_000]  # about 4 MB of JSON: well over the 64 KiB threshold
     before = _cpu_ticks(worker)

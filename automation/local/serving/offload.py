@@ -6,7 +6,8 @@ every small call behind it would wait that long. So before serving starts, with 
 the server forks one worker (a ``ProcessPoolExecutor`` on the fork context: the worker shares the
 loaded model's pages, no second load) and sends it each body over ``threshold`` bytes; the worker
 runs the very same code path (``ModelEndpoint.answer``), so answers are identical. The event loop
-only waits on a pipe meanwhile, and the operating system shares the CPU between the two.
+only waits on a pipe meanwhile, and the operating system shares the CPU between the two, the worker
+at a lower priority (nice 10), so on a busy machine the small calls and the API get the CPU first.
 
 If the worker dies, ``answer`` returns None and the call (and every later one) is answered in
 process, as before this existed; the reason is logged.
@@ -24,6 +25,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+WORKER_NICENESS = 10
 _ENDPOINT: Any = None  # the forked worker's copy of the endpoint (set before the fork)
 
 
@@ -31,8 +33,13 @@ def _answer(raw: bytes, query_key: str | None) -> tuple[int, bytes, list[tuple[b
     return _ENDPOINT.answer(raw, query_key)
 
 
-def _close(fds: tuple[int, ...]) -> None:
-    """In the worker: close what it inherited but must not hold (the listening socket)."""
+def _start_worker(fds: tuple[int, ...]) -> None:
+    """In the worker: a lower CPU priority (when the CPU is contended, small calls and the API come
+    first), and close what it inherited but must not hold (the listening socket)."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
     for fd in fds:
         try:
             os.close(fd)
@@ -54,7 +61,7 @@ class Offload:
         self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("fork"),
-            initializer=_close,
+            initializer=_start_worker,
             initargs=(close_in_worker,),
         )
         self.worker_pid = self._pool.submit(_pid).result(timeout=60)  # fork now, before any thread
