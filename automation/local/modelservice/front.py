@@ -98,6 +98,9 @@ class Body:
         self.done = not message.get("more_body", False)
         return piece
 
+    def extend(self, seconds: float) -> None:
+        self._deadline += seconds
+
     async def rest(self) -> bytes:
         pieces = []
         while not self.done:
@@ -168,7 +171,11 @@ class ModelServiceFront:
                 raise Refused(413, "request", too_large(self.limits.max_body_bytes), _CLOSE)
             body = Body(receive, self.limits, declared)
             key, prefix = await self._access_key(scope, body)
-            route = await self._route(key)
+            route = self.routes.get(key)
+            if route is None:  # not deployed, or still starting: the wait does not count against the body
+                waited_from = asyncio.get_running_loop().time()
+                route = await self._route(key)
+                body.extend(asyncio.get_running_loop().time() - waited_from)
             if route.auth and not self._authorized(authorization):
                 raise Refused(
                     401,
