@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +22,6 @@ from automation.local.api import experiments as api_experiments
 from automation.local.api import files as api_files
 from automation.local.api import jobs as api_jobs
 from automation.local.api import models as api_models
-from automation.local.api import modelservice as api_modelservice
 from automation.local.api import projects as api_projects
 from automation.local.api import registry as api_registry
 from automation.local.api import runtimeaddons as api_runtimeaddons
@@ -39,7 +37,7 @@ from automation.local.core.problems import (
     error_body,
 )
 from automation.local.core.timefmt import rfc3339
-from automation.local.state.keys import keys_match
+from automation.local.state.store.store.keys import keys_match
 from automation.local.workspace import Workspace
 
 API_PREFIX = "/api/v2"
@@ -116,11 +114,6 @@ def _remove_server_json(ws: Workspace) -> None:
 def create_app(ws: Workspace) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(120.0, connect=5.0),
-            limits=httpx.Limits(max_connections=128, max_keepalive_connections=64),
-            trust_env=False,
-        )
         ws.start_background()
         _write_server_json(ws)
         ws.log.info("local workspace serving at %s (state %s)", ws.url, ws.paths.root)
@@ -128,7 +121,6 @@ def create_app(ws: Workspace) -> FastAPI:
             yield
         finally:
             ws.log.info("local workspace stopping")
-            await app.state.http.aclose()
             await run_in_threadpool(ws.shutdown)
             _remove_server_json(ws)
             ws.log.info("local workspace stopped")
@@ -183,7 +175,6 @@ def create_app(ws: Workspace) -> FastAPI:
         api_registry,
         api_models,
         api_builds,
-        api_modelservice,
         api_applications,
     ):
         app.include_router(module.router)

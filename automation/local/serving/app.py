@@ -36,11 +36,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 from automation.local.serving.errors import RequestError, one_line
 from automation.local.serving.limiter import InFlightLimiter
+
+if TYPE_CHECKING:
+    from automation.local.serving.offload import Offload
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,14 @@ class Model(Protocol):
 
 def _failure(field: str, message: str) -> bytes:
     return json.dumps({"success": False, "errors": {field: message}}).encode()
+
+
+class _Refused(Exception):
+    """A call refused before the model sees it; ``answer`` is its (status, body, headers)."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.answer: tuple[int, bytes, list[tuple[bytes, bytes]]] = (status, _failure(field, message), [])
 
 
 class _Disconnected(Exception):
@@ -96,6 +107,7 @@ class ModelEndpoint:
         if executor is None and not model.inline:
             # One worker: a replica serves one generic prediction at a time, as CML's replicas do.
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
+        self.offload: Offload | None = None  # set by the runner: large calls go to a worker process
         self._busy = _failure(
             "model.busy",
             f"the model is busy ({max_concurrency} calls in flight); retry later or add replicas",
@@ -149,40 +161,65 @@ class ModelEndpoint:
                 f"request body too large: the limit is {self._max_body} bytes (keep requests under 5 MB)"
             )
             return 413, _failure("request", message), [(b"connection", b"close")]
+        query_key = _query_key(scope)
+        if self.offload is not None and len(raw) > self.offload.threshold:
+            answer = await self.offload.answer(raw, query_key)
+            if answer is not None:
+                return answer
+        try:
+            parsed = self._parse(raw, query_key)
+        except _Refused as refusal:
+            return refusal.answer
+        try:
+            if self._model.inline:
+                prediction = self._model.predict(parsed)
+            else:
+                loop = asyncio.get_running_loop()
+                prediction = await loop.run_in_executor(self._executor, self._model.predict, parsed)
+        except Exception as exc:
+            return self._failed(exc)
+        return self._finish(prediction)
+
+    def answer(self, raw: bytes, query_key: str | None) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """A call's whole answer from its body, synchronously (what the large-call worker runs)."""
+        try:
+            parsed = self._parse(raw, query_key)
+            prediction = self._model.predict(parsed)
+        except _Refused as refusal:
+            return refusal.answer
+        except Exception as exc:
+            return self._failed(exc)
+        return self._finish(prediction)
+
+    def _parse(self, raw: bytes, query_key: str | None) -> Any:
+        """The ``request`` object of a call; _Refused (400/404) when the body is not a valid call."""
         try:
             body = json.loads(raw)
         except RecursionError:
-            return 400, _failure("request", "nesting too deep in the JSON body"), []
+            raise _Refused(400, "request", "nesting too deep in the JSON body") from None
         except (ValueError, UnicodeDecodeError) as exc:
-            return 400, _failure("request", f"the body is not valid JSON ({exc})"), []
+            raise _Refused(400, "request", f"the body is not valid JSON ({exc})") from None
         if not isinstance(body, dict):
-            return (
-                400,
-                _failure("request", 'the body must be a JSON object: {"accessKey": ..., "request": {...}}'),
-                [],
+            raise _Refused(
+                400, "request", 'the body must be a JSON object: {"accessKey": ..., "request": {...}}'
             )
-        if not self._key_matches(body.get("accessKey", _query_key(scope))):
-            return 404, _failure("accessKey", "no model has this access key (send it as accessKey)"), []
+        if not self._key_matches(body.get("accessKey", query_key)):
+            raise _Refused(404, "accessKey", "no model has this access key (send it as accessKey)")
         if "request" not in body:
-            return (
-                400,
-                _failure("request", 'missing "request": send {"accessKey": ..., "request": {...}}'),
-                [],
-            )
-        try:
-            if self._model.inline:
-                prediction = self._model.predict(body["request"])
-            else:
-                loop = asyncio.get_running_loop()
-                prediction = await loop.run_in_executor(self._executor, self._model.predict, body["request"])
-        except RequestError as exc:
+            raise _Refused(400, "request", 'missing "request": send {"accessKey": ..., "request": {...}}')
+        return body["request"]
+
+    @staticmethod
+    def _failed(exc: Exception) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        if isinstance(exc, RequestError):
             return 400, _failure("request", str(exc)), []
-        except RecursionError:
+        if isinstance(exc, RecursionError):
             return 400, _failure("request", "nesting too deep in 'request'"), []
-        except Exception as exc:
-            reason = one_line(exc)
-            log.warning("prediction failed: %s", reason)
-            return 500, _failure("model", f"prediction failed: {reason}"), []
+        reason = one_line(exc)
+        log.warning("prediction failed: %s", reason)
+        return 500, _failure("model", f"prediction failed: {reason}"), []
+
+    def _finish(self, prediction: Any) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         try:
             response = prediction if self._raw_response else {"prediction": prediction}
             payload = json.dumps(

@@ -19,6 +19,7 @@ from automation.local.serving.errors import ServeConfigError
 LOOPBACK = "127.0.0.1"
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 64
+DEFAULT_LARGE_BODY_BYTES = 64 * 1024  # bodies above it are answered by the large-call worker process
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 _ACCESS_KEY = re.compile(r"^[A-Za-z0-9]{8,128}$")
@@ -35,6 +36,7 @@ _KNOWN = (
     "api_key_sha256",
     "max_body_bytes",
     "max_concurrency",
+    "large_body_bytes",
     "ready_file",
 )
 
@@ -62,6 +64,7 @@ class ServeConfig:
     host: str = LOOPBACK
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    large_body_bytes: int = DEFAULT_LARGE_BODY_BYTES  # 0: no worker process, every call in-process
     ready_file: str | None = None
     function: FunctionSpec | None = None  # set instead of model_uri (which is then "")
 
@@ -152,6 +155,7 @@ def parse_config(raw: Any, *, source: str = "<config>") -> ServeConfig:
         api_key_sha256=digest,
         max_body_bytes=integer("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024, 1 << 30),
         max_concurrency=integer("max_concurrency", DEFAULT_MAX_CONCURRENCY, 1, 100_000),
+        large_body_bytes=integer("large_body_bytes", DEFAULT_LARGE_BODY_BYTES, 0, 1 << 30),
         ready_file=string("ready_file", optional=True),
     )
 

@@ -100,6 +100,7 @@ def serve(config: ServeConfig) -> None:
         model = FunctionModel(spec.project_dir, spec.file_path, spec.function_name)
     else:
         model = load_served_model(config.model_uri, config.tracking_uri, config.registry_uri)
+    app: ModelEndpoint | None = None
     try:
         sock = bind_loopback(config.host, config.port)
         port = sock.getsockname()[1]
@@ -111,6 +112,11 @@ def serve(config: ServeConfig) -> None:
             max_concurrency=config.max_concurrency,
             replica_id=f"local-{port}-0",
         )
+        if config.large_body_bytes:
+            from automation.local.serving.offload import Offload
+
+            # Forks now, before uvicorn starts; the worker closes its copy of the listening socket.
+            app.offload = Offload(app, config.large_body_bytes, close_in_worker=(sock.fileno(),))
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -153,6 +159,8 @@ def serve(config: ServeConfig) -> None:
         if not server.started and not stopped:
             raise DeploymentFailed(f"the HTTP server did not start on {config.host}:{port}")
     finally:
+        if app is not None and app.offload is not None:
+            app.offload.close()
         model.close()
 
 

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 from automation.local.core.ids import crn, new_uuid
 from automation.local.core.shapes import env_json, short_user
 from automation.local.core.timefmt import now, rfc3339
-from automation.local.state.keys import sha256_hex
+from automation.local.state.store.store.keys import sha256_hex
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
+from automation.local.workloads.routes import Route, RouteTable
 
 DROPPED_PREFIXES = ("CML_", "CDSW_")  # the server's own workspace settings never reach a model server
 
@@ -84,7 +85,7 @@ class DeploymentSupervisor:
         self.log = ws.log.getChild("deployments")
         self._lock = threading.RLock()
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
-        self._routes: dict[str, tuple[str, int]] = {}  # access key -> (deployment id, port)
+        self.routes = RouteTable()  # access key -> live deployment, read by the model service
         self._closing = False
 
     # --- paths ---------------------------------------------------------------------------
@@ -239,7 +240,9 @@ class DeploymentSupervisor:
         with self._lock:
             if self._set(dep_id, generation, status="deployed", failure_reason="") is None:
                 return
-            self._routes[model["access_key"]] = (dep_id, port)
+            self.routes.set(
+                model["access_key"], Route(dep_id, port, auth=bool(model.get("auth_enabled", True)))
+            )
         self.log.info("deployment %s deployed on port %s", dep_id, port)
         self._supersede(doc)
 
@@ -260,9 +263,7 @@ class DeploymentSupervisor:
     def _kill(self, dep_id: str) -> None:
         with self._lock:
             proc = self._procs.pop(dep_id, None)
-            for key, (routed, _) in list(self._routes.items()):
-                if routed == dep_id:
-                    del self._routes[key]
+            self.routes.drop_deployment(dep_id)
         if proc is not None:
             kill_group(proc)
 
@@ -311,10 +312,9 @@ class DeploymentSupervisor:
 
     def route(self, access_key: str) -> tuple[str, int | None]:
         """(state, port) for an access key: ``deployed``, ``starting``, ``not deployed`` or ``unknown``."""
-        with self._lock:
-            hit = self._routes.get(access_key)
+        hit = self.routes.get(access_key)
         if hit is not None:
-            return "deployed", hit[1]
+            return "deployed", hit.port
         model = next((m for m in self.ws.store.list("model") if m.get("access_key") == access_key), None)
         if model is None:
             return "unknown", None
@@ -324,6 +324,10 @@ class DeploymentSupervisor:
             for d in self.ws.store.list(KIND, parent=b["id"])
         ]
         return ("starting" if any(s in STARTING for s in states) else "not deployed"), None
+
+    def access_keys(self) -> list[str]:
+        """Every model's access key (deployed or not), for the model service's key index."""
+        return [m["access_key"] for m in self.ws.store.list("model") if m.get("access_key")]
 
     # --- server life cycle -----------------------------------------------------------------
 
@@ -344,6 +348,6 @@ class DeploymentSupervisor:
             self._closing = True
             procs = list(self._procs.items())
             self._procs.clear()
-            self._routes.clear()
+            self.routes.clear()
         for _, proc in procs:
             kill_group(proc, grace=3.0)
