@@ -34,8 +34,21 @@ def traced() -> tuple[HttpClient, list[str]]:
 
 @pytest.mark.parametrize(
     "field",
-    ["password", "Password", "secret", "api_key", "API-KEY", "apiKey", "access_key", "accessKey",
-     "authorization", "cdsw_apiv2_key", "CML_API_KEY", "cdsw_api_key", "deployment_secrets"],
+    [
+        "password",
+        "Password",
+        "secret",
+        "api_key",
+        "API-KEY",
+        "apiKey",
+        "access_key",
+        "accessKey",
+        "authorization",
+        "cdsw_apiv2_key",
+        "CML_API_KEY",
+        "cdsw_api_key",
+        "deployment_secrets",
+    ],
 )
 def test_a_secret_named_request_field_is_masked_in_the_trace(mock, field: str) -> None:
     mock.add("POST", BASE + "/api/v2/projects", json={"id": "p1"})
@@ -43,7 +56,7 @@ def test_a_secret_named_request_field_is_masked_in_the_trace(mock, field: str) -
     http.request("POST", "/api/v2/projects", json_body={"name": "p", "nested": [{field: UNREGISTERED}]})
     out = "\n".join(lines)
     assert UNREGISTERED not in out
-    assert json.dumps({field: MASK}) [1:-1] in out
+    assert json.dumps({field: MASK})[1:-1] in out
     assert '"name": "p"' in out  # the rest stays readable
 
 

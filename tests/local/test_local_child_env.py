@@ -12,7 +12,6 @@ model file in a subprocess) and the model server each leave a file behind.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from local_support import LEAK_CANARY, wait_for
@@ -48,9 +47,13 @@ def test_model_servers_and_build_checks_inherit_no_workspace_variables(api, loca
     model = api.ok("POST", f"/api/v2/projects/{project['id']}/models", json={"name": "env-probe"})
     base = f"/api/v2/projects/{project['id']}/models/{model['id']}/builds"
     build = api.ok(
-        "POST", base, json={"file_path": "probe.py", "function_name": "predict", "runtime_identifier": runtime}
+        "POST",
+        base,
+        json={"file_path": "probe.py", "function_name": "predict", "runtime_identifier": runtime},
     )
-    build = wait_for(lambda: api.ok("GET", f"{base}/{build['id']}"), lambda b: b["status"] in ("built", "build failed"))
+    build = wait_for(
+        lambda: api.ok("GET", f"{base}/{build['id']}"), lambda b: b["status"] in ("built", "build failed")
+    )
     assert build["status"] == "built", control.read_log(local.state_dir, build["id"])
     dep_base = f"{base}/{build['id']}/deployments"
     dep = api.ok("POST", dep_base, json={"environment": {"MODEL_ONLY": "m"}})

@@ -106,7 +106,7 @@ def test_only_the_api_prefix_is_guarded(guarded: TestClient) -> None:
 class Echo:
     inline = True
 
-    def predict(self, request):  # noqa: ANN001, ANN201
+    def predict(self, request):
         return [1.0]
 
 

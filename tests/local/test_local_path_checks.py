@@ -87,7 +87,9 @@ def test_listing_and_deleting_through_a_symlink_out_are_refused(layout) -> None:
 def test_a_symlink_that_stays_inside_is_followed(layout) -> None:
     root, _ = layout
     assert resolve_inside(root, "inner-link/kept.txt") == root / "inner-link" / "kept.txt"
-    assert list_files(root, "inner-link")["files"] == [{"path": "kept.txt", "is_dir": False, "file_size": "6"}]
+    assert list_files(root, "inner-link")["files"] == [
+        {"path": "kept.txt", "is_dir": False, "file_size": "6"}
+    ]
 
 
 # -- both, and the plain cases ---------------------------------------------------------------------

@@ -57,8 +57,12 @@ def test_min_and_max_on_one_metric_give_two_results_in_order() -> None:
 
 def test_a_zero_threshold_is_a_threshold() -> None:
     """min: 0 / max: 0 are real bounds (a falsy bound must not be mistaken for 'no bound')."""
-    assert verdicts(check_thresholds({"m": -0.5}, gates(Threshold(metric="m", min=0.0)))) == [(">= 0.0", False)]
-    assert verdicts(check_thresholds({"m": 0.5}, gates(Threshold(metric="m", max=0.0)))) == [("<= 0.0", False)]
+    assert verdicts(check_thresholds({"m": -0.5}, gates(Threshold(metric="m", min=0.0)))) == [
+        (">= 0.0", False)
+    ]
+    assert verdicts(check_thresholds({"m": 0.5}, gates(Threshold(metric="m", max=0.0)))) == [
+        ("<= 0.0", False)
+    ]
     assert verdicts(check_thresholds({"m": 0.0}, gates(Threshold(metric="m", min=0.0, max=0.0)))) == [
         (">= 0.0", True),
         ("<= 0.0", True),

@@ -38,7 +38,9 @@ JOB_FIELDS = [
 
 
 @pytest.mark.parametrize(
-    ("override", "field", "current", "desired", "body"), JOB_FIELDS, ids=[f"{r[1]}-{r[3]}" for r in JOB_FIELDS]
+    ("override", "field", "current", "desired", "body"),
+    JOB_FIELDS,
+    ids=[f"{r[1]}-{r[3]}" for r in JOB_FIELDS],
 )
 def test_each_job_field_alone_is_an_update(
     converged: FakeCML, client, override: dict[str, Any], field: str, current: Any, desired: Any, body: Any
@@ -133,7 +135,10 @@ def test_model_description_change_is_an_update_with_the_field(converged: FakeCML
 @pytest.mark.parametrize("key", ["dev", "prd"])
 @pytest.mark.parametrize(
     ("override", "field", "desired"),
-    [({"description": "moved"}, "description", "moved"), ({"environment": {"A": "b"}}, "environment", {"A": "b"})],
+    [
+        ({"description": "moved"}, "description", "moved"),
+        ({"environment": {"A": "b"}}, "environment", {"A": "b"}),
+    ],
 )
 def test_each_project_field_alone_is_an_update(
     converged: FakeCML, client, key: str, override: dict[str, Any], field: str, desired: Any
