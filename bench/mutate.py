@@ -91,6 +91,10 @@ DESELECT: dict[str, str] = {
     "automation/local/files.py": "not live",
 }
 
+# Plugins are loaded by name (PYTEST_DISABLE_PLUGIN_AUTOLOAD in test_env): autoloading every
+# installed plugin (schemathesis above all) costs about 3 s of CPU per mutant.
+PLUGINS = ["-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin"]
+
 _COMPARE = {
     ast.Lt: (ast.LtE, ast.Gt),
     ast.LtE: (ast.Lt, ast.GtE),
@@ -318,6 +322,7 @@ def scratch_copy() -> Path:
 def test_env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_", "CDSW_", "CMLOPS_"))}
     env["PYTHONPATH"] = str(root)
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     shared = REPO.parent / "shared"
     env.setdefault("WINE_DATA", str(shared / "data" / "wine-quality.csv"))
     env.setdefault("CML_SWAGGER", str(shared / "reference" / "cml-api-v2.swagger.json"))
@@ -326,17 +331,8 @@ def test_env(root: Path) -> dict[str, str]:
 
 
 def run_tests(root: Path, tests: list[str], deselect: str | None, timeout: float) -> tuple[str, float, str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-x",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        f"timeout={timeout:.0f}",
-    ]
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *PLUGINS]
+    cmd += ["-o", f"timeout={timeout:.0f}"]
     if deselect:
         cmd += ["-k", deselect]
     started = time.monotonic()

@@ -72,5 +72,5 @@ def test_the_suite_configures_a_per_test_timeout() -> None:
     import tomllib
 
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
-    assert int(config["tool"]["pytest"]["ini_options"]["timeout"]) >= 300
+    assert int(config["tool"]["pytest"]["ini_options"]["timeout"]) >= 600
     assert any(dep.startswith("pytest-timeout") for dep in config["project"]["optional-dependencies"]["test"])
