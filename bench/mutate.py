@@ -80,7 +80,10 @@ MODULES: dict[str, list[str]] = {
         "tests/local/test_local_path_checks.py",
         "tests/local/test_local_files.py",
     ],
-    "automation/local/keys.py": ["tests/local/test_local_key_variants.py", "tests/local/test_local_auth.py"],
+    "automation/local/keys.py": [
+        "tests/local/test_local_keyfile.py",
+        "tests/local/test_local_key_variants.py",
+    ],
     "automation/local/app.py::BearerAuth": ["tests/local/test_local_key_variants.py"],
     "automation/local/api_auth.py": ["tests/local/test_local_auth.py"],
     "automation/local/serving/inputs.py": ["tests/local_serving/test_serving_inputs.py"],

@@ -14,7 +14,7 @@ import responses
 
 from automation.clock import FakeClock
 from automation.http import HttpClient, RetryPolicy
-from automation.redact import MASK, SECRET_KEYS, is_secret_key, redact_data
+from automation.redact import MASK, SECRET_KEYS, Redactor, is_secret_key, redact_data
 
 BASE = "https://cml.example.test"
 KEY = "apiv2-trace-secret-0123456789abcdef"
@@ -89,3 +89,16 @@ def test_secret_key_names_are_matched_without_case_and_dash_differences() -> Non
 def test_redact_data_leaves_non_secret_values_and_lists_intact() -> None:
     data = {"a": [1, {"b": "x", "password": "p"}], "n": None, "password": 0}
     assert redact_data(data) == {"a": [1, {"b": "x", "password": MASK}], "n": None, "password": MASK}
+
+
+def test_a_secret_of_six_characters_is_removed_and_shorter_ones_are_not_registered() -> None:
+    redact = Redactor("abcdef", "abcde")
+    assert redact("x abcdef y abcde z") == "x *** y abcde z"
+
+
+def test_a_longer_secret_containing_a_shorter_one_is_removed_whole() -> None:
+    """Longest first: replacing the short one first would leave the long one's tail in the text."""
+    redact = Redactor("secret-1", "secret-1-and-more")
+    assert redact("a secret-1-and-more b secret-1 c") == "a *** b *** c"
+    redact = Redactor("secret-1-and-more", "secret-1")
+    assert redact("a secret-1-and-more b") == "a *** b"
