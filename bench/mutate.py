@@ -78,6 +78,7 @@ MODULES: dict[str, list[str]] = {
     "automation/spec/diagnostics.py": ["tests/spec"],
     "automation/local/files.py": [
         "tests/local/test_local_path_checks.py",
+        "tests/local/test_local_file_units.py",
         "tests/local/test_local_files.py",
     ],
     "automation/local/keys.py": [
