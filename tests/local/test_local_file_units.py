@@ -28,6 +28,10 @@ def test_upload_to_a_folder_name_is_refused(tmp_path: Path) -> None:
         with pytest.raises(ApiProblem) as caught:
             store_upload(tmp_path, bad, b"x")
         assert caught.value.status == 400 and "folder" in caught.value.message
+    for root in ("", ".", "/home/cdsw/"):
+        with pytest.raises(ApiProblem) as caught:
+            store_upload(tmp_path, root, b"x")
+        assert "not the project root" in caught.value.message
 
 
 def test_listing_a_file_gives_that_one_entry(tmp_path: Path) -> None:
