@@ -69,3 +69,18 @@ def test_a_body_that_is_not_multipart_with_a_boundary_is_refused(content_type: s
     with pytest.raises(ApiProblem) as caught:
         parse_multipart(content_type, body)
     assert caught.value.status == 400 and "multipart/form-data" in caught.value.message
+
+
+def test_multipart_disposition_parameters_may_be_unquoted() -> None:
+    body = (
+        b"--XyZ\r\n"
+        b"Content-Disposition: form-data; name=plain.txt; filename=p.txt\r\n"
+        b"Content-Type: text/plain\r\n\r\n"
+        b"hello\r\n"
+        b"--XyZ\r\n"
+        b'Content-Disposition: form-data; name="quoted \\"x\\".txt"; filename="q.txt"\r\n\r\n'
+        b"q\r\n"
+        b"--XyZ--\r\n"
+    )
+    parts = parse_multipart("multipart/form-data; boundary=XyZ", body)
+    assert parts == [("plain.txt", "p.txt", b"hello"), ('quoted \\"x\\".txt', "q.txt", b"q")]
