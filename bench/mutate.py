@@ -55,12 +55,14 @@ MODULES: dict[str, list[str]] = {
     "automation/http.py": ["tests/test_http.py", "tests/test_trace_redaction.py"],
     "automation/reconcile/plan.py": [
         "tests/reconcile/test_plan_every_field.py",
+        "tests/reconcile/test_plan_shape.py",
         "tests/reconcile/test_reconcile_changes.py",
         "tests/reconcile/test_fake_cml.py",
         "tests/reconcile/test_reconcile_resume.py",
     ],
     "automation/reconcile/apply.py": [
         "tests/reconcile/test_plan_every_field.py",
+        "tests/reconcile/test_plan_shape.py",
         "tests/reconcile/test_reconcile_changes.py",
         "tests/reconcile/test_fake_cml.py",
         "tests/reconcile/test_reconcile_resume.py",
@@ -68,6 +70,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "automation/reconcile/observe.py": [
         "tests/reconcile/test_plan_every_field.py",
+        "tests/reconcile/test_plan_shape.py",
         "tests/reconcile/test_reconcile_changes.py",
         "tests/reconcile/test_fake_cml.py",
         "tests/reconcile/test_reconcile_resume.py",
