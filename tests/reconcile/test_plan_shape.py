@@ -88,3 +88,17 @@ def test_an_empty_plan() -> None:
     assert not noop.is_change and Plan([noop]).changes == [] and not Plan([noop]).has_changes
     assert all(Action("x", kind, "n").is_change for kind in ("create", "update", "replace", "upload"))
     assert all(Action("x", kind, "n").is_change for kind in ("run", "wait", "register", "build", "deploy"))
+
+
+def test_superseded_deployments_are_planned_to_stop_by_id(converged: FakeCML, client, spec) -> None:
+    files = collect_files(spec)
+    obs = observe(client, spec, files)
+    old = obs.deployment.model_copy(update={"id": "old-dep-1", "replicas": 2})
+    older = obs.deployment.model_copy(update={"id": "old-dep-2"})
+    obs.other_deployments = [old, older]
+    the_plan = plan(spec, obs, local_files=files)
+    stop = the_plan.actions[-1]
+    assert (stop.resource, stop.kind) == ("old_deployments", "update")
+    assert stop.reason == "stop superseded deployment(s) old-dep-1, old-dep-2"
+    assert stop.changes == {"status": ["deployed", "stopped"]}
+    assert [a.resource for a in the_plan.changes] == ["old_deployments"]
