@@ -102,3 +102,21 @@ def test_superseded_deployments_are_planned_to_stop_by_id(converged: FakeCML, cl
     assert stop.reason == "stop superseded deployment(s) old-dep-1, old-dep-2"
     assert stop.changes == {"status": ["deployed", "stopped"]}
     assert [a.resource for a in the_plan.changes] == ["old_deployments"]
+
+
+def test_a_logged_but_unregistered_run_is_registered_then_built_and_deployed(
+    converged: FakeCML, client, spec
+) -> None:
+    files = collect_files(spec)
+    obs = observe(client, spec, files)
+    run_id = obs.mlflow_run.id
+    obs.version = None
+    the_plan = plan(spec, obs, local_files=files)
+    version = the_plan.get("model_version")
+    assert (version.kind, version.reason) == ("register", f"MLflow run {run_id} not registered")
+    assert the_plan.get("job_run").kind == "noop"  # no retraining for it
+    assert [(a.resource, a.kind) for a in the_plan.changes] == [
+        ("model_version", "register"),
+        ("build", "build"),
+        ("deployment", "deploy"),
+    ]
