@@ -12,6 +12,8 @@ without it. Exit code 1 when any bug is not caught, so a test weakened later sho
 from __future__ import annotations
 
 import argparse
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -184,6 +186,34 @@ def run(root: Path, planted: Planted) -> tuple[int, str, float]:
     return done.returncode, last + (" [per-test timeout]" if timed_out else ""), time.monotonic() - started
 
 
+def _clear_pyc(path: Path) -> None:
+    for pyc in (path.parent / "__pycache__").glob(path.stem + ".*.pyc"):
+        pyc.unlink()
+
+
+def check(root: Path, planted: Planted) -> bool:
+    """Plant one bug; True when its test passes without it and fails (or times out) with it."""
+    path = root / planted.file
+    original = path.read_text()
+    if original.count(planted.old) != 1:
+        print(f"| {planted.bug} | `{planted.test}` | NOT PLANTED: text not found once in {planted.file} |")
+        return False
+    clean_code, _, _ = run(root, planted)
+    path.write_text(original.replace(planted.old, planted.new))
+    _clear_pyc(path)
+    try:
+        code, last, seconds = run(root, planted)
+    finally:
+        path.write_text(original)
+        _clear_pyc(path)
+    caught = clean_code == 0 and code != 0
+    verdict = (
+        f"caught ({last}, {seconds:.0f}s)" if caught else f"MISSED (clean {clean_code}, bug {code}: {last})"
+    )
+    print(f"| {planted.bug} | `{planted.test.split('::')[-1]}` | {verdict} |", flush=True)
+    return caught
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--list", action="store_true")
@@ -192,36 +222,13 @@ def main(argv: list[str] | None = None) -> int:
         for p in PLANTED:
             print(f"{p.bug}: {p.file} -> {p.test}")
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below
     root = scratch_copy()
-    missed = 0
     print("| bug planted | test that catches it | result |\n|---|---|---|")
-    for planted in PLANTED:
-        path = root / planted.file
-        original = path.read_text()
-        if original.count(planted.old) != 1:
-            print(
-                f"| {planted.bug} | `{planted.test}` | NOT PLANTED: text not found once in {planted.file} |"
-            )
-            missed += 1
-            continue
-        clean_code, _, _ = run(root, planted)
-        path.write_text(original.replace(planted.old, planted.new))
-        for pyc in (path.parent / "__pycache__").glob(path.stem + ".*.pyc"):
-            pyc.unlink()
-        try:
-            code, last, seconds = run(root, planted)
-        finally:
-            path.write_text(original)
-            for pyc in (path.parent / "__pycache__").glob(path.stem + ".*.pyc"):
-                pyc.unlink()
-        caught = clean_code == 0 and code != 0
-        missed += not caught
-        verdict = (
-            f"caught ({last}, {seconds:.0f}s)"
-            if caught
-            else f"MISSED (clean {clean_code}, bug {code}: {last})"
-        )
-        print(f"| {planted.bug} | `{planted.test.split('::')[-1]}` | {verdict} |", flush=True)
+    try:
+        missed = sum(not check(root, planted) for planted in PLANTED)
+    finally:
+        shutil.rmtree(root.parent, ignore_errors=True)
     return 1 if missed else 0
 
 

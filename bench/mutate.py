@@ -30,6 +30,7 @@ import ast
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -472,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
             for m in enumerate_mutants((REPO / path_text).read_text(), scope or None):
                 print(f"{target} {m.key}  ({m.scope or '<module>'})")
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups below
     root = scratch_copy()
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
