@@ -182,7 +182,7 @@ def run(root: Path, planted: Planted) -> tuple[int, str, float]:
         cmd, cwd=root, env=test_env(root), capture_output=True, text=True, timeout=900, check=False
     )
     last = (done.stdout.strip().splitlines() or [""])[-1]
-    timed_out = "Timeout" in done.stdout
+    timed_out = "Failed: Timeout" in done.stdout
     return done.returncode, last + (" [per-test timeout]" if timed_out else ""), time.monotonic() - started
 
 

@@ -360,7 +360,7 @@ def run_tests(root: Path, tests: list[str], deselect: str | None, timeout: float
     last = (done.stdout.strip().splitlines() or [""])[-1]
     if done.returncode == 0:
         return "survived", elapsed, last
-    if "Timeout" in done.stdout:
+    if "Failed: Timeout" in done.stdout:
         return "timeout", elapsed, last
     return "killed", elapsed, last
 
