@@ -21,6 +21,9 @@ from automation.errors import EXIT_BUILD_FAILED, EXIT_USAGE
 from automation.local.serving.errors import ModelCheckError, one_line
 
 USAGE = "usage: python -m automation.local.serving.function PROJECT_DIR FILE_PATH FUNCTION_NAME"
+# The build check is started with the API server's environment; the model file it imports is user
+# code and must not see the server's workspace settings or key (a model server never does).
+SERVER_ONLY_PREFIXES = ("CML_", "CDSW_")
 
 
 def load_function(project_dir: str, file_path: str, function_name: str) -> Callable[[Any], Any]:
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 3:
         print(USAGE, file=sys.stderr)
         return EXIT_USAGE
+    for name in [n for n in os.environ if n.startswith(SERVER_ONLY_PREFIXES)]:
+        del os.environ[name]
     try:
         load_function(*args)
     except ModelCheckError as exc:

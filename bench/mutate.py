@@ -1,0 +1,493 @@
+"""Mutation testing for cmlops' core: plant one small bug at a time, run the tests that should notice.
+
+    python bench/mutate.py automation/reconcile/selection.py          # one module, its test subset
+    python bench/mutate.py --all                                       # every module of MODULES
+    python bench/mutate.py automation/local/app.py::BearerAuth         # one class or function only
+    python bench/mutate.py automation/redact.py --list                 # the mutants, without running
+    python bench/mutate.py automation/redact.py --only 44:15           # mutants at one line:column
+
+Each mutant is one change to the module's syntax tree: a comparison turned (``>=`` to ``>``, ``<``
+to ``>``, ``==`` to ``!=``, ``in`` to ``not in``), an arithmetic or boolean operator swapped, a
+``not`` dropped, a constant changed (numbers +1, booleans flipped, strings compared against
+altered), an ``if`` condition negated, a call statement removed, an assigned call replaced by
+None, a returned value replaced by None. The module is rewritten in a scratch copy of the repo
+(the working tree is never touched) and the module's test subset (MODULES) runs with ``-x`` and a
+per-mutant timeout; a failing or timing-out run kills the mutant. Survivors are printed with their
+line and change; the ones judged equivalent are listed with the reason in bench/mutation-equivalent.txt
+and reported apart. Results go to bench/mutation-results/<module>.json and a markdown table.
+
+Why a small AST mutator rather than mutmut or cosmic-ray: it needs no state database or config
+beyond this file, mutates exactly the operators the issue's hand-planted bugs used, runs one mutant
+at a time at low priority (``nice``) on a shared 2-core machine, maps each module to the few test
+files that exercise it (the full suite takes minutes per mutant), and works with the suite's live
+local-workspace tests because the scratch copy is what every subprocess imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "mutation-results"
+EQUIVALENT = REPO / "bench" / "mutation-equivalent.txt"
+
+# module (optionally ::Name to mutate one top-level class or function) -> the tests that must notice
+MODULES: dict[str, list[str]] = {
+    "automation/reconcile/selection.py": [
+        "tests/reconcile/test_gates_boundaries.py",
+        "tests/workflows/test_wf_failures.py",
+    ],
+    "automation/redact.py": [
+        "tests/test_trace_redaction.py",
+        "tests/test_http.py",
+        "tests/test_settings.py",
+    ],
+    "automation/http.py": ["tests/test_http.py", "tests/test_trace_redaction.py"],
+    "automation/reconcile/plan.py": [
+        "tests/reconcile/test_plan_every_field.py",
+        "tests/reconcile/test_plan_shape.py",
+        "tests/reconcile/test_reconcile_changes.py",
+        "tests/reconcile/test_fake_cml.py",
+        "tests/reconcile/test_reconcile_resume.py",
+    ],
+    "automation/reconcile/apply.py": [
+        "tests/reconcile/test_plan_every_field.py",
+        "tests/reconcile/test_plan_shape.py",
+        "tests/reconcile/test_reconcile_changes.py",
+        "tests/reconcile/test_fake_cml.py",
+        "tests/reconcile/test_reconcile_resume.py",
+        "tests/workflows/test_wf_failures.py",
+    ],
+    "automation/reconcile/observe.py": [
+        "tests/reconcile/test_plan_every_field.py",
+        "tests/reconcile/test_plan_shape.py",
+        "tests/reconcile/test_reconcile_changes.py",
+        "tests/reconcile/test_fake_cml.py",
+        "tests/reconcile/test_reconcile_resume.py",
+    ],
+    "automation/spec/substitute.py": ["tests/spec"],
+    "automation/spec/files.py": ["tests/spec"],
+    "automation/spec/loader.py": ["tests/spec"],
+    "automation/spec/diagnostics.py": ["tests/spec"],
+    "automation/local/core/files.py": [
+        "tests/local/test_local_path_checks.py",
+        "tests/local/test_local_file_units.py",
+        "tests/local/test_local_files.py",
+    ],
+    "automation/local/state/keys.py": [
+        "tests/local/test_local_keyfile.py",
+        "tests/local/test_local_key_variants.py",
+    ],
+    "automation/local/app.py::BearerAuth": ["tests/local/test_local_key_variants.py"],
+    "automation/local/api/auth.py": ["tests/local/test_local_auth.py"],
+    "automation/local/serving/inputs.py": ["tests/local_serving/test_serving_inputs.py"],
+}
+# Tests of a subset that need a live server are slow per mutant; they are deselected where a
+# faster test of the same behaviour exists in the subset.
+DESELECT: dict[str, str] = {
+    "automation/local/core/files.py": "not live",
+}
+
+# Plugins are loaded by name (PYTEST_DISABLE_PLUGIN_AUTOLOAD in test_env): autoloading every
+# installed plugin (schemathesis above all) costs about 3 s of CPU per mutant.
+PLUGINS = ["-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin"]
+
+_COMPARE = {
+    ast.Lt: (ast.LtE, ast.Gt),
+    ast.LtE: (ast.Lt, ast.GtE),
+    ast.Gt: (ast.GtE, ast.Lt),
+    ast.GtE: (ast.Gt, ast.LtE),
+    ast.Eq: (ast.NotEq,),
+    ast.NotEq: (ast.Eq,),
+    ast.In: (ast.NotIn,),
+    ast.NotIn: (ast.In,),
+    ast.Is: (ast.IsNot,),
+    ast.IsNot: (ast.Is,),
+}
+_BINOP = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Mult,
+    ast.Mod: ast.FloorDiv,
+}
+_BOOL = {ast.And: ast.Or, ast.Or: ast.And}
+
+
+@dataclass
+class Mutant:
+    index: int  # position of the node in the walk order of the module's tree
+    line: int
+    col: int
+    kind: str  # e.g. "GtE->Gt", "const 0->1", "not-removed", "call-removed"
+    scope: str  # enclosing def/class, dotted
+
+    @property
+    def key(self) -> str:
+        return f"{self.line}:{self.col}:{self.kind}"
+
+
+@dataclass
+class Outcome:
+    key: str
+    scope: str
+    status: str  # killed | survived | timeout | equivalent
+    seconds: float
+    detail: str = ""
+
+
+# --- enumerating mutants ------------------------------------------------------------------------------
+
+
+def _skipped_nodes(tree: ast.AST) -> set[int]:
+    """ids of nodes never mutated: docstrings, annotations, TYPE_CHECKING blocks, __all__."""
+    skip: set[int] = set()
+
+    def mark(node: ast.AST | None) -> None:
+        if node is not None:
+            skip.update(id(n) for n in ast.walk(node))
+
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(getattr(first.value, "value", None), str):
+            mark(first)
+        if isinstance(node, ast.AnnAssign):
+            mark(node.annotation)
+        if isinstance(node, ast.arg):
+            mark(node.annotation)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            mark(node.returns)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            mark(node)
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            mark(node)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            mark(node)
+    return skip
+
+
+def _scopes(tree: ast.AST) -> dict[int, str]:
+    out: dict[int, str] = {}
+
+    def visit(node: ast.AST, scope: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = scope
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                inner = f"{scope}.{child.name}" if scope else child.name
+            out[id(child)] = inner
+            visit(child, inner)
+
+    visit(tree, "")
+    return out
+
+
+def _compared_strings(tree: ast.AST) -> set[int]:
+    """String constants that are compared against (``x == "built"``, ``s in ("a", "b")``)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for side in [node.left, *node.comparators]:
+                for n in ast.walk(side):
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                        found.add(id(n))
+    return found
+
+
+def _no_mutate_lines(source: str) -> set[int]:
+    return {i for i, line in enumerate(source.splitlines(), 1) if "pragma: no mutate" in line}
+
+
+def mutations_of(node: ast.AST, compared: set[int]) -> list[str]:
+    """The mutation kinds that apply to one node."""
+    kinds: list[str] = []
+    if isinstance(node, ast.Compare):
+        for j, op in enumerate(node.ops):
+            for new in _COMPARE.get(type(op), ()):
+                kinds.append(f"cmp{j} {type(op).__name__}->{new.__name__}")
+    elif isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _BINOP:
+        kinds.append(f"op {type(node.op).__name__}->{_BINOP[type(node.op)].__name__}")
+    elif isinstance(node, ast.BoolOp):
+        kinds.append(f"bool {type(node.op).__name__}->{_BOOL[type(node.op)].__name__}")
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
+        kinds.append(f"{type(node.op).__name__.lower()}-removed")
+    elif isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool):
+            kinds.append(f"const {value}->{not value}")
+        elif isinstance(value, (int, float)):
+            kinds.append(f"const {value!r}->{value + 1!r}")
+        elif isinstance(value, str) and id(node) in compared:
+            kinds.append("const str->altered")
+    elif isinstance(node, ast.If):
+        kinds.append("if-negated")
+    elif isinstance(node, ast.Expr) and isinstance(node.value, (ast.Call, ast.Await)):
+        kinds.append("call-removed")
+    elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+        kinds.append("assigned-call->None")
+    elif isinstance(node, ast.Return) and not _returns_none(node):
+        kinds.append("return->None")
+    return kinds
+
+
+def _returns_none(node: ast.Return) -> bool:
+    return node.value is None or (isinstance(node.value, ast.Constant) and node.value.value is None)
+
+
+def _in_scope(scope: str, only: str | None) -> bool:
+    return only is None or scope == only or scope.startswith(only + ".")
+
+
+def enumerate_mutants(source: str, only_scope: str | None = None) -> list[Mutant]:
+    tree = ast.parse(source)
+    skip, scopes, compared = _skipped_nodes(tree), _scopes(tree), _compared_strings(tree)
+    quiet = _no_mutate_lines(source)
+    mutants: list[Mutant] = []
+    for index, node in enumerate(ast.walk(tree)):
+        if id(node) in skip or not hasattr(node, "lineno") or node.lineno in quiet:
+            continue
+        scope = scopes.get(id(node), "")
+        if not _in_scope(scope, only_scope):
+            continue
+        for kind in mutations_of(node, compared):
+            mutants.append(Mutant(index, node.lineno, node.col_offset, kind, scope))
+    return mutants
+
+
+def apply_mutant(source: str, mutant: Mutant) -> str:
+    """The module's source with one mutant planted (formatting is lost; meaning is kept)."""
+    tree = ast.parse(source)
+    node = next(n for i, n in enumerate(ast.walk(tree)) if i == mutant.index)
+    kind = mutant.kind
+    if kind.startswith("cmp"):
+        j = int(kind[3 : kind.index(" ")])
+        new = kind.split("->")[1]
+        node.ops[j] = getattr(ast, new)()
+    elif kind.startswith("op ") or kind.startswith("bool "):
+        node.op = getattr(ast, kind.split("->")[1])()
+    elif kind.endswith("-removed") and isinstance(node, ast.UnaryOp):
+        _replace(tree, node, node.operand)
+    elif kind.startswith("const "):
+        value = node.value
+        if isinstance(value, bool):
+            node.value = not value
+        elif isinstance(value, (int, float)):
+            node.value = value + 1
+        else:
+            node.value = value + "_mutant" if value else "mutant"
+    elif kind == "if-negated":
+        node.test = ast.UnaryOp(op=ast.Not(), operand=node.test)
+    elif kind == "call-removed":
+        _replace(tree, node, ast.Pass())
+    elif kind == "assigned-call->None" or kind == "return->None":
+        node.value = ast.Constant(value=None)
+    else:  # pragma: no cover - a kind added above without its application
+        raise ValueError(kind)
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, field, new)
+                return
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if item is old:
+                        value[i] = new
+                        return
+    raise ValueError("node not found")
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+def scratch_copy() -> Path:
+    """A copy of the repo (sources and tests only) that the mutants are written into."""
+    target = Path(tempfile.mkdtemp(prefix="cmlops-mutate-")) / "repo"
+    ignore = shutil.ignore_patterns(
+        ".git", ".cmlops", "__pycache__", "*.pyc", ".ruff_cache", "mutation-results"
+    )
+    shutil.copytree(REPO, target, ignore=ignore, symlinks=True)
+    return target
+
+
+def test_env(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CML_", "CDSW_", "CMLOPS_"))}
+    env["PYTHONPATH"] = str(root)
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    shared = REPO.parent / "shared"
+    env.setdefault("WINE_DATA", str(shared / "data" / "wine-quality.csv"))
+    env.setdefault("CML_SWAGGER", str(shared / "reference" / "cml-api-v2.swagger.json"))
+    env.pop("CI", None)  # a skip is a skip here; the baseline run shows any
+    return env
+
+
+def run_tests(root: Path, tests: list[str], deselect: str | None, timeout: float) -> tuple[str, float, str]:
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *PLUGINS]
+    cmd += ["-o", f"timeout={timeout:.0f}"]
+    if deselect:
+        cmd += ["-k", deselect]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [*cmd, *tests],
+            cwd=root,
+            env=test_env(root),
+            capture_output=True,
+            text=True,
+            timeout=timeout * 2 + 30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return "timeout", time.monotonic() - started, ""
+    elapsed = time.monotonic() - started
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    if done.returncode == 0:
+        return "survived", elapsed, last
+    if "Failed: Timeout" in done.stdout:
+        return "timeout", elapsed, last
+    return "killed", elapsed, last
+
+
+def _clear_pyc(path: Path) -> None:
+    for pyc in (path.parent / "__pycache__").glob(path.stem + ".*.pyc"):
+        pyc.unlink()
+
+
+def load_equivalent() -> dict[str, str]:
+    """'module line:col:kind' -> reason, from bench/mutation-equivalent.txt."""
+    out: dict[str, str] = {}
+    if EQUIVALENT.is_file():
+        for raw in EQUIVALENT.read_text().splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            ident, _, reason = line.partition("  ")
+            out[ident.strip()] = reason.strip()
+    return out
+
+
+def mutate_module(target: str, root: Path, *, only: str | None = None, log=print) -> dict:
+    path_text, _, only_scope = target.partition("::")
+    tests = MODULES.get(target) or MODULES.get(path_text)
+    if not tests:
+        raise SystemExit(f"no test subset for {target}: add it to MODULES in bench/mutate.py")
+    deselect = DESELECT.get(target) or DESELECT.get(path_text)
+    source_path = root / path_text
+    original = source_path.read_text()
+    mutants = enumerate_mutants(original, only_scope or None)
+    if only:
+        mutants = [m for m in mutants if m.key.startswith(only)]
+    status, base_seconds, last = run_tests(root, tests, deselect, 600)
+    if status != "survived":
+        raise SystemExit(f"{target}: the test subset fails without any mutant ({last}); fix that first")
+    timeout = max(60.0, base_seconds * 4)
+    log(f"{target}: {len(mutants)} mutants, baseline {base_seconds:.1f}s ({last}), timeout {timeout:.0f}s")
+    equivalent = load_equivalent()
+    outcomes: list[Outcome] = []
+    started = time.monotonic()
+    try:
+        for n, mutant in enumerate(mutants, 1):
+            source_path.write_text(apply_mutant(original, mutant))
+            _clear_pyc(source_path)
+            status, seconds, last = run_tests(root, tests, deselect, timeout)
+            reason = equivalent.get(f"{target} {mutant.key}", "")
+            if status == "survived" and reason:
+                status = "equivalent"
+            outcomes.append(Outcome(mutant.key, mutant.scope, status, round(seconds, 1), reason))
+            if status in ("survived", "equivalent"):
+                log(
+                    f"  [{n}/{len(mutants)}] {status.upper()}: {target} {mutant.key} in {mutant.scope or '<module>'}"
+                )
+    finally:
+        source_path.write_text(original)
+        _clear_pyc(source_path)
+    counts = {
+        s: sum(1 for o in outcomes if o.status == s) for s in ("killed", "timeout", "survived", "equivalent")
+    }
+    judged = len(outcomes) - counts["equivalent"]
+    rate = (counts["killed"] + counts["timeout"]) / judged if judged else 1.0
+    result = {
+        "module": target,
+        "tests": tests,
+        "mutants": len(outcomes),
+        **counts,
+        "kill_rate": round(rate, 4),
+        "seconds": round(time.monotonic() - started, 1),
+        "outcomes": [asdict(o) for o in outcomes],
+    }
+    log(
+        f"{target}: killed {counts['killed'] + counts['timeout']}/{judged} ({rate:.0%}), "
+        f"{counts['equivalent']} equivalent, {counts['survived']} survived, {result['seconds']:.0f}s"
+    )
+    return result
+
+
+def table(results: list[dict]) -> str:
+    rows = [
+        "| module | mutants | killed | equivalent | survived | kill rate | time |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rows.append(
+            f"| `{r['module']}` | {r['mutants']} | {r['killed'] + r['timeout']} | {r['equivalent']} | "
+            f"{r['survived']} | {r['kill_rate']:.0%} | {r['seconds'] / 60:.1f} min |"
+        )
+    return "\n".join(rows)
+
+
+def _result_name(target: str) -> str:
+    return target.replace("/", ".").replace("::", "..") + ".json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help="module paths (MODULES keys); default: none")
+    parser.add_argument("--all", action="store_true", help="every module of MODULES, one after the other")
+    parser.add_argument("--list", action="store_true", help="print the mutants and exit")
+    parser.add_argument("--only", help="only mutants whose line:col:kind starts with this")
+    parser.add_argument("--min-rate", type=float, default=0.9, help="exit 1 when a module is below this")
+    args = parser.parse_args(argv)
+    targets = list(MODULES) if args.all else args.modules
+    if not targets:
+        parser.error("name one or more modules, or --all")
+    if args.list:
+        for target in targets:
+            path_text, _, scope = target.partition("::")
+            for m in enumerate_mutants((REPO / path_text).read_text(), scope or None):
+                print(f"{target} {m.key}  ({m.scope or '<module>'})")
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups below
+    root = scratch_copy()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = []
+    try:
+        for target in targets:
+            result = mutate_module(target, root, only=args.only)
+            if not args.only:
+                (RESULTS / _result_name(target)).write_text(json.dumps(result, indent=1) + "\n")
+            results.append(result)
+    finally:
+        shutil.rmtree(root.parent, ignore_errors=True)
+    print(table(results))
+    return 0 if all(r["kill_rate"] >= args.min_rate for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

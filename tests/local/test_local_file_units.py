@@ -1,0 +1,86 @@
+"""Project-file helpers in-process: never-overwrite naming, one-entry listing of a file, multipart
+parsing (what the upload route hands to store_upload)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from automation.local.core.files import file_info, list_files, parse_multipart, store_upload
+from automation.local.core.problems import ApiProblem
+
+
+def test_uploads_never_overwrite_they_count_up(tmp_path: Path) -> None:
+    names = [store_upload(tmp_path, "data/x.csv", f"{i}".encode()).name for i in range(4)]
+    assert names == ["x.csv", "x(1).csv", "x(2).csv", "x(3).csv"]
+    assert (tmp_path / "data" / "x(2).csv").read_bytes() == b"2"
+    plain = [store_upload(tmp_path, "README", b"r").name for _ in range(3)]
+    assert plain == ["README", "README(1)", "README(2)"]
+    dotted = [store_upload(tmp_path, "a.tar.gz", b"r").name for _ in range(2)]
+    assert dotted == ["a.tar.gz", "a.tar(1).gz"]
+
+
+def test_upload_to_a_folder_name_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    for bad in ("folder", "new/"):
+        with pytest.raises(ApiProblem) as caught:
+            store_upload(tmp_path, bad, b"x")
+        assert caught.value.status == 400 and "folder" in caught.value.message
+    for root in ("", ".", "/home/cdsw/"):
+        with pytest.raises(ApiProblem) as caught:
+            store_upload(tmp_path, root, b"x")
+        assert "not the project root" in caught.value.message
+
+
+def test_listing_a_file_gives_that_one_entry(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f.txt").write_text("12345")
+    assert list_files(tmp_path, "d/f.txt") == {
+        "files": [{"path": "f.txt", "is_dir": False, "file_size": "5"}]
+    }
+    assert list_files(tmp_path, "") == {"files": [{"path": "d", "is_dir": True, "file_size": "0"}]}
+    assert file_info(tmp_path / "d") == {"path": "d", "is_dir": True, "file_size": "0"}
+    with pytest.raises(ApiProblem) as caught:
+        list_files(tmp_path, "d/absent.txt")
+    assert caught.value.status == 404
+
+
+def multipart(files: dict[str, tuple[str, bytes]]) -> tuple[str, bytes]:
+    prepared = requests.Request("POST", "http://127.0.0.1/", files=files).prepare()
+    return prepared.headers["Content-Type"], prepared.body
+
+
+def test_multipart_parts_come_back_as_field_name_file_name_and_bytes() -> None:
+    content_type, body = multipart({"data/a.csv": ("a.csv", b"1,2\n"), "b.txt": ("other-name", b"")})
+    assert parse_multipart(content_type, body) == [
+        ("data/a.csv", "a.csv", b"1,2\n"),
+        ("b.txt", "other-name", b""),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "multipart/form-data", "text/plain; boundary=abc", ""],
+)
+def test_a_body_that_is_not_multipart_with_a_boundary_is_refused(content_type: str) -> None:
+    _, body = multipart({"a": ("a", b"x")})
+    with pytest.raises(ApiProblem) as caught:
+        parse_multipart(content_type, body)
+    assert caught.value.status == 400 and "multipart/form-data" in caught.value.message
+
+
+def test_multipart_disposition_parameters_may_be_unquoted() -> None:
+    body = (
+        b"--XyZ\r\n"
+        b"Content-Disposition: form-data; name=plain.txt; filename=p.txt\r\n"
+        b"Content-Type: text/plain\r\n\r\n"
+        b"hello\r\n"
+        b"--XyZ\r\n"
+        b'Content-Disposition: form-data; name="quoted \\"x\\".txt"; filename="q.txt"\r\n\r\n'
+        b"q\r\n"
+        b"--XyZ--\r\n"
+    )
+    parts = parse_multipart("multipart/form-data; boundary=XyZ", body)
+    assert parts == [("plain.txt", "p.txt", b"hello"), ('quoted \\"x\\".txt', "q.txt", b"q")]
