@@ -44,7 +44,7 @@ def _missing_preparation() -> list[str]:
     return missing
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
+def _check_preparation() -> None:
     """The live suites need what `cmlops local prepare` builds; under CI its absence fails the run."""
     missing = _missing_preparation()
     if not missing:
@@ -54,7 +54,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         f"--wheelhouse {_wheelhouse()} -r requirements.txt"
     )
     message = f"not prepared: {', '.join(missing)}; run once: {command} (.ci/run does)"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if in_ci():
         pytest.exit(message, returncode=3)
     print(f"\nwarning: {message}; live local-workspace tests would build it from the package index\n")
 
@@ -114,6 +114,7 @@ def _ci_requirements() -> list[str]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    _check_preparation()
     if in_ci():
         missing = _ci_requirements()
         if missing:
