@@ -37,7 +37,7 @@ from automation.local.core.problems import (
     error_body,
 )
 from automation.local.core.timefmt import rfc3339
-from automation.local.state.store.store.keys import keys_match
+from automation.local.state.keys import keys_match
 from automation.local.workspace import Workspace
 
 API_PREFIX = "/api/v2"

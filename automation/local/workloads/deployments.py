@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from automation.local.core.ids import crn, new_uuid
 from automation.local.core.shapes import env_json, short_user
 from automation.local.core.timefmt import now, rfc3339
-from automation.local.state.store.store.keys import sha256_hex
+from automation.local.state.keys import sha256_hex
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
 from automation.local.workloads.routes import Route, RouteTable
 
