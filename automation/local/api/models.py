@@ -19,6 +19,7 @@ from automation.local.core.listing import apply, envelope, parse_list_query
 from automation.local.core.problems import already_exists, bad_request
 from automation.local.core.shapes import dig, require_text, short_project, short_user
 from automation.local.core.timefmt import now, rfc3339
+from automation.local.domain import cascades
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
@@ -214,14 +215,5 @@ def delete_model(project_id: str, model_id: str, request: Request) -> dict[str, 
     ws = workspace(request)
     project_or_404(ws, project_id)
     model_or_404(ws, project_id, model_id)
-    remove_model(ws, model_id)
+    cascades.delete_model(ws, model_id)
     return {}
-
-
-def remove_model(ws: Workspace, model_id: str) -> None:
-    """Stop and forget a model endpoint with its builds and deployments."""
-    for build in ws.store.list("build", parent=model_id):
-        for dep in ws.store.list("deployment", parent=build["id"]):
-            ws.deployments.remove(dep["id"])
-        ws.store.delete("build", build["id"])
-    ws.store.delete(KIND, model_id)

@@ -9,19 +9,18 @@ copy them from.
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from automation.local.api.common import params, project_or_404, workspace
-from automation.local.api.models import remove_model
 from automation.local.core.ids import new_public_id
 from automation.local.core.listing import apply, envelope, parse_list_query
 from automation.local.core.problems import already_exists, bad_request
 from automation.local.core.shapes import EnvMap, EnvString, dig, env_json, require_text, short_user, slugify
 from automation.local.core.timefmt import now, rfc3339
+from automation.local.domain import cascades
 from automation.local.workloads.gitclone import clone_in_background
 
 if TYPE_CHECKING:
@@ -215,15 +214,5 @@ def update_project(project_id: str, body: UpdateProjectRequest, request: Request
 def delete_project(project_id: str, request: Request) -> dict[str, Any]:
     ws = workspace(request)
     project_or_404(ws, project_id)
-    for model in ws.store.list("model", parent=project_id):
-        remove_model(ws, model["id"])
-    for app in ws.store.list("application", parent=project_id):
-        ws.applications.remove(app["id"])  # stops its process too
-    for job in ws.store.list("job", parent=project_id):
-        ws.runner.forget_job(job["id"])
-        ws.store.delete("job", job["id"])
-    ws.store.delete(KIND, project_id)
-    shutil.rmtree(ws.paths.project_dir(project_id), ignore_errors=True)
-    shutil.rmtree(ws.paths.project_envs(project_id), ignore_errors=True)
-    ws.log.info("project %s deleted", project_id)
+    cascades.delete_project(ws, project_id)
     return {}
