@@ -15,12 +15,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from automation.local.api.common import non_negative, params, project_or_404, workspace
+from automation.local.api.render import render_application
 from automation.local.api.runtimeaddons import refuse_addons
 from automation.local.core.files import resolve_inside
 from automation.local.core.listing import apply, envelope, parse_list_query
 from automation.local.core.problems import bad_request, failed_precondition, not_found
 from automation.local.core.shapes import EnvMap, EnvString, require_text, short_user
-from automation.local.workloads.applications import KIND, STATUS_WORD, render_application
+from automation.local.workloads.applications import KIND, STATUS_WORD
 from automation.local.workloads.runtimes import is_known, why_unknown
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ from automation.local.api.common import (
     project_or_404,
     workspace,
 )
+from automation.local.api.render import render_build, render_deployment
 from automation.local.api.runtimeaddons import refuse_addons
 from automation.local.core.files import resolve_inside
 from automation.local.core.listing import apply, envelope, parse_list_query
@@ -30,9 +31,7 @@ from automation.local.core.problems import bad_request, failed_precondition
 from automation.local.core.shapes import EnvMap, dig, short_user
 from automation.local.domain.registry import resolve_version
 from automation.local.workloads.builds import KIND as BUILD_KIND
-from automation.local.workloads.builds import render_build
 from automation.local.workloads.deployments import KIND as DEPLOYMENT_KIND
-from automation.local.workloads.deployments import render_deployment
 from automation.local.workloads.runtimes import is_known, why_unknown
 
 if TYPE_CHECKING:

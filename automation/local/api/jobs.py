@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from automation.local.api.common import job_or_404, non_negative, params, project_or_404, workspace
+from automation.local.api.render import render_run
 from automation.local.api.runtimeaddons import refuse_addons
 from automation.local.core.files import resolve_inside
 from automation.local.core.ids import new_public_id
@@ -22,7 +23,7 @@ from automation.local.core.problems import bad_request, failed_precondition, not
 from automation.local.core.shapes import EnvMap, EnvString, env_json, require_text, short_project, short_user
 from automation.local.core.timefmt import now, rfc3339
 from automation.local.workloads.jobruns import KIND as RUN_KIND
-from automation.local.workloads.jobruns import STATUS_WORD, render_run
+from automation.local.workloads.jobruns import STATUS_WORD
 from automation.local.workloads.runtimes import is_known, why_unknown
 
 if TYPE_CHECKING:

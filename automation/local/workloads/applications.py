@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 from automation.local.core.files import resolve_inside
 from automation.local.core.ids import new_engine_id, new_public_id
 from automation.local.core.problems import ApiProblem, already_exists
-from automation.local.core.shapes import env_json, short_user
-from automation.local.core.timefmt import now, rfc3339
+from automation.local.core.timefmt import now
 from automation.local.workloads.deployments import free_port
 from automation.local.workloads.engines import LaunchRefused
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
@@ -50,37 +49,6 @@ STATUS_WORD = {  # ListApplications search_filter speaks lowercase short forms
 }
 LISTEN_GRACE = 10.0
 PORT_VARIABLES = ("CDSW_APP_PORT", "CDSW_READONLY_PORT", "CDSW_PUBLIC_PORT")
-
-
-def render_application(doc: dict[str, Any]) -> dict[str, Any]:
-    """The swagger's Application, with zero values for fields never set."""
-    return {
-        "id": doc["id"],
-        "name": doc.get("name", ""),
-        "description": doc.get("description", ""),
-        "creator": short_user(),
-        "script": doc.get("script", ""),
-        "subdomain": doc.get("subdomain", ""),
-        "status": doc["status"],
-        "created_at": rfc3339(doc["created_at"]),
-        "stopped_at": rfc3339(doc.get("stopped_at")),
-        "updated_at": rfc3339(doc["updated_at"]),
-        "starting_at": rfc3339(doc.get("starting_at")),
-        "running_at": rfc3339(doc.get("running_at")),
-        "kernel": doc.get("kernel", ""),
-        "cpu": doc.get("cpu", 1.0),
-        "memory": doc.get("memory", 1.0),
-        "nvidia_gpu": doc.get("nvidia_gpu", 0),
-        "bypass_authentication": doc.get("bypass_authentication", False),
-        "environment": env_json(doc.get("environment")),
-        "runtime_identifier": doc.get("runtime_identifier", ""),
-        "runtime_addon_identifiers": doc.get("runtime_addon_identifiers", []),
-        "run_as": doc.get("run_as", 0),
-        "cdv_app": doc.get("cdv_app", False),
-        "accelerator_label_id": "0",
-        "resource_group_id": 0,
-        "resource_profile_id": 0,
-    }
 
 
 def _accepts(port: int) -> bool:

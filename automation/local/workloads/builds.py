@@ -21,8 +21,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from automation.local.core.ids import crn, new_uuid
-from automation.local.core.shapes import short_user
+from automation.local.core.ids import new_uuid
 from automation.local.core.timefmt import now, rfc3339
 
 if TYPE_CHECKING:
@@ -31,33 +30,6 @@ if TYPE_CHECKING:
 KIND = "build"
 ACTIVE = frozenset({"queued", "pending"})
 FUNCTION_CHECK_TIMEOUT = 300.0
-
-
-def render_build(doc: dict[str, Any]) -> dict[str, Any]:
-    comment = doc.get("comment", "")
-    if doc["status"] == "build failed" and doc.get("failure_reason"):
-        comment = f"{comment} [build failed: {doc['failure_reason']}]".lstrip()
-    return {
-        "id": doc["id"],
-        "model_id": doc["model_id"],
-        "creator": short_user(),
-        "comment": comment,
-        "file_path": doc.get("file_path", ""),
-        "function_name": doc.get("function_name", ""),
-        "engine_image": "",
-        "kernel": doc.get("kernel", ""),
-        "created_at": rfc3339(doc["created_at"]),
-        "updated_at": rfc3339(doc["updated_at"]),
-        "status": doc["status"],
-        "deletion_status": "",
-        "crn": crn("build", doc["id"]),
-        "built_at": rfc3339(doc.get("built_at")),
-        "runtime_identifier": doc.get("runtime_identifier", ""),
-        "runtime_addon_identifiers": doc.get("runtime_addon_identifiers", []),
-        "registered_model_version_id": doc.get("registered_model_version_id", ""),
-        "model_root_dir": doc.get("model_root_dir", ""),
-        "build_script_path": doc.get("build_script_path", ""),
-    }
 
 
 class BuildWorker:

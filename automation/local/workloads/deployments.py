@@ -20,9 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automation.local.core.ids import crn, new_uuid
-from automation.local.core.shapes import env_json, short_user
-from automation.local.core.timefmt import now, rfc3339
+from automation.local.core.ids import new_uuid
+from automation.local.core.timefmt import now
 from automation.local.state.keys import sha256_hex
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
 from automation.local.workloads.routes import Route, RouteTable
@@ -38,29 +37,6 @@ RUNNING = frozenset({"pending", "deploying", "deployed"})
 READY_DEADLINE = 180.0
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_CONCURRENCY = 64
-
-
-def render_deployment(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "project_id": doc["project_id"],
-        "model_id": doc["model_id"],
-        "build_id": doc["build_id"],
-        "id": doc["id"],
-        "cpu": doc.get("cpu", 1.0),
-        "memory": doc.get("memory", 2.0),
-        "nvidia_gpu": doc.get("nvidia_gpu", 0),
-        "environment": env_json(doc.get("environment")),
-        "created_at": rfc3339(doc["created_at"]),
-        "updated_at": rfc3339(doc["updated_at"]),
-        "stopped_at": rfc3339(doc.get("stopped_at")),
-        "crn": crn("deployment", doc["id"]),
-        "deployer": short_user(),
-        "status": doc["status"],
-        "replicas": doc.get("replicas", 1),
-        "accelerator_label_id": "0",
-        "resource_group_id": 0,
-        "resource_profile_id": 0,
-    }
 
 
 def free_port() -> int:

@@ -28,8 +28,7 @@ from typing import TYPE_CHECKING, Any
 from automation.local.core.files import resolve_inside
 from automation.local.core.ids import new_engine_id, new_public_id
 from automation.local.core.problems import ApiProblem, aborted, failed_precondition
-from automation.local.core.shapes import env_json, short_user
-from automation.local.core.timefmt import now, rfc3339
+from automation.local.core.timefmt import now
 from automation.local.state.mlflow_bridge import JOB_RUN_TAG, READY_TIMEOUT
 from automation.local.workloads.engines import LaunchRefused, check_runtime
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
@@ -55,29 +54,6 @@ STATUS_WORD = {  # ListJobRuns search_filter speaks lowercase short forms
     "ENGINE_SKIPPED": "skipped",
 }
 STOP_GRACE = 5.0
-
-
-def render_run(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "project_id": doc["project_id"],
-        "job_id": doc["job_id"],
-        "status": doc["status"],
-        "id": doc["id"],
-        "created_at": rfc3339(doc["created_at"]),
-        "scheduling_at": rfc3339(doc.get("scheduling_at")),
-        "starting_at": rfc3339(doc.get("starting_at")),
-        "running_at": rfc3339(doc.get("running_at")),
-        "finished_at": rfc3339(doc.get("finished_at")),
-        "kernel": doc.get("kernel", ""),
-        "cpu": doc.get("cpu", 1.0),
-        "memory": doc.get("memory", 1.0),
-        "nvidia_gpu": doc.get("nvidia_gpu", 0),
-        "arguments": doc.get("arguments", ""),
-        "environment": env_json(doc.get("environment")),
-        "creator": short_user(),
-        "runtime_identifier": doc.get("runtime_identifier", ""),
-        "resource_group_id": 0,
-    }
 
 
 class JobRunner:
