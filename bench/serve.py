@@ -27,6 +27,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             return _measure(args, tool, targets(dep, mlflow_port, columns), rows, dep)
         finally:
             stop(mlflow)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _measure(
