@@ -237,7 +237,16 @@ class Applier:
         step, job = self.spec.training.install, self.obs.install_job
         if step is None or job is None:
             return ""
-        run_id = self._start_run(job.id)
+        # An install run an interrupted apply left running is finished, not started twice (409).
+        active = next(
+            (
+                r
+                for r in self.client.jobs.list_runs(self.obs.dev.id, job.id, limit=5)
+                if r.status in RUN_ACTIVE
+            ),
+            None,
+        )
+        run_id = active.id if active is not None else self._start_run(job.id)
         self.client.jobs.wait_run(
             self.obs.dev.id, job.id, run_id, timeout=max(step.timeout, 60), on_progress=self.on_progress
         )

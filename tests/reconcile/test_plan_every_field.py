@@ -31,7 +31,8 @@ JOB_FIELDS = [
     ({"cpu": 2}, "cpu", 1.0, 2.0, {"cpu": 2.0}),
     ({"cpu": 0.5}, "cpu", 1.0, 0.5, {"cpu": 0.5}),
     ({"gpus": 1}, "nvidia_gpu", 0, 1, {"nvidia_gpu": 1}),
-    ({"timeout": 901}, "timeout", 900, 901, {"timeout": 901}),
+    # a PATCH body is the Job message, whose timeout is an int64: a JSON string (swagger)
+    ({"timeout": 901}, "timeout", 900, 901, {"timeout": "901"}),
     ({"arguments": "--fast"}, "arguments", "", "--fast", {"arguments": "--fast"}),
     ({"script": "code/wine.py"}, "script", "code/02_Experiment_log_model.py", "code/wine.py", None),
 ]

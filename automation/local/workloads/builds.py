@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from automation.local.core.ids import new_uuid
 from automation.local.core.timefmt import now, rfc3339
+from automation.local.workloads.runtime.workload_env import service_environment
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
@@ -128,6 +129,7 @@ class BuildWorker:
             done = subprocess.run(
                 cmd,
                 cwd=self.ws.paths.root,
+                env=service_environment([self.ws.mlflow.env()]),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=FUNCTION_CHECK_TIMEOUT,

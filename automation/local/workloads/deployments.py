@@ -25,8 +25,7 @@ from automation.local.core.timefmt import now
 from automation.local.state.keys import sha256_hex
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
 from automation.local.workloads.routes import Route, RouteTable
-
-DROPPED_PREFIXES = ("CML_", "CDSW_")  # the server's own workspace settings never reach a model server
+from automation.local.workloads.runtime.workload_env import service_environment
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
@@ -124,11 +123,7 @@ class DeploymentSupervisor:
             return self.ws.store.update(KIND, dep_id, changes)
 
     def _env(self, doc: dict[str, Any]) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED_PREFIXES)}
-        env.update(self.ws.mlflow.env())
-        env["PYTHONUNBUFFERED"] = "1"
-        env.update(doc.get("environment") or {})
-        return env
+        return service_environment([self.ws.mlflow.env(), doc.get("environment")])
 
     def _write_config(self, dep_id: str, model: dict[str, Any], build: dict[str, Any], port: int) -> Path:
         uri = self.ws.mlflow.uri

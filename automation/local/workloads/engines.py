@@ -149,7 +149,6 @@ class EngineLauncher:
             "CDSW_API_URL": f"{url}/api/v1",
             "CDSW_DOMAIN": self.identity.domain,
             "CDSW_APIV2_KEY": self.identity.api_key,
-            "CDSW_RUNTIME_IDENTIFIER": profile.identifier,
             "PROJECT_OWNER": USERNAME,
             **(extra_cml or {}),
         }

@@ -11,11 +11,15 @@ administrator would configure for engines in CML too.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 NETWORK_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+# What a cmlops service process (a model server, a build check) keeps of the server's environment:
+# where Python finds cmlops (PYTHONPATH, for source checkouts), HOME and TMPDIR for libraries' caches.
+SERVICE_VARIABLES = ("PYTHONPATH", "HOME", "TMPDIR")
 
 
 def engine_environment(
@@ -43,4 +47,22 @@ def engine_environment(
     for layer in layers:
         env.update({str(k): str(v) for k, v in (layer or {}).items()})
     env.update(cml)
+    return env
+
+
+def service_environment(layers: Iterable[Mapping[str, str] | None]) -> dict[str, str]:
+    """The environment of a model server or build check: cmlops' interpreter on a system PATH, the
+    network settings, and ``layers`` (MLflow's store, the deployment's variables); nothing else of the
+    server's shell (no API keys, cloud credentials or CML_/CDSW_ settings), as CML's model replicas
+    see only what the model is given."""
+    env = {name: os.environ[name] for name in (*NETWORK_VARIABLES, *SERVICE_VARIABLES) if name in os.environ}
+    env.update(
+        {
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), *SYSTEM_PATH]),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    for layer in layers:
+        env.update({str(k): str(v) for k, v in (layer or {}).items()})
     return env
