@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fakes.fake_cml import FakeCML
 from fakes.specs import make_spec
 
@@ -120,3 +122,34 @@ def test_a_logged_but_unregistered_run_is_registered_then_built_and_deployed(
         ("build", "build"),
         ("deployment", "deploy"),
     ]
+
+
+def test_why_the_job_runs_again(converged: FakeCML, client, spec) -> None:
+    files = collect_files(spec)
+    obs = observe(client, spec, files)
+    no_success = plan(spec, replace(obs, last_success_run=None), local_files=files)
+    assert (no_success.get("job_run").kind, no_success.get("job_run").reason) == ("run", "no successful run")
+    no_mlflow = plan(spec, replace(obs, mlflow_run=None), local_files=files)
+    assert no_mlflow.get("job_run").reason == "no MLflow run logged the model"
+    assert no_mlflow.get("model_version").reason == "after the training run"
+
+
+def test_a_model_serving_another_registered_model_is_replaced(converged: FakeCML, client, spec) -> None:
+    files = collect_files(spec)
+    obs = observe(client, spec, files)
+    real = obs.registered.model_id
+    obs.model = obs.model.model_copy(update={"registered_model_id": "someone-elses"})
+    model = plan(spec, obs, local_files=files).get("model")
+    assert (model.kind, model.changes) == ("replace", {"registered_model_id": ["someone-elses", real]})
+    obs.model = obs.model.model_copy(update={"registered_model_id": ""})  # not linked yet: keep it
+    assert plan(spec, obs, local_files=files).get("model").kind == "noop"
+
+
+def test_an_empty_model_description_converges(converged: FakeCML, client) -> None:
+    from automation.workflows.bootstrap import apply_spec
+
+    spec = make_spec({"deployment": {"description": ""}})
+    model = make_plan(client, spec)[0].get("model")
+    assert (model.kind, model.changes) == ("update", {"description": ["wine quality (tests)", ""]})
+    apply_spec(client, spec)
+    assert make_plan(client, spec)[0].get("model").kind == "noop"
