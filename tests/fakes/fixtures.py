@@ -71,3 +71,19 @@ def converged(fake: FakeCML, client: CMLClient, spec: Spec) -> FakeCML:
     fake.calls.clear()
     fake.predictions.clear()
     return fake
+
+
+def cli_runner(client: CMLClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """A function that runs `cmlops ARGS` against ``client`` (a fake): (exit code, stdout, stderr)."""
+    from automation.cli import main
+    from automation.cli.context import CliContext
+
+    monkeypatch.setattr(CliContext, "client", lambda self, spec=None: client)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exited:
+            main(list(args))
+        out = capsys.readouterr()
+        return exited.value.code, out.out, out.err
+
+    return run

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes.fixtures import cli_runner
 from fakes.specs import TEST_SPEC  # thresholds r2 >= 0.2, rmse <= 0.9; no "no worse" gate
 from promote_support import BETTER, deployed_versions, train
-
-from automation.cli import main
-from automation.cli.context import CliContext
 
 SPEC = str(TEST_SPEC)
 
@@ -17,15 +15,7 @@ SPEC = str(TEST_SPEC)
 @pytest.fixture
 def cli(converged, client, monkeypatch, capsys):
     """Run `cmlops ARGS` against the fake: returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(CliContext, "client", lambda self, spec=None: client)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
-        out = capsys.readouterr()
-        return exited.value.code, out.out, out.err
-
-    return run
+    return cli_runner(client, monkeypatch, capsys)
 
 
 def test_promote_json_report_on_stdout_and_in_the_report_file(

@@ -12,26 +12,17 @@ from collections.abc import Callable
 
 import pytest
 from fakes.fake_cml import FakeCML
+from fakes.fixtures import cli_runner
 from fakes.specs import TEST_SPEC
 
 from automation import errors as E
-from automation.cli import main
-from automation.cli.context import CliContext
 
 SPEC = str(TEST_SPEC)
 
 
 @pytest.fixture
 def cli(fake: FakeCML, client, monkeypatch, capsys) -> Callable[..., tuple[int, str, str]]:
-    monkeypatch.setattr(CliContext, "client", lambda self, spec=None: client)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
-        out = capsys.readouterr()
-        return exited.value.code, out.out, out.err
-
-    return run
+    return cli_runner(client, monkeypatch, capsys)
 
 
 def never_finishes(fake: FakeCML) -> None:
