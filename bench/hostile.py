@@ -27,19 +27,16 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
 import socket
 import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from loadgen import quantile, request_bytes
-from workspace import Deployed, bootstrapped, rss_mb, tree_rss_mb
+from workspace import Deployed, add_workspace_args, bootstrapped, check_data, rss_mb, tree_rss_mb
 
-DEFAULT_DATA = "/work/shared/data/wine-quality.csv"
 ROW = [7.4, 0.7, 0, 1.9, 0.076, 11, 34, 0.9978, 3.51, 0.56, 9.4]
 BIG_ROWS = 80_000  # about 4.8 MB of JSON
 GIB = 1024**3
@@ -256,13 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each phase (15)")
     parser.add_argument("--attackers", type=int, default=4, help="connections sending big bodies (4)")
     parser.add_argument("--slow", type=int, default=70, help="slow clients (70)")
-    parser.add_argument("--data", default=os.environ.get("WINE_DATA", DEFAULT_DATA), help="wine CSV")
-    parser.add_argument(
-        "--state-dir", help="bootstrap this workspace folder and keep it (default: a temporary one)"
-    )
+    add_workspace_args(parser)
     args = parser.parse_args(argv)
-    if not Path(args.data).is_file():
-        parser.error(f"--data: {args.data} not found (set WINE_DATA to the wine-quality CSV)")
+    check_data(parser, args.data)
     with bootstrapped(args.data, args.state_dir) as dep:
         return _run(dep, args)
 

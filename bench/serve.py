@@ -41,9 +41,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadgen import Load, have_wrk, request_bytes, run_asyncio, run_wrk
-from workspace import Deployed, bootstrapped, free_port
+from workspace import Deployed, add_workspace_args, bootstrapped, check_data, free_port
 
-DEFAULT_DATA = "/work/shared/data/wine-quality.csv"
 HOST = "127.0.0.1"
 
 
@@ -153,13 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         "--burst", type=int, default=100, help="concurrent clients on /model at the end (100)"
     )
     parser.add_argument("--tool", choices=["auto", "wrk", "asyncio"], default="auto", help="load generator")
-    parser.add_argument("--data", default=os.environ.get("WINE_DATA", DEFAULT_DATA), help="wine CSV")
-    parser.add_argument(
-        "--state-dir", help="bootstrap this workspace folder and keep it (default: a temporary one)"
-    )
+    add_workspace_args(parser)
     args = parser.parse_args(argv)
-    if not Path(args.data).is_file():
-        parser.error(f"--data: {args.data} not found (set WINE_DATA to the wine-quality CSV)")
+    check_data(parser, args.data)
     tool = ("wrk" if have_wrk() else "asyncio") if args.tool == "auto" else args.tool
     columns, rows = test_rows(args.data)
     work = Path(tempfile.mkdtemp(prefix="cmlops-bench-serve-"))

@@ -9,6 +9,7 @@ URI and tracking store (for ``mlflow models serve`` on the very same model).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -108,3 +109,16 @@ def tree_rss_mb(pid: int) -> float:
     """RSS of a process and its direct children (a deployment and its large-call worker)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return rss_mb(pid) + sum(rss_mb(int(c)) for c in children)
+
+
+def add_workspace_args(parser: argparse.ArgumentParser) -> None:
+    """``--data`` (default ``$WINE_DATA``) and ``--state-dir``, shared by the benches."""
+    parser.add_argument("--data", default=os.environ.get("WINE_DATA"), help="wine CSV (default: $WINE_DATA)")
+    parser.add_argument(
+        "--state-dir", help="bootstrap this workspace folder and keep it (default: a temporary one)"
+    )
+
+
+def check_data(parser: argparse.ArgumentParser, data: str | None) -> None:
+    if not data or not Path(data).is_file():
+        parser.error(f"--data: {data!r} not found (pass --data or set WINE_DATA to the wine-quality CSV)")
