@@ -220,16 +220,18 @@ class Applier:
             + (f"; {moved} dependent job(s) moved" if moved else "")
         )
 
+    def _active_run(self, job_id: str) -> Any:
+        """An active run of ``job_id`` (among its latest five), or None."""
+        runs = self.client.jobs.list_runs(self.obs.dev.id, job_id, limit=5)
+        return next((r for r in runs if r.status in RUN_ACTIVE), None)
+
     def _start_run(self, job_id: str) -> str:
         """Start a run of ``job_id`` once, even if the answer to the create is lost."""
         dev_id = self.obs.dev.id
         return create_once(
             lambda: self.client.jobs.start_run(dev_id, job_id),
             # apply starts a run only when none is active, so an active one now is ours
-            lambda: next(
-                (r for r in self.client.jobs.list_runs(dev_id, job_id, limit=5) if r.status in RUN_ACTIVE),
-                None,
-            ),
+            lambda: self._active_run(job_id),
         ).id
 
     def _install_dependencies(self) -> str:
@@ -238,14 +240,7 @@ class Applier:
         if step is None or job is None:
             return ""
         # An install run an interrupted apply left running is finished, not started twice (409).
-        active = next(
-            (
-                r
-                for r in self.client.jobs.list_runs(self.obs.dev.id, job.id, limit=5)
-                if r.status in RUN_ACTIVE
-            ),
-            None,
-        )
+        active = self._active_run(job.id)
         run_id = active.id if active is not None else self._start_run(job.id)
         self.client.jobs.wait_run(
             self.obs.dev.id, job.id, run_id, timeout=max(step.timeout, 60), on_progress=self.on_progress

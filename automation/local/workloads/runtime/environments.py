@@ -141,6 +141,7 @@ class RuntimeEnvironments:
         self.pip_no_index = pip_no_index
         self._lock = threading.Lock()
         self._project_locks: dict[str, threading.Lock] = {}
+        self._roots: dict[str, Path] = {}
 
     @classmethod
     def from_environment(cls, log: logging.Logger) -> RuntimeEnvironments:
@@ -155,10 +156,15 @@ class RuntimeEnvironments:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def runtime_root(self, python: str) -> Path:
-        interpreter = find_python(python)
-        if interpreter is None:
-            raise RuntimeUnavailable(f"no Python {python} interpreter on this machine")
-        return self.cache / "runtimes" / f"standard-python{python}-{self.runtime_key(python, interpreter)}"
+        """Where the runtime of ``python`` lives (keyed by interpreter and package set; computed once)."""
+        root = self._roots.get(python)
+        if root is None:
+            interpreter = find_python(python)
+            if interpreter is None:
+                raise RuntimeUnavailable(f"no Python {python} interpreter on this machine")
+            key = self.runtime_key(python, interpreter)
+            root = self._roots[python] = self.cache / "runtimes" / f"standard-python{python}-{key}"
+        return root
 
     def runtime_ready(self, python: str) -> bool:
         try:

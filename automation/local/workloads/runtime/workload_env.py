@@ -22,6 +22,17 @@ NETWORK_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "htt
 SERVICE_VARIABLES = ("PYTHONPATH", "HOME", "TMPDIR")
 
 
+def _compose(
+    kept: Iterable[str], base: Mapping[str, str], layers: Iterable[Mapping[str, str] | None]
+) -> dict[str, str]:
+    """``kept`` variables of the server's environment, then ``base``, then each layer in order."""
+    env = {name: os.environ[name] for name in kept if name in os.environ}
+    env.update({"LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1", **base})
+    for layer in layers:
+        env.update({str(k): str(v) for k, v in (layer or {}).items()})
+    return env
+
+
 def engine_environment(
     *,
     home: Path,
@@ -31,23 +42,15 @@ def engine_environment(
     hostname: str,
 ) -> dict[str, str]:
     """Build a workload's environment, lowest precedence first; ``cml`` is set last (not overridable)."""
-    env = {name: os.environ[name] for name in NETWORK_VARIABLES if name in os.environ}
-    env.update(
-        {
-            "PATH": os.pathsep.join([*path_entries, *SYSTEM_PATH]),
-            "HOME": str(home),
-            "LANG": "C.UTF-8",
-            "SHELL": "/bin/bash",
-            "USER": "cdsw",
-            "LOGNAME": "cdsw",
-            "HOSTNAME": hostname,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    for layer in layers:
-        env.update({str(k): str(v) for k, v in (layer or {}).items()})
-    env.update(cml)
-    return env
+    base = {
+        "PATH": os.pathsep.join([*path_entries, *SYSTEM_PATH]),
+        "HOME": str(home),
+        "SHELL": "/bin/bash",
+        "USER": "cdsw",
+        "LOGNAME": "cdsw",
+        "HOSTNAME": hostname,
+    }
+    return _compose(NETWORK_VARIABLES, base, [*layers, cml])
 
 
 def service_environment(layers: Iterable[Mapping[str, str] | None]) -> dict[str, str]:
@@ -55,14 +58,5 @@ def service_environment(layers: Iterable[Mapping[str, str] | None]) -> dict[str,
     network settings, and ``layers`` (MLflow's store, the deployment's variables); nothing else of the
     server's shell (no API keys, cloud credentials or CML_/CDSW_ settings), as CML's model replicas
     see only what the model is given."""
-    env = {name: os.environ[name] for name in (*NETWORK_VARIABLES, *SERVICE_VARIABLES) if name in os.environ}
-    env.update(
-        {
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), *SYSTEM_PATH]),
-            "LANG": "C.UTF-8",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    for layer in layers:
-        env.update({str(k): str(v) for k, v in (layer or {}).items()})
-    return env
+    base = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), *SYSTEM_PATH])}
+    return _compose((*NETWORK_VARIABLES, *SERVICE_VARIABLES), base, layers)
