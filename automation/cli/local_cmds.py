@@ -53,7 +53,16 @@ def status(ctx: CliContext) -> None:
     from automation.local.control import status as server_status
 
     info = server_status(ctx.local_state_dir())
-    ctx.emit({"ok": True, **info}, lambda: [click.echo(f"{k:>18}: {v}") for k, v in info.items()])
+
+    def show() -> None:
+        for key, value in info.items():
+            if key == "next_scheduled_runs":
+                runs = [f"{r['at']}  {r['job']} [{r['job_id']}]  {r['schedule']}" for r in value]
+                click.echo(f"{key:>18}: " + ("\n" + " " * 20).join(runs or ["none"]))
+            else:
+                click.echo(f"{key:>18}: {value}")
+
+    ctx.emit({"ok": True, **info}, show)
 
 
 @local.command()

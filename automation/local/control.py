@@ -271,11 +271,13 @@ def status(state_dir: Path) -> dict[str, Any]:
     info = _read_info(paths) or {}
     live = _live(paths) if paths.root.exists() else None
     counts: dict[str, Any] = {"projects": 0, "jobs": 0, "active_job_runs": 0, "models": 0, "deployments": {}}
+    jobs: list[dict[str, Any]] = []
     for kind, doc in _db_rows(paths, ("project", "job", "job_run", "model", "deployment")):
         if kind == "project":
             counts["projects"] += 1
         elif kind == "job":
             counts["jobs"] += 1
+            jobs.append(doc)
         elif kind == "job_run" and doc.get("status") in _ACTIVE_RUNS:
             counts["active_job_runs"] += 1
         elif kind == "model":
@@ -294,7 +296,25 @@ def status(state_dir: Path) -> dict[str, Any]:
         "api_key_file": str(paths.api_key),
         "mlflow_tracking_uri": paths.tracking_uri,
         **counts,
+        "next_scheduled_runs": _next_scheduled(jobs),
     }
+
+
+def _next_scheduled(jobs: list[dict[str, Any]], limit: int = 5) -> list[dict[str, str]]:
+    """The soonest firings of scheduled jobs, in the job's timezone and in UTC."""
+    from automation.local.core.timefmt import rfc3339
+    from automation.local.workloads.schedules import upcoming
+
+    return [
+        {
+            "job_id": u.job_id,
+            "project_id": u.project_id,
+            "job": u.name,
+            "schedule": f"{u.schedule} ({u.timezone})",
+            "at": rfc3339(u.at) or "",
+        }
+        for u in upcoming(jobs)[:limit]
+    ]
 
 
 def job_run_log_path(state_dir: Path, run_id: str) -> Path:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from automation.local.api.mlflow_tracking import TrackingServer
 from automation.local.core.timefmt import now
@@ -18,6 +20,7 @@ from automation.local.workloads.deployments import DeploymentSupervisor
 from automation.local.workloads.engines import EngineContexts, EngineLauncher
 from automation.local.workloads.jobruns import JobRunner
 from automation.local.workloads.runtime.environments import RuntimeEnvironments
+from automation.local.workloads.schedules import Scheduler, clock_from_env, tick_from_env
 
 DEFAULT_SERVING_MODULE = "automation.local.serving"
 
@@ -43,10 +46,24 @@ class Workspace:
         self.builds = BuildWorker(self)
         self.deployments = DeploymentSupervisor(self)
         self.applications = ApplicationSupervisor(self)
+        self.scheduler = Scheduler(
+            jobs=lambda: self.store.list("job"),
+            mark_fired=lambda job_id, at: self.store.update("job", job_id, {"last_fired_at": at}),
+            fire=self._fire_scheduled,
+            log=self.log.getChild("scheduler"),
+            clock=clock_from_env(os.environ),
+            interval=tick_from_env(os.environ),
+        )
 
     @classmethod
     def open(cls, paths: StatePaths, port: int, log: logging.Logger) -> Workspace:
         return cls(paths, port, log)
+
+    def _fire_scheduled(self, job: dict[str, Any]) -> str:
+        project = self.store.get("project", job["project_id"])
+        if project is None or project.get("creation_status") != "success":
+            raise RuntimeError(f"project {job['project_id']!r} is not ready")
+        return str(self.runner.create_run(project, job, None, None)["id"])
 
     @property
     def domain(self) -> str:
@@ -72,8 +89,10 @@ class Workspace:
             self.applications.restore()
 
         threading.Thread(target=resume, name="resume", daemon=True).start()
+        self.scheduler.start()
 
     def shutdown(self) -> None:
+        self.scheduler.stop()
         self.runner.stop_all("shutdown")
         self.deployments.shutdown()
         self.applications.shutdown()

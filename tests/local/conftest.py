@@ -19,16 +19,20 @@ class Local:
     state_dir: Path
     port: int
     workspace: control.LocalWorkspace
+    clock_file: Path  # the scheduler's clock (epoch seconds); empty means the wall clock
 
 
 @pytest.fixture(scope="session")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     """A real server on a free port; secrets are in its environment while it starts, to prove jobs never see them."""
     state_dir = tmp_path_factory.mktemp("cmlops-local") / ".cmlops"
+    clock_file = state_dir.parent / "scheduler-clock"
+    clock_file.write_text("")
     port = free_port()
     secrets = {"CML_API_KEY": LEAK_CANARY, "AWS_SECRET_ACCESS_KEY": LEAK_CANARY, "GITHUB_TOKEN": LEAK_CANARY}
-    saved = {name: os.environ.get(name) for name in secrets}
-    os.environ.update(secrets)
+    settings = {"CMLOPS_LOCAL_CLOCK_FILE": str(clock_file), "CMLOPS_LOCAL_SCHEDULER_TICK": "0.2"}
+    saved = {name: os.environ.get(name) for name in {**secrets, **settings}}
+    os.environ.update({**secrets, **settings})
     try:
         workspace = control.start(state_dir, port=port, wait=60)
     finally:
@@ -37,7 +41,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    yield Local(state_dir, port, workspace)
+    yield Local(state_dir, port, workspace, clock_file)
     control.stop(state_dir)
 
 

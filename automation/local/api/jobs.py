@@ -2,8 +2,9 @@
 
 Job names need not be unique (CML allows duplicates; clients look jobs up by name first).
 ``runtime_identifier`` is required and must be in the catalogue. ``kill_on_timeout`` defaults to
-true when the request leaves it out. ``schedule`` is stored and shown but never fires locally;
-dependent jobs (``parent_id``) do start when a run of their parent succeeds.
+true when the request leaves it out. ``schedule`` must be a five-field cron expression (and
+``timezone`` an IANA zone name); scheduled jobs fire (``workloads/schedules.py``) and dependent jobs
+(``parent_id``) start when a run of their parent succeeds.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from automation.local.core.timefmt import now, rfc3339
 from automation.local.workloads.jobruns import KIND as RUN_KIND
 from automation.local.workloads.jobruns import STATUS_WORD
 from automation.local.workloads.runtimes import is_known, why_unknown
+from automation.local.workloads.schedules import DEFAULT_TIMEZONE, schedule_problem
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
@@ -36,7 +38,6 @@ JOB_FILTER_KEYS = (*CREATOR_KEYS, "description", "kernel", "name", "paused", "sc
 JOB_SORT_KEYS = (*JOB_FILTER_KEYS, "created_at", "updated_at")
 RUN_FILTER_KEYS = (*JOB_FILTER_KEYS, "status", "id")
 RUN_SORT_KEYS = JOB_SORT_KEYS
-DEFAULT_TIMEZONE = "America/Los_Angeles"
 
 
 class JobFields(BaseModel):
@@ -170,6 +171,12 @@ def _apply_fields(ws: Workspace, project: dict[str, Any], doc: dict[str, Any], b
         doc["parent_id"] = parent
     if doc.get("parent_id") and doc.get("schedule"):
         raise bad_request("a job has either a schedule or a parent_id, not both")
+    if doc.get("schedule"):
+        problem = schedule_problem(doc["schedule"], doc.get("timezone"))
+        if problem:
+            raise bad_request(problem)
+    if fields & {"schedule", "timezone", "paused"}:
+        doc["schedule_set_at"] = now()  # a changed schedule counts from now: no backlog fires
     doc["type"] = "dependent" if doc.get("parent_id") else "cron" if doc.get("schedule") else "manual"
 
 
