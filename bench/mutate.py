@@ -53,7 +53,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_http.py",
         "tests/test_settings.py",
     ],
-    "automation/http.py": ["tests/test_http.py", "tests/test_trace_redaction.py"],
+    "automation/http.py": ["tests/test_http.py", "tests/test_http_details.py", "tests/test_trace_redaction.py"],
     "automation/reconcile/plan.py": [
         "tests/reconcile/test_plan_every_field.py",
         "tests/reconcile/test_plan_shape.py",
