@@ -53,7 +53,11 @@ MODULES: dict[str, list[str]] = {
         "tests/test_http.py",
         "tests/test_settings.py",
     ],
-    "automation/http.py": ["tests/test_http.py", "tests/test_http_details.py", "tests/test_trace_redaction.py"],
+    "automation/http.py": [
+        "tests/test_http.py",
+        "tests/test_http_details.py",
+        "tests/test_trace_redaction.py",
+    ],
     "automation/reconcile/plan.py": [
         "tests/reconcile/test_plan_every_field.py",
         "tests/reconcile/test_plan_shape.py",
@@ -91,7 +95,10 @@ MODULES: dict[str, list[str]] = {
     ],
     "automation/local/app.py::BearerAuth": ["tests/local/test_local_key_variants.py"],
     "automation/local/api/auth.py": ["tests/local/test_local_auth.py"],
-    "automation/local/serving/inputs.py": ["tests/local_serving/test_serving_inputs.py"],
+    "automation/local/serving/inputs.py": [
+        "tests/local_serving/test_serving_inputs.py",
+        "tests/local_serving/test_serving_input_details.py",
+    ],
 }
 # Tests of a subset that need a live server are slow per mutant; they are deselected where a
 # faster test of the same behaviour exists in the subset.

@@ -58,7 +58,9 @@ def test_defaults_are_the_documented_ones():
 def test_request_line_shows_query_and_sorted_redacted_body(mock):
     mock.post(URL, json={"id": "p1"})
     lines: list[str] = []
-    client(lines).request("POST", "/api/v2/projects", params={"b": 2, "a": "x"}, json_body={"z": 1, "name": "n"})
+    client(lines).request(
+        "POST", "/api/v2/projects", params={"b": 2, "a": "x"}, json_body={"z": 1, "name": "n"}
+    )
     assert lines[0] == '-> POST /api/v2/projects?b=2&a=x body={"name": "n", "z": 1}'
 
 
@@ -202,7 +204,12 @@ def test_a_sibling_shares_secrets_settings_and_policy(mock):
     parent = HttpClient(BASE, KEY, verify="/ca.pem", timeout=(1.0, 2.0), retry=policy, trace=lines.append)
     child = parent.sibling("https://modelservice.example.test")
     parent.add_secret(ACCESS_KEY)  # registered after the sibling was made: still masked there
-    assert (child.verify, child.timeout, child.retry, child.clock) == ("/ca.pem", (1.0, 2.0), policy, parent.clock)
+    assert (child.verify, child.timeout, child.retry, child.clock) == (
+        "/ca.pem",
+        (1.0, 2.0),
+        policy,
+        parent.clock,
+    )
     own = RetryPolicy(max_attempts=1)
     assert parent.sibling("https://other.example.test", retry=own).retry is own
     mock.post("https://modelservice.example.test/model", json={"ok": True})
