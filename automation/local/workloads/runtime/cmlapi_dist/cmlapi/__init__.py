@@ -1,0 +1,23 @@
+"""cmlapi, as the cmlops local workspace serves it: the part of Cloudera's API v2 client that scripts use.
+
+Written for cmlops (it is not Cloudera's package): ``default_client()``, ``CMLServiceApi`` with one
+method per operation the local workspace serves (the names and argument orders of the generated
+client), the request and response models, ``cmlapi.utils.Cursor`` and ``cmlapi.rest.ApiException``.
+On a CML workspace, use the workspace's own package (``pip install https://<domain>/api/v2/python.tar.gz``).
+"""
+
+from . import models, rest, utils
+from .api import CMLServiceApi
+from .api_client import ApiClient
+from .configuration import Configuration
+from .description import API_VERSION
+from .models import *  # noqa: F403 (one class per API v2 definition, built from operations.json)
+from .rest import ApiException
+from .utils import Cursor, default_client
+
+try:
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("cmlapi")
+except PackageNotFoundError:
+    __version__ = API_VERSION
