@@ -23,7 +23,9 @@ from types import SimpleNamespace
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-TARGET = REPO / "automation" / "local" / "workloads" / "runtime" / "cmlapi_dist" / "cmlapi" / "operations.json"
+TARGET = (
+    REPO / "automation" / "local" / "workloads" / "runtime" / "cmlapi_dist" / "cmlapi" / "operations.json"
+)
 VERBS = ("get", "post", "put", "patch", "delete")
 # Routes of the local app that are not API v2 operations, and the one alias it serves.
 LOCAL_EXTRAS = {("GET", "/health"), ("POST", "/model"), ("GET", "/api/v2/python.tar.gz")}
@@ -140,7 +142,9 @@ def describe(doc: Mapping[str, Any], covered: set[str]) -> dict[str, Any]:
         n: enums[n]
         for n in sorted(enums)
         for d in models
-        if any(_ref(s) == n or _ref(s.get("items")) == n for s in definitions[d].get("properties", {}).values())
+        if any(
+            _ref(s) == n or _ref(s.get("items")) == n for s in definitions[d].get("properties", {}).values()
+        )
     }
     return {
         "api_version": doc["info"]["version"],

@@ -32,12 +32,7 @@ from types import ModuleType
 DIST = Path(__file__).with_name("cmlapi_dist")
 BACKEND = "_cmlapi_build"
 INSTALLER = "cmlops-local-workspace"
-PYPROJECT = (
-    "[build-system]\n"
-    "requires = []\n"
-    f'build-backend = "{BACKEND}"\n'
-    'backend-path = ["."]\n'
-)
+PYPROJECT = f'[build-system]\nrequires = []\nbuild-backend = "{BACKEND}"\nbackend-path = ["."]\n'
 
 
 @functools.lru_cache(maxsize=1)

@@ -38,7 +38,9 @@ def dist_info(metadata: str) -> str:
     return f"{PACKAGE}-{_field(metadata, 'Version')}.dist-info"
 
 
-def wheel_entries(root: Path, metadata: str, extra: dict[str, bytes] | None = None) -> list[tuple[str, bytes]]:
+def wheel_entries(
+    root: Path, metadata: str, extra: dict[str, bytes] | None = None
+) -> list[tuple[str, bytes]]:
     """The files of the installed package: the package, then its .dist-info (``extra`` files, RECORD last)."""
     info = dist_info(metadata)
     entries = package_files(root)
@@ -80,5 +82,7 @@ def build_sdist(sdist_directory, config_settings=None):
     base = f"{PACKAGE}-{_field(_metadata_here(), 'Version')}"
     with tarfile.open(os.path.join(sdist_directory, base + ".tar.gz"), "w:gz") as archive:
         for path in ("PKG-INFO", "pyproject.toml", "_cmlapi_build.py", PACKAGE):
-            archive.add(path, arcname=f"{base}/{path}", filter=lambda t: None if "__pycache__" in t.name else t)
+            archive.add(
+                path, arcname=f"{base}/{path}", filter=lambda t: None if "__pycache__" in t.name else t
+            )
     return base + ".tar.gz"

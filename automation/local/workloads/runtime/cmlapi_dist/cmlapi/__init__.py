@@ -15,6 +15,19 @@ from .models import *  # noqa: F403 (one class per API v2 definition, built from
 from .rest import ApiException
 from .utils import Cursor, default_client
 
+__all__ = [
+    "ApiClient",
+    "ApiException",
+    "CMLServiceApi",
+    "Configuration",
+    "Cursor",
+    "default_client",
+    "models",
+    "rest",
+    "utils",
+    *models.__all__,
+]
+
 try:
     from importlib.metadata import PackageNotFoundError, version
 

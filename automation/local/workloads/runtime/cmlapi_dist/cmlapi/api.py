@@ -35,7 +35,7 @@ def _bind(name: str, required: list[str], optional: list[str], args: tuple, kwar
     """The call's values by name, with the generated client's errors for bad calls."""
     if len(args) > len(required):
         raise TypeError(f"{name}() takes {len(required)} positional arguments but {len(args)} were given")
-    values = dict(zip(required, args))
+    values = dict(zip(required, args, strict=False))
     for key, value in kwargs.items():
         if key not in required and key not in optional and key not in CALL_OPTIONS:
             raise TypeError(f"Got an unexpected keyword argument '{key}' to method {name}")

@@ -107,7 +107,9 @@ class ApiClient:
             return {key: self.sanitize_for_serialization(value) for key, value in obj.items()}
         types = getattr(obj, "swagger_types", None)
         if types is None:
-            raise TypeError(f"cannot send a {type(obj).__name__} in a request body: use a cmlapi model or a dict")
+            raise TypeError(
+                f"cannot send a {type(obj).__name__} in a request body: use a cmlapi model or a dict"
+            )
         return {
             obj.attribute_map[name]: self.sanitize_for_serialization(getattr(obj, name))
             for name in types
@@ -144,7 +146,9 @@ class ApiClient:
             try:
                 value = parse_datetime(data)
             except ValueError:
-                raise rest.ApiException(status=0, reason=f"Failed to parse `{data}` as {klass} object") from None
+                raise rest.ApiException(
+                    status=0, reason=f"Failed to parse `{data}` as {klass} object"
+                ) from None
             return value if klass == "datetime" else value.date()
         cls = CLASSES[klass]
         if not isinstance(data, dict):

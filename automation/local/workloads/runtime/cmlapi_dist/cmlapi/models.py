@@ -25,7 +25,7 @@ class Model:
         cls = type(self).__name__
         if len(args) > len(names):
             raise TypeError(f"{cls}() takes at most {len(names)} positional arguments ({len(args)} given)")
-        values = dict(zip(names, args))
+        values = dict(zip(names, args, strict=False))
         for key, value in kwargs.items():
             if key not in self.swagger_types:
                 raise TypeError(f"{cls}() got an unexpected keyword argument '{key}'")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -69,7 +68,9 @@ class RESTClientObject:
     def __init__(self, configuration: Any) -> None:
         handlers: list[Any] = [urllib.request.ProxyHandler({})]
         if configuration.proxy:
-            handlers = [urllib.request.ProxyHandler({"http": configuration.proxy, "https": configuration.proxy})]
+            handlers = [
+                urllib.request.ProxyHandler({"http": configuration.proxy, "https": configuration.proxy})
+            ]
         handlers.append(urllib.request.HTTPSHandler(context=self._tls(configuration)))
         self.opener = urllib.request.build_opener(*handlers)
 
@@ -102,14 +103,16 @@ class RESTClientObject:
         timeout: Any = None,
     ) -> RESTResponse:
         if isinstance(timeout, tuple):
-            timeout = max(t for t in timeout if t is not None) if any(t is not None for t in timeout) else None
+            timeout = (
+                max(t for t in timeout if t is not None) if any(t is not None for t in timeout) else None
+            )
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
             with self.opener.open(request, timeout=timeout) as answer:
                 response = RESTResponse(answer.status, answer.reason, answer.headers, answer.read())
         except urllib.error.HTTPError as error:
             response = RESTResponse(error.code, error.reason, error.headers, error.read())
-        except (urllib.error.URLError, socket.timeout, OSError) as error:
+        except OSError as error:  # URLError and timeouts are OSErrors
             reason = getattr(error, "reason", error)
             raise ApiException(status=0, reason=f"{method} {url} failed: {reason}") from error
         if not 200 <= response.status <= 299:
