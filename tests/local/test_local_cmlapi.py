@@ -133,7 +133,12 @@ def test_cmlops_own_environment_has_no_cmlapi() -> None:
 def test_models_take_keywords_and_positions_and_give_dicts(cmlapi: ModuleType) -> None:
     request = cmlapi.CreateJobRunRequest("p1", "j1", environment={"A": "1"})
     assert (request.project_id, request.job_id, request.arguments) == ("p1", "j1", None)
-    assert request.to_dict() == {"project_id": "p1", "job_id": "j1", "environment": {"A": "1"}, "arguments": None}
+    assert request.to_dict() == {
+        "project_id": "p1",
+        "job_id": "j1",
+        "environment": {"A": "1"},
+        "arguments": None,
+    }
     assert request == cmlapi.CreateJobRunRequest(project_id="p1", job_id="j1", environment={"A": "1"})
     nested = cmlapi.CreateRegisteredModelRequest(tags=[cmlapi.Tag(key="k", value="v")])
     assert nested.to_dict()["tags"] == [{"key": "k", "value": "v"}]
@@ -145,7 +150,9 @@ def test_models_take_keywords_and_positions_and_give_dicts(cmlapi: ModuleType) -
     assert cmlapi.CreateJobRequest.swagger_types["environment"] == "dict(str, str)"
 
 
-def test_default_client_reads_the_workload_variables(cmlapi: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_client_reads_the_workload_variables(
+    cmlapi: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CDSW_API_URL", "http://127.0.0.1:9/api/v1")
     monkeypatch.setenv("CDSW_APIV2_KEY", "k" * 16)
     client = cmlapi.default_client()
@@ -165,7 +172,9 @@ def test_default_client_reads_the_workload_variables(cmlapi: ModuleType, monkeyp
 
 def test_bad_calls_fail_as_the_generated_client_does(cmlapi: ModuleType) -> None:
     client = cmlapi.default_client("http://127.0.0.1:9", "key")
-    with pytest.raises(ValueError, match="Missing the required parameter `project_id` when calling `create_job`"):
+    with pytest.raises(
+        ValueError, match="Missing the required parameter `project_id` when calling `create_job`"
+    ):
         client.create_job({"name": "x"}, None)
     with pytest.raises(TypeError, match="unexpected keyword argument 'serch_filter' to method list_projects"):
         client.list_projects(serch_filter="{}")
@@ -177,7 +186,10 @@ def test_bad_calls_fail_as_the_generated_client_does(cmlapi: ModuleType) -> None
 
 def test_operations_the_local_workspace_does_not_serve_raise_501(cmlapi: ModuleType) -> None:
     client = cmlapi.default_client("http://127.0.0.1:9", "key")  # nothing listens there: no request is sent
-    calls = {"GET /api/v2/projectnames": client.list_project_names, "POST /api/v2/users/{username}/v2_keys": client.create_v2_key}
+    calls = {
+        "GET /api/v2/projectnames": client.list_project_names,
+        "POST /api/v2/users/{username}/v2_keys": client.create_v2_key,
+    }
     for line, call in calls.items():
         with pytest.raises(cmlapi.rest.ApiException) as caught:
             call({}, "me") if "v2_keys" in line else call()
@@ -193,7 +205,8 @@ def test_the_archive_is_an_sdist_of_cmlapi_served_without_a_key(api: Api) -> Non
     answer = api.get("/api/v2/python.tar.gz", auth=False)
     assert answer.status_code == 200, answer.text
     assert answer.content == cmlapi_package.source_archive()[0]  # the same bytes each time
-    names = tarfile.open(fileobj=io.BytesIO(gzip.decompress(answer.content))).getnames()
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(answer.content))) as archive:
+        names = archive.getnames()
     base = f"cmlapi-{cmlapi_package.version()}"
     assert {f"{base}/PKG-INFO", f"{base}/pyproject.toml", f"{base}/cmlapi/__init__.py"} <= set(names)
     assert not any("__pycache__" in n for n in names)
@@ -241,7 +254,9 @@ def test_calls_answer_model_objects(cmlapi: ModuleType, client, api: Api) -> Non
     again = client.get_project(first.id)
     assert again.id == first.id and again.name == first.name
     # Paging: Cursor follows next_page_token, re-sending page_size, until every project came.
-    cursor = cmlapi.utils.Cursor(client.list_projects, search_filter=json.dumps({"name": "cmlapi-unit-"}), page_size=1)
+    cursor = cmlapi.utils.Cursor(
+        client.list_projects, search_filter=json.dumps({"name": "cmlapi-unit-"}), page_size=1
+    )
     assert sorted(p.name for p in cursor.items()) == sorted(names)
     data, status, headers = client.get_project_with_http_info(first.id)
     assert status == 200 and data.id == first.id and "content-type" in {k.lower() for k in headers}
@@ -270,7 +285,7 @@ def test_errors_are_api_exceptions_with_the_servers_answer(cmlapi: ModuleType, c
 
 # --- a job that does the whole loop with cmlapi ------------------------------------------------------
 
-TINY_TRAINING = '''\
+TINY_TRAINING = """\
 import os
 
 import mlflow
@@ -286,7 +301,7 @@ mlflow.set_experiment(os.environ["EXPERIMENT_NAME"])
 with mlflow.start_run():
     mlflow.log_metric("r2", 1.0)
     mlflow.pyfunc.log_model("model", python_model=Doubler(), input_example=pd.DataFrame({"x": [1.0, 2.0]}))
-'''
+"""
 
 FLOW = '''\
 """The loop a CML automation script does with cmlapi: nothing in it knows the workspace is local."""
@@ -409,13 +424,17 @@ def test_a_job_does_the_whole_loop_with_cmlapi(api: Api, local, runtime: str) ->
     assert sorted(j["name"] for j in jobs) == ["cmlapi flow", "tiny training"]
     models = api.ok("GET", f"/api/v2/projects/{project['id']}/models")["models"]
     assert [m["name"] for m in models] == ["cmlapi flow"]
-    registered = api.ok("GET", "/api/v2/registry/models", params={"search_filter": '{"model_name": "cmlapi-flow-model"}'})
+    registered = api.ok(
+        "GET", "/api/v2/registry/models", params={"search_filter": '{"model_name": "cmlapi-flow-model"}'}
+    )
     assert [m["name"] for m in registered["models"]] == ["cmlapi-flow-model"]
 
 
 def test_project_environments_have_cmlapi_preinstalled(local, api: Api) -> None:
     """After the job above, the project's environment holds the package, marked as the workspace's."""
-    projects = api.ok("GET", "/api/v2/projects", params={"search_filter": '{"name": "cmlapi-flow"}'})["projects"]
+    projects = api.ok("GET", "/api/v2/projects", params={"search_filter": '{"name": "cmlapi-flow"}'})[
+        "projects"
+    ]
     envs = list((local.state_dir).rglob(f"cmlapi-{cmlapi_package.version()}.dist-info"))
     assert projects and envs, "no project environment holds cmlapi"
     assert (envs[0] / "INSTALLER").read_text().strip() == cmlapi_package.INSTALLER

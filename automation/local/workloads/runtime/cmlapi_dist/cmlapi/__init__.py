@@ -28,9 +28,14 @@ __all__ = [
     *models.__all__,
 ]
 
-try:
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed metadata on first use (importlib.metadata is slow to import)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'cmlapi' has no attribute {name!r}")
     from importlib.metadata import PackageNotFoundError, version
 
-    __version__ = version("cmlapi")
-except PackageNotFoundError:
-    __version__ = API_VERSION
+    try:
+        return version("cmlapi")
+    except PackageNotFoundError:
+        return API_VERSION

@@ -6,7 +6,6 @@ import datetime
 import json
 import os
 import re
-import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -232,6 +231,7 @@ class ApiClient:
 def _multipart(files: dict[str, Any]) -> tuple[bytes, str]:
     """Form fields from local file paths (or (name, bytes) pairs), as the generated client sends them."""
     import mimetypes
+    import uuid
 
     boundary = uuid.uuid4().hex
     chunks: list[bytes] = []
