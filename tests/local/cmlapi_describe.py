@@ -8,18 +8,16 @@ every model those operations reach. No descriptions are kept. Regenerate after a
 
     python tests/local/cmlapi_describe.py [SWAGGER]     # writes operations.json
 
-``tests/local/test_local_cmlapi_package.py`` checks that the shipped file equals this output.
+``tests/local/test_local_cmlapi.py`` checks that the shipped file equals this output.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,9 +25,6 @@ TARGET = (
     REPO / "automation" / "local" / "workloads" / "runtime" / "cmlapi_dist" / "cmlapi" / "operations.json"
 )
 VERBS = ("get", "post", "put", "patch", "delete")
-# Routes of the local app that are not API v2 operations, and the one alias it serves.
-LOCAL_EXTRAS = {("GET", "/health"), ("POST", "/model"), ("GET", "/api/v2/python.tar.gz")}
-ALIASES = {("GET", "/api/v2/projects/{project_id}/files"): "/api/v2/projects/{project_id}/files/{path}"}
 
 
 def snake(operation_id: str) -> str:
@@ -39,45 +34,23 @@ def snake(operation_id: str) -> str:
     return text.replace("-", "_").lower()
 
 
-def normal(template: str) -> str:
-    """'{project.id}' -> '{project_id}', '{path:path}' -> '{path}'."""
-    return re.sub(r"\{([^}:]+)(:[^}]*)?\}", lambda m: "{" + m.group(1).replace(".", "_") + "}", template)
-
-
 def local_routes() -> set[tuple[str, str]]:
-    """(verb, normalised path) of every route of the local server's FastAPI app (built, not started)."""
-    from automation.local.app import create_app
+    """(verb, normalised path) of every API v2 route of the local server's app (built, not started)."""
+    from conformance.test_local_conformance import ALIASES, LOCAL_EXTRAS, _app_routes, _normal
 
-    stub = SimpleNamespace(
-        api_key="unused",
-        paths=SimpleNamespace(root=Path("/nonexistent")),
-        log=logging.getLogger("describe"),
-        tracking=lambda *_: None,
-    )
-    app = create_app(stub)  # type: ignore[arg-type]
-    found: set[tuple[str, str]] = set()
-
-    def walk(routes: Iterable[Any], prefix: str = "") -> None:
-        for route in routes:
-            inner = getattr(route, "original_router", None)
-            if inner is not None:
-                context = getattr(route, "include_context", None)
-                walk(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
-                continue
-            for method in getattr(route, "methods", None) or ():
-                if method not in ("HEAD", "OPTIONS"):
-                    found.add((method, normal(prefix + route.path)))
-
-    walk(app.routes)
-    return {(m, ALIASES.get((m, p), p)) for m, p in found if (m, p) not in LOCAL_EXTRAS}
+    routes = {(m, _normal(p)) for m, p in _app_routes(Path("/nonexistent")) if (m, p) not in LOCAL_EXTRAS}
+    return {(m, ALIASES.get((m, p), p)) for m, p in routes}
 
 
 def covered_ids(doc: Mapping[str, Any], routes: set[tuple[str, str]]) -> set[str]:
+    """The operation ids of the swagger that ``routes`` serve."""
+    from conformance.test_local_conformance import _normal
+
     return {
         op["operationId"]
         for template, verbs in doc["paths"].items()
         for verb, op in verbs.items()
-        if verb in VERBS and (verb.upper(), normal(template)) in routes
+        if verb in VERBS and (verb.upper(), _normal(template)) in routes
     }
 
 
@@ -171,7 +144,6 @@ def render(description: Mapping[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    sys.path.insert(0, str(REPO / "tests"))
     from conformance.swagger import find_swagger, skip_reason
 
     path = Path(argv[0]) if argv else find_swagger()
@@ -185,4 +157,5 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(REPO / "tests"))
     raise SystemExit(main(sys.argv[1:]))
