@@ -198,6 +198,31 @@ def test_operations_the_local_workspace_does_not_serve_raise_501(cmlapi: ModuleT
         assert "not implemented by the cmlops local workspace" in message and line in message
 
 
+def test_the_preinstall_updates_its_own_copy_and_leaves_a_projects_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    current = cmlapi_package.version()
+    monkeypatch.setattr(cmlapi_package, "version", lambda: "1.0+cmlops.old")
+    assert cmlapi_package.ensure_installed(site)
+    old = site / "cmlapi-1.0+cmlops.old.dist-info"
+    (site / "cmlapi" / "gone.py").write_text("")  # a module the newer package no longer has
+    with (old / "RECORD").open("a") as record:
+        record.write("cmlapi/gone.py,,\n")
+    monkeypatch.setattr(cmlapi_package, "version", lambda: current)
+    assert cmlapi_package.ensure_installed(site)
+    assert [p.name for p in site.glob("cmlapi-*.dist-info")] == [f"cmlapi-{current}.dist-info"]
+    assert not (site / "cmlapi" / "gone.py").exists() and (site / "cmlapi" / "api.py").is_file()
+    assert not list(site.glob(".cmlapi-*"))  # no staging folder left behind
+    assert not cmlapi_package.ensure_installed(site)
+    # The project pip-installed a cmlapi of its own (as into ~/.local in CML): it stays.
+    (site / f"cmlapi-{current}.dist-info" / "INSTALLER").write_text("pip\n")
+    monkeypatch.setattr(cmlapi_package, "version", lambda: "99.0+cmlops.newer")
+    assert not cmlapi_package.ensure_installed(site)
+    assert [p.name for p in site.glob("cmlapi-*.dist-info")] == [f"cmlapi-{current}.dist-info"]
+
+
 # --- the archive and pip --------------------------------------------------------------------------
 
 
