@@ -27,6 +27,7 @@ from conformance.swagger import Swagger
 from local_support import Api
 
 from automation.local import control
+from automation.local.state.paths import StatePaths
 from automation.local.workloads.runtime import cmlapi_package
 
 REPO = Path(__file__).resolve().parents[2]
@@ -453,13 +454,8 @@ def test_a_job_does_the_whole_loop_with_cmlapi(api: Api, local, runtime: str) ->
         "GET", "/api/v2/registry/models", params={"search_filter": '{"model_name": "cmlapi-flow-model"}'}
     )
     assert [m["name"] for m in registered["models"]] == ["cmlapi-flow-model"]
-
-
-def test_project_environments_have_cmlapi_preinstalled(local, api: Api) -> None:
-    """After the job above, the project's environment holds the package, marked as the workspace's."""
-    projects = api.ok("GET", "/api/v2/projects", params={"search_filter": '{"name": "cmlapi-flow"}'})[
-        "projects"
-    ]
-    envs = list((local.state_dir).rglob(f"cmlapi-{cmlapi_package.version()}.dist-info"))
-    assert projects and envs, "no project environment holds cmlapi"
-    assert (envs[0] / "INSTALLER").read_text().strip() == cmlapi_package.INSTALLER
+    # The package came preinstalled in the project's environment, marked as the workspace's.
+    envs = StatePaths.of(local.state_dir).project_envs(project["id"])
+    installed = list(envs.rglob("cmlapi-*.dist-info"))
+    assert [p.name for p in installed] == [f"cmlapi-{cmlapi_package.version()}.dist-info"]
+    assert (installed[0] / "INSTALLER").read_text().strip() == cmlapi_package.INSTALLER
