@@ -23,6 +23,7 @@ from automation.local.api import files as api_files
 from automation.local.api import jobs as api_jobs
 from automation.local.api import models as api_models
 from automation.local.api import projects as api_projects
+from automation.local.api import pythonclient as api_pythonclient
 from automation.local.api import registry as api_registry
 from automation.local.api import runtimeaddons as api_runtimeaddons
 from automation.local.api import runtimes as api_runtimes
@@ -41,6 +42,7 @@ from automation.local.state.keys import keys_match
 from automation.local.workspace import Workspace
 
 API_PREFIX = "/api/v2"
+PUBLIC_PATHS = frozenset({api_pythonclient.PATH})  # pip fetches the client package without a key
 
 
 class BearerAuth:
@@ -51,7 +53,8 @@ class BearerAuth:
         self.key = key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(API_PREFIX) and path not in PUBLIC_PATHS:
             header = ""
             for name, value in scope["headers"]:
                 if name == b"authorization":
@@ -176,6 +179,7 @@ def create_app(ws: Workspace) -> FastAPI:
         api_models,
         api_builds,
         api_applications,
+        api_pythonclient,
     ):
         app.include_router(module.router)
     app.mount(TRACKING_PREFIX, ws.tracking)

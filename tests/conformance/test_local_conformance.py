@@ -24,7 +24,7 @@ from automation.local import control
 
 from .swagger import Swagger
 
-LOCAL_EXTRAS = {("GET", "/health"), ("POST", "/model")}
+LOCAL_EXTRAS = {("GET", "/health"), ("POST", "/model"), ("GET", "/api/v2/python.tar.gz")}
 # The client lists a project's root as GET .../files/ (swagger: files/{path} with an empty path);
 # the server also accepts it without the trailing slash.
 ALIASES = {("GET", "/api/v2/projects/{project_id}/files"): "/api/v2/projects/{project_id}/files/{path}"}

@@ -12,7 +12,8 @@ image. The local workspace reproduces that with two layers:
   empty virtualenv whose ``site-packages`` lists the runtime environment's after its own (a ``.pth``
   file), with ``pip``/``pip3`` commands on ``PATH``. A project's ``pip install`` goes there; pip
   refuses to uninstall what lies outside it, so upgrading a runtime package shadows it for that
-  project only, as a user-site install does in CML.
+  project only, as a user-site install does in CML. Each project environment also gets the local
+  workspace's ``cmlapi`` package preinstalled (``cmlapi_package``), as newer CML runtimes have it.
 
 Workspace-wide pip settings, like an administrator's pip mirror in CML, come from the server's
 environment: ``CMLOPS_LOCAL_PIP_FIND_LINKS`` (a folder of wheels) and ``CMLOPS_LOCAL_PIP_NO_INDEX=1``
@@ -35,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from automation.local.workloads.runtime import cmlapi_package
 from automation.local.workloads.runtime.interpreters import find_python
 
 PACKAGE_SET = Path(__file__).with_name("standard-python.txt")
@@ -241,6 +243,8 @@ class RuntimeEnvironments:
             if not (env.site_packages / PTH_NAME).is_file():
                 self._create_project_env(env)
             self._write_pip_conf(env)
+            if cmlapi_package.ensure_installed(env.site_packages):
+                self.log.info("cmlapi %s installed in %s", cmlapi_package.version(), env.root)
         return env
 
     def _create_project_env(self, env: ProjectEnv) -> None:
