@@ -229,7 +229,8 @@ def ui_login(state_dir: Path) -> dict[str, Any]:
             body = json.loads(resp.read())
     except (OSError, ValueError) as exc:
         raise CmlopsError(
-            f"the local workspace at {ws.url} gave no login link: {exc}", hint=f"see {ws.state_dir}/logs/server.log"
+            f"the local workspace at {ws.url} gave no login link: {exc}",
+            hint=f"see {ws.state_dir}/logs/server.log",
         ) from None
     return {"url": ui_url(ws.url), "login_url": body["login_url"], "expires_in": body["expires_in"]}
 

@@ -65,7 +65,9 @@ class UiGate:
             if guarded and not self.sessions.valid(cookie_value(scope["headers"], self.cookie)):
                 response: Response
                 if path.startswith("/ui/api/"):
-                    body = {"error": "not logged in: open the link `cmlops local ui` prints, or log in at /ui/login"}
+                    body = {
+                        "error": "not logged in: open the link `cmlops local ui` prints, or log in at /ui/login"
+                    }
                     response = JSONResponse(body, status_code=401, headers=SECURITY_HEADERS)
                 else:
                     response = login_page("Log in to see this workspace.", status=401)

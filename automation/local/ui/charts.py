@@ -41,7 +41,7 @@ def metric_chart(metric: str, points: list[tuple[int, float]]) -> Markup:
     if len(coords) > 1:
         path = " ".join(f"{x},{y}" for x, y in coords)
         parts.append(f'<polyline points="{path}" fill="none" stroke="#1f6feb" stroke-width="2"/>')
-    for (version, value), (x, y) in zip(points, coords):
+    for (version, value), (x, y) in zip(points, coords, strict=True):
         parts += [
             f'<circle cx="{x}" cy="{y}" r="4" fill="#1f6feb"><title>v{version}: {_fmt(value)}</title></circle>',
             f'<text x="{x}" y="{HEIGHT - 8}" font-size="10" text-anchor="middle" fill="#555">v{version}</text>',

@@ -101,7 +101,9 @@ def _projects(ws: Workspace, now: float) -> list[dict[str, Any]]:
                             "id": r["id"],
                             "status": r["status"],
                             "created_at": r["created_at"],
-                            "duration": duration(r.get("running_at") or r.get("starting_at"), r.get("finished_at"), now),
+                            "duration": duration(
+                                r.get("running_at") or r.get("starting_at"), r.get("finished_at"), now
+                            ),
                             "log": f"/ui/logs/{r['id']}",
                             "mlflow": mlflow_runs.get(r["id"], []),
                         }
@@ -175,7 +177,9 @@ def _served_by(ws: Workspace) -> dict[str, list[dict[str, str]]]:
         version_id = build.get("registered_model_version_id", "")
         model = models.get(dep["model_id"], {})
         if version_id:
-            out.setdefault(version_id, []).append({"id": dep["id"], "model": model.get("name", dep["model_id"])})
+            out.setdefault(version_id, []).append(
+                {"id": dep["id"], "model": model.get("name", dep["model_id"])}
+            )
     return out
 
 
@@ -211,7 +215,9 @@ def _applications(ws: Workspace) -> list[dict[str, Any]]:
             "project": projects.get(app["project_id"], app["project_id"]),
             "subdomain": app.get("subdomain", ""),
             "status": app["status"],
-            "link": f"http://127.0.0.1:{app['port']}/" if app.get("port") and app["status"] == "APPLICATION_RUNNING" else "",
+            "link": f"http://127.0.0.1:{app['port']}/"
+            if app.get("port") and app["status"] == "APPLICATION_RUNNING"
+            else "",
             "log": f"/ui/logs/{app['id']}",
         }
         for app in ws.store.list("application")

@@ -90,6 +90,6 @@ async def predict(request: Request) -> JSONResponse:
     except ValueError:
         return JSONResponse({"error": "the test box sent a body that is not JSON"}, status_code=400)
     if not isinstance(body, dict):
-        return JSONResponse({"error": "send {\"model_id\": ..., \"input\": \"<JSON text>\"}"}, status_code=400)
+        return JSONResponse({"error": 'send {"model_id": ..., "input": "<JSON text>"}'}, status_code=400)
     status, result = await call_endpoint(ws, str(body.get("model_id") or ""), body.get("input"))
     return JSONResponse(result, status_code=status)

@@ -67,7 +67,7 @@
         return;
       }
       var result = await resp.json();
-      out.request.textContent = "POST " + result.url + "\n" + pretty(result.request);
+      out.request.textContent = "POST " + result.url + "\n" + JSON.stringify(result.request);
       out.response.textContent = pretty(result.response);
       out.status.textContent = "HTTP " + result.status;
       out.latency.textContent = result.latency_ms + " ms";
