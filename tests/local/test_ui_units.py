@@ -149,3 +149,76 @@ def test_the_panels_escape_what_users_named():
 def test_links_into_mlflow_ui_use_its_routes():
     assert mlflow_run_link("3", "abc") == "/mlflow/#/experiments/3/runs/abc"
     assert mlflow_version_link("wine model/x", 2) == "/mlflow/#/models/wine%20model%2Fx/versions/2"
+
+
+class _Bridge:
+    """What promotions.py asks of the MLflow bridge: version ids to (name, number)."""
+
+    def __init__(self, versions: dict[str, tuple[str, str]]) -> None:
+        self.versions = versions
+
+    def version_key(self, version_id: str) -> tuple[str, str]:
+        from automation.local.core.problems import not_found
+
+        if version_id not in self.versions:
+            raise not_found("registered model version", version_id)
+        return self.versions[version_id]
+
+    def model_name(self, model_id: str) -> str:
+        return "wine"
+
+
+def test_the_promotion_timeline_reads_builds_deployments_and_promotion_tags(tmp_path):
+    from types import SimpleNamespace
+
+    from automation.local.state.store import Store
+    from automation.local.ui.promotions import timelines
+
+    store = Store(tmp_path / "w.db")
+    store.insert("project", "p", {"id": "p", "name": "wine-prd"})
+    store.insert("model", "m", {"id": "m", "name": "endpoint", "project_id": "p"}, parent="p")
+    store.insert("model", "idle", {"id": "idle", "name": "never built", "project_id": "p"}, parent="p")
+    for n, at in ((1, 100.0), (2, 200.0)):
+        store.insert(
+            "build",
+            f"b{n}",
+            {"id": f"b{n}", "status": "built", "created_at": at, "registered_model_version_id": f"v{n}"},
+            parent="m",
+        )
+        status = "stopped" if n == 1 else "deployed"
+        store.insert(
+            "deployment", f"d{n}", {"id": f"d{n}", "status": status, "created_at": at + 5}, parent=f"b{n}"
+        )
+    gates = '[{"gate":"rmse","metric":"rmse","value":0.7,"threshold":0.9,"passed":true}]'
+    versions = [
+        SimpleNamespace(
+            version="1", run_id="r1", tags={"stage": "archived", "archived_at": "2026-01-02T00:00:00.000000Z"}
+        ),
+        SimpleNamespace(
+            version="2",
+            run_id="r2",
+            tags={"stage": "production", "promoted_at": "2026-01-02T00:00:00.000000Z", "gates": gates},
+        ),
+    ]
+    metrics = {"r1": {"rmse": 0.8, "r2": 0.1}, "r2": {"rmse": 0.7, "r2": 0.2}}
+    client = SimpleNamespace(
+        search_model_versions=lambda *a, **k: versions,
+        get_run=lambda run_id: SimpleNamespace(data=SimpleNamespace(metrics=metrics[run_id])),
+    )
+    ws = SimpleNamespace(store=store, mlflow=_Bridge({"v1": ("wine", "1"), "v2": ("wine", "2")}))
+    (line,) = timelines(ws, client)
+    assert (line.model, line.project, line.registered) == ("endpoint", "wine-prd", "wine")
+    said = [(e.version, e.what, e.state) for e in line.events]
+    assert said[:2] == [
+        ("v2", "promoted to production", "production"),
+        ("v1", "archived (replaced)", "archived"),
+    ]
+    assert said[2:] == [
+        ("v2", "deployment", "deployed"),
+        ("v2", "build", "built"),
+        ("v1", "deployment", "stopped"),
+        ("v1", "build", "built"),
+    ]
+    (chart,) = line.charts  # the gate's metric only, once a promotion named it
+    assert 'data-metric="rmse"' in chart and ">v1<" in chart and ">v2<" in chart
+    store.close()

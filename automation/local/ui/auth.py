@@ -36,7 +36,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def login_page(message: str = "", status: int = 200) -> HTMLResponse:

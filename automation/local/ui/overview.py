@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from automation.local.core.problems import ApiProblem
+from automation.local.core.problems import ApiProblem, unavailable
 from automation.local.domain.registry import versions_of
 from automation.local.state.mlflow_bridge import JOB_RUN_TAG
 from automation.local.ui.promotions import Timeline, timelines
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 RUNS_SHOWN = 5
 MLFLOW_UI = "/mlflow/"
+MLFLOW_WAIT = 2.0
 
 
 @dataclass
@@ -61,9 +62,16 @@ def _section(build: Callable[[], list[Any]]) -> Section:
         return Section(error=f"{type(exc).__name__}: {exc}")
 
 
+def mlflow_client(ws: Workspace) -> Any:
+    """The MLflow client, without holding the page while MLflow loads after a server start."""
+    if not ws.mlflow.wait_ready(timeout=MLFLOW_WAIT):
+        raise unavailable("the MLflow store is still loading; this part fills in by itself in a few seconds")
+    return ws.mlflow.client()
+
+
 def _mlflow_runs_by_job_run(ws: Workspace) -> dict[str, list[dict[str, str]]]:
     """MLflow runs a job run created (its engine tagged them), by job run id."""
-    client = ws.mlflow.client()
+    client = mlflow_client(ws)
     experiments = [e.experiment_id for e in client.search_experiments(max_results=1000)]
     found: dict[str, list[dict[str, str]]] = {}
     if not experiments:
@@ -184,7 +192,7 @@ def _served_by(ws: Workspace) -> dict[str, list[dict[str, str]]]:
 
 
 def _registry(ws: Workspace) -> list[dict[str, Any]]:
-    client = ws.mlflow.client()
+    client = mlflow_client(ws)
     served = _served_by(ws)
     out = []
     for rm in client.search_registered_models(max_results=1000):
@@ -225,7 +233,7 @@ def _applications(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def _promotions(ws: Workspace) -> list[Timeline]:
-    return timelines(ws)
+    return timelines(ws, mlflow_client(ws))
 
 
 def build_overview(ws: Workspace, now: float) -> Overview:

@@ -16,7 +16,7 @@ from automation.local.ui.overview import build_overview, endpoints
 from automation.local.ui.predict import call_endpoint
 from automation.local.ui.templates import STATIC, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 TUTORIAL_INPUT = {"input": [[7.4, 0.7, 0, 1.9, 0.076, 11, 34, 0.9978, 3.51, 0.56, 9.4]]}
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 MAX_LOG = 2 * 1024 * 1024

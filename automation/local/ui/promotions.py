@@ -90,7 +90,7 @@ def _timeline(ws: Workspace, client: Any, model: dict[str, Any], project: str) -
         for dep in ws.store.list("deployment", parent=build["id"]):
             line.events.append(Event(dep["created_at"], label, "deployment", dep["status"]))
     if not name:
-        line.events.sort(key=lambda e: e.at, reverse=True)
+        line.events.sort(key=_newest_first, reverse=True)
         return line
     versions = sorted(versions_of(client, name), key=lambda v: int(v.version))
     metrics_by_version: dict[int, dict[str, float]] = {}
@@ -112,13 +112,17 @@ def _timeline(ws: Workspace, client: Any, model: dict[str, Any], project: str) -
         points = [(v, m[metric]) for v, m in sorted(metrics_by_version.items()) if metric in m]
         if points:
             line.charts.append(metric_chart(metric, points))
-    line.events.sort(key=lambda e: e.at, reverse=True)
+    line.events.sort(key=_newest_first, reverse=True)
     return line
 
 
-def timelines(ws: Workspace) -> list[Timeline]:
+def _newest_first(event: Event) -> tuple[float, bool]:
+    """By time; a promotion tags two versions at one instant, and the one now in production leads."""
+    return event.at, event.state == "production"
+
+
+def timelines(ws: Workspace, client: Any) -> list[Timeline]:
     """One timeline per workspace model that was ever built (the served models)."""
-    client = ws.mlflow.client()
     projects = {p["id"]: p["name"] for p in ws.store.list("project")}
     out = []
     for model in ws.store.list("model"):

@@ -20,6 +20,7 @@
   }
 
   async function refresh() {
+    if (document.hidden) return; // no work for a tab nobody looks at
     try {
       var resp = await fetch("/ui/api/panels", { credentials: "same-origin", cache: "no-store" });
       if (!resp.ok) {
