@@ -103,7 +103,7 @@ def screenshot(driver: Any, name: str, full_page: bool = True) -> Path:
     if full_page:
         driver.execute_script("window.scrollTo(0, 0)")
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1400, max(1000, min(int(height) + 40, 6000)))
+        driver.set_window_size(1400, max(1000, min(int(height) + 120, 6000)))
     driver.save_screenshot(str(path))
     driver.set_window_size(1400, 1000)
     return path
