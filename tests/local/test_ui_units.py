@@ -222,3 +222,17 @@ def test_the_promotion_timeline_reads_builds_deployments_and_promotion_tags(tmp_
     (chart,) = line.charts  # the gate's metric only, once a promotion named it
     assert 'data-metric="rmse"' in chart and ">v1<" in chart and ">v2<" in chart
     store.close()
+
+
+def test_local_ui_opens_a_browser_only_where_one_can_show(monkeypatch: pytest.MonkeyPatch):
+    from automation.cli.local_cmds import _has_display
+
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert _has_display() is False  # a console browser would take over the terminal
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    assert _has_display() is True
+    monkeypatch.setattr("sys.platform", "darwin")
+    monkeypatch.delenv("WAYLAND_DISPLAY")
+    assert _has_display() is True
