@@ -100,6 +100,8 @@ def test_a_run_links_to_its_log_and_to_mlflow_run_page_with_rmse(boot: Bootstrap
     log = wait_until(browser, lambda d: d.find_elements("id", "log-text"), what="the job run's log")[0]
     assert log.text.strip(), "the log page is empty"
     screenshot(browser, "job-run-log")
+    browser.get(logged_in["url"] + "logs/no-such-run")
+    assert "No log no-such-run in this workspace" in _text(browser)
     browser.get(logged_in["url"])
     link = browser.find_element("css selector", f"#run-{run_id} a.mlflow-run")
     assert boot.result.summary["mlflow_run_id"] in link.get_attribute("href")

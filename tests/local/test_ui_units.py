@@ -236,3 +236,26 @@ def test_local_ui_opens_a_browser_only_where_one_can_show(monkeypatch: pytest.Mo
     monkeypatch.setattr("sys.platform", "darwin")
     monkeypatch.delenv("WAYLAND_DISPLAY")
     assert _has_display() is True
+
+
+@pytest.mark.parametrize(
+    ("model_id", "text", "message"),
+    [
+        ("nope", '{"input": [[1]]}', "no model 'nope'"),
+        ("m", "   ", "the input is empty"),
+        ("m", None, "the input is empty"),
+        ("m", "{not json", "the input is not valid JSON"),
+        ("m", "x" * (2 << 20), "the input is over 1024 KiB"),
+    ],
+)
+def test_the_test_box_names_bad_input_and_calls_nothing(model_id: str, text: Any, message: str):
+    from types import SimpleNamespace
+
+    from automation.local.ui.predict import call_endpoint
+
+    models = {"m": {"id": "m", "access_key": "a", "auth_enabled": True}}
+    ws = SimpleNamespace(
+        store=SimpleNamespace(get=lambda kind, ident: models.get(ident)), model_service_url=""
+    )
+    status, body = asyncio.run(call_endpoint(ws, model_id, text))
+    assert status == 400 and body["error"].startswith(message), body
