@@ -110,6 +110,9 @@ def _ci_requirements() -> list[str]:
     data = os.environ.get("WINE_DATA")
     if not data or not Path(data).is_file():
         missing.append(f"the wine data set is missing: set WINE_DATA to wine-quality.csv (got {data!r})")
+    from e2e.browser_support import missing_browser
+
+    missing += [f"the web UI tests' browser is missing: {m}" for m in missing_browser()]
     return missing
 
 

@@ -35,6 +35,14 @@ def test_missing_swagger_under_ci_fails_the_run_with_a_message(tmp_path: Path) -
     assert "API v2 swagger not found" in text and "CML_SWAGGER" in text
 
 
+def test_missing_browser_under_ci_fails_the_run_with_a_message(tmp_path: Path) -> None:
+    done = pytest_run("tests/e2e/test_ui_browser.py", CI="true", CMLOPS_CHROMIUM=str(tmp_path / "absent"))
+    assert done.returncode != 0
+    text = done.stdout + done.stderr
+    assert "CI=true and fixtures the suite needs are missing" in text
+    assert "the web UI tests' browser is missing: Chromium" in text
+
+
 def test_missing_swagger_outside_ci_skips_with_the_reason_in_the_summary(tmp_path: Path) -> None:
     done = pytest_run(CONFORMANCE, CML_SWAGGER=str(tmp_path / "absent.json"))
     assert done.returncode == 0, done.stdout[-2000:]

@@ -134,6 +134,14 @@ class CliContext:
             key_source=f"spec target {name!r} api_key",
         )
 
+    def local_ui_url(self, url: str) -> str | None:
+        """The web UI's page when the command ran against the local workspace at ``url``; else None."""
+        if self.local_workspace_dir is None:
+            return None
+        from automation.local.control import ui_url
+
+        return ui_url(url)
+
     def log_tail(self, run_id: str, lines: int = 12) -> str | None:
         """The end of a local job run's log (CML's API v2 has no logs endpoint)."""
         if self.local_workspace_dir is None:

@@ -66,6 +66,48 @@ def status(ctx: CliContext) -> None:
 
 
 @local.command()
+@click.option("--no-browser", is_flag=True, help="Only print the login link; do not open a browser.")
+@pass_ctx
+def ui(ctx: CliContext, no_browser: bool) -> None:
+    """Start (or reuse) the local workspace and print a one-time login link to its web UI.
+
+    The page shows projects, jobs and runs, models, builds and deployments, an endpoint test box,
+    applications and the promotion history; MLflow's UI (experiments, registry) is under /mlflow/.
+    The link works once, within minutes; the login page also takes the workspace key.
+    """
+    from automation.local.control import ui_login
+
+    info = ui_login(ctx.local_state_dir())
+    opened = False
+    if not no_browser and not ctx.json and _has_display():
+        import webbrowser
+
+        try:
+            opened = webbrowser.open(info["login_url"])
+        except webbrowser.Error:
+            opened = False
+    minutes = info["expires_in"] // 60
+
+    def text() -> None:
+        click.echo(f"web UI: {info['url']}")
+        click.echo(f"log in (once, within {minutes} minutes): {info['login_url']}")
+        if opened:
+            click.echo("opened in your browser")
+
+    ctx.emit({"ok": True, **info, "opened_browser": opened}, text)
+
+
+def _has_display() -> bool:
+    """A graphical browser can open: macOS and Windows always, elsewhere with an X or Wayland display."""
+    import os
+    import sys
+
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+@local.command()
 @click.argument("what", default="server", metavar="[server|JOB_RUN_ID]")
 @pass_ctx
 def logs(ctx: CliContext, what: str) -> None:

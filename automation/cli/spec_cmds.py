@@ -173,11 +173,14 @@ def bootstrap(ctx: CliContext, spec_path: str, retrain: bool) -> None:
             ("deployment", s["deployment_id"]),
             ("endpoint", s["endpoint_url"]),
         ]
+        if ui:
+            rows.append(("web UI", f"{ui} (cmlops local ui logs you in)"))
         for label, value in rows:
             click.echo(f"{label:>17}: {value}")
         click.echo(f"{'smoke prediction':>17}: {json.dumps(s['smoke_prediction'])}")
 
-    ctx.emit(result.to_dict(), text)
+    ui = ctx.local_ui_url(client.http.base_url)
+    ctx.emit({**result.to_dict(), **({"ui_url": ui} if ui else {})}, text)
 
 
 @click.command()
@@ -188,14 +191,20 @@ def status(ctx: CliContext, spec_path: str) -> None:
     from automation.reconcile import make_plan, summary_ids
 
     spec = load(spec_path, check_files=False)
-    the_plan, obs, _ = make_plan(ctx.client(spec), spec)
+    client = ctx.client(spec)
+    the_plan, obs, _ = make_plan(client, spec)
     summary = summary_ids(obs)
     data = {"ok": True, "summary": summary, "in_sync": not the_plan.has_changes}
+    ui = ctx.local_ui_url(client.http.base_url)
+    if ui:
+        data["ui_url"] = ui
 
     def text() -> None:
         for key, value in summary.items():
             click.echo(f"{key:>20}: {value if value not in (None, {}) else '-'}")
         click.echo(f"{'in sync':>20}: {'yes' if not the_plan.has_changes else 'no (run cmlops plan)'}")
+        if ui:
+            click.echo(f"{'web UI':>20}: {ui} (cmlops local ui logs you in)")
 
     ctx.emit(data, text)
 

@@ -39,6 +39,8 @@ from automation.local.core.problems import (
 )
 from automation.local.core.timefmt import rfc3339
 from automation.local.state.keys import keys_match
+from automation.local.ui import auth as ui_auth
+from automation.local.ui import pages as ui_pages
 from automation.local.workspace import Workspace
 
 API_PREFIX = "/api/v2"
@@ -180,10 +182,13 @@ def create_app(ws: Workspace) -> FastAPI:
         api_builds,
         api_applications,
         api_pythonclient,
+        ui_auth,
+        ui_pages,
     ):
         app.include_router(module.router)
     app.mount(TRACKING_PREFIX, ws.tracking)
     app.add_middleware(BearerAuth, key=ws.api_key)
+    app.add_middleware(ui_auth.UiGate, sessions=ws.sessions, cookie=ws.ui_cookie)
     from automation.local import faults  # off unless CMLOPS_FAULTS is set (the reliability suite)
 
     faults.install(app, ws.paths.root, os.environ)

@@ -218,6 +218,28 @@ def ensure_running(state_dir: Path) -> LocalWorkspace:
     return live if live is not None else start(paths.root)
 
 
+def ui_login(state_dir: Path) -> dict[str, Any]:
+    """Start (or reuse) the server and ask it for a one-time login link to its web UI."""
+    ws = ensure_running(state_dir)
+    request = urllib.request.Request(
+        ws.url + "/ui/token", data=b"", method="POST", headers={"Authorization": f"Bearer {ws.api_key}"}
+    )
+    try:
+        with _NO_PROXY.open(request, timeout=10) as resp:
+            body = json.loads(resp.read())
+    except (OSError, ValueError) as exc:
+        raise CmlopsError(
+            f"the local workspace at {ws.url} gave no login link: {exc}",
+            hint=f"see {ws.state_dir}/logs/server.log",
+        ) from None
+    return {"url": ui_url(ws.url), "login_url": body["login_url"], "expires_in": body["expires_in"]}
+
+
+def ui_url(url: str) -> str:
+    """The web UI's page of a workspace at ``url``."""
+    return url.rstrip("/") + "/ui/"
+
+
 def _db_rows(paths: StatePaths, kinds: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
     if not paths.db.exists():
         return []
@@ -288,6 +310,7 @@ def status(state_dir: Path) -> dict[str, Any]:
         "running": live is not None,
         "state_dir": str(paths.root),
         "url": info.get("url", "") if live else "",
+        "ui_url": ui_url(info.get("url", "")) if live else "",
         "model_service_url": info.get("model_service_url", "") if live else "",
         "pid": live.pid if live else None,
         "port": info.get("port") if live else None,
@@ -328,15 +351,7 @@ def read_log(state_dir: Path, what: str = "server") -> str:
     if what == "server":
         candidates = [paths.server_log]
     elif _LOG_ID.match(what):
-        candidates = [
-            folder / f"{what}.log"
-            for folder in (
-                paths.jobrun_logs,
-                paths.build_logs,
-                paths.deployment_logs,
-                paths.logs / "applications",
-            )
-        ]
+        candidates = paths.log_files(what)
     else:
         candidates = []
     for path in candidates:

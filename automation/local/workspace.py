@@ -13,6 +13,7 @@ from automation.local.core.timefmt import now
 from automation.local.state.keys import load_or_create_api_key
 from automation.local.state.mlflow_bridge import MlflowBridge
 from automation.local.state.paths import StatePaths
+from automation.local.state.sessions import UiSessions, cookie_name
 from automation.local.state.store import Store
 from automation.local.workloads.applications import ApplicationSupervisor
 from automation.local.workloads.builds import BuildWorker
@@ -40,7 +41,8 @@ class Workspace:
         self.mlflow = MlflowBridge(self.paths, self.store, self.log.getChild("mlflow"))
         self.environments = RuntimeEnvironments.from_environment(self.log.getChild("runtimes"))
         self.engines = EngineContexts()
-        self.tracking = TrackingServer(self.paths, self.api_key, self.engines)
+        self.sessions = UiSessions(self.api_key)
+        self.tracking = TrackingServer(self.paths, self.api_key, self.engines, self.sessions, self.ui_cookie)
         self.launcher = EngineLauncher(self.paths, self.environments, self.engines, self)
         self.runner = JobRunner(self)
         self.builds = BuildWorker(self)
@@ -72,6 +74,11 @@ class Workspace:
     @property
     def url(self) -> str:
         return f"http://{self.domain}"
+
+    @property
+    def ui_cookie(self) -> str:
+        """The web UI's session cookie (named per port: browsers share cookies across ports)."""
+        return cookie_name(self.port)
 
     @property
     def model_service_url(self) -> str:

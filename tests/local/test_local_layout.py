@@ -1,6 +1,6 @@
 """The local workspace's rooms and their one import direction, read from the source (no server).
 
-routes (api/) -> domain rules (domain/) -> workloads (workloads/) -> state (state/) -> core (core/).
+the web UI (ui/) -> routes (api/) -> domain rules (domain/) -> workloads (workloads/) -> state (state/) -> core (core/).
 A room may import its own modules and the rooms below it, never above; only the wiring modules at
 the top (app.py, server.py, workspace.py, control.py, faults.py) import across. ``Workspace`` may
 appear below the top as a type only (under ``if TYPE_CHECKING:``). The model server (serving/)
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 LOCAL = Path(__file__).resolve().parents[2] / "automation" / "local"
-RANK = {"api": 4, "domain": 3, "workloads": 2, "state": 1, "core": 0}
+RANK = {"ui": 5, "api": 4, "domain": 3, "workloads": 2, "state": 1, "core": 0}
 WIRING = {"__init__", "app", "server", "workspace", "control", "faults"}
 
 

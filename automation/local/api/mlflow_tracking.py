@@ -14,7 +14,8 @@ server adds the tags ``cml.project_id``, ``cml.job_run_id`` (or ``cml.applicatio
 engine, e.g. MLflow's UI or a laptop) belongs to no project and is never a model candidate.
 
 Every request needs ``Authorization: Bearer <workspace key>`` (what ``MLFLOW_TRACKING_TOKEN``
-sends). Artifacts are written by the client straight under the state folder's artifact root
+sends) or, from a browser, the web UI's session cookie: MLflow's own UI is served here too
+(``/mlflow/``, its static files and its ``ajax-api`` calls, all relative to the mount). Artifacts are written by the client straight under the state folder's artifact root
 (same machine), never to ``./mlruns``.
 """
 
@@ -30,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from automation.local.state.keys import keys_match
 from automation.local.state.paths import StatePaths
+from automation.local.state.sessions import UiSessions, cookie_value
 from automation.local.workloads.engines import ENGINES, PREFIX, EngineContexts
 
 CREATE_RUN = "/api/2.0/mlflow/runs/create"
@@ -43,10 +45,19 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 class TrackingServer:
     """The ASGI app mounted at ``/mlflow``: auth, engine context, then MLflow's own Flask app."""
 
-    def __init__(self, paths: StatePaths, key: str, engines: EngineContexts) -> None:
+    def __init__(
+        self,
+        paths: StatePaths,
+        key: str,
+        engines: EngineContexts,
+        sessions: UiSessions | None = None,
+        cookie: str = "",
+    ) -> None:
         self.paths = paths
         self.key = key
         self.engines = engines
+        self.sessions = sessions
+        self.cookie = cookie
         self._wsgi: Any = None
         self._load_lock = threading.Lock()
 
@@ -70,14 +81,17 @@ class TrackingServer:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 return scheme.lower() == "bearer" and keys_match(token.strip(), self.key)
-        return False
+        return self.sessions is not None and self.sessions.valid(cookie_value(scope["headers"], self.cookie))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         if not self._authorized(scope):
             await _error(
-                401, "UNAUTHENTICATED", "send 'Authorization: Bearer <workspace key>' (MLFLOW_TRACKING_TOKEN)"
+                401,
+                "UNAUTHENTICATED",
+                "send 'Authorization: Bearer <workspace key>' (MLFLOW_TRACKING_TOKEN), "
+                "or log in to the web UI first (cmlops local ui)",
             )(scope, receive, send)
             return
         path: str = scope["path"]

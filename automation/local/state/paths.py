@@ -79,6 +79,11 @@ class StatePaths:
         """The MLflow tracking and registry URI of this workspace (an absolute sqlite path)."""
         return "sqlite:///" + str(self.mlflow_db)
 
+    def log_files(self, ident: str) -> list[Path]:
+        """Where the log of a job run, build, deployment or application with this id may be."""
+        folders = (self.jobrun_logs, self.build_logs, self.deployment_logs, self.logs / "applications")
+        return [folder / f"{ident}.log" for folder in folders]
+
     def project_dir(self, project_id: str) -> Path:
         return self.projects / project_id
 

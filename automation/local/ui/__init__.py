@@ -1,0 +1,1 @@
+"""The workspace's web UI: our own page (projects, models, endpoints, promotions) and its login."""
