@@ -16,6 +16,9 @@ from automation.cli.context import CliContext, pass_ctx, stdin_is_tty
 from automation.errors import EXIT_USAGE, CmlopsError, InputError
 
 PATH_ARG = click.argument("path", metavar="PATH", type=click.Path())
+STRICT = click.option(
+    "--strict", is_flag=True, help="Unknown keys are errors (by default warnings: CML ignores them)."
+)
 _SYMBOL = {
     "create": "+",
     "update": "~",
@@ -48,6 +51,7 @@ def _launch_options(f: Any) -> Any:
         click.option(
             "--rerun", is_flag=True, help="Run jobs and sessions again even if they already succeeded."
         ),
+        STRICT,
     ]
     for option in reversed(options):
         f = option(f)
@@ -137,13 +141,15 @@ def amp() -> None:
 @amp.command("validate")
 @PATH_ARG
 @click.option("--no-files", is_flag=True, help="Do not check that the scripts the tasks name exist.")
+@STRICT
 @pass_ctx
-def validate_cmd(ctx: CliContext, path: str, no_files: bool) -> None:
-    """Check an AMP file: fields, task types, entity labels, scripts. Exit 2 when it is invalid."""
+def validate_cmd(ctx: CliContext, path: str, no_files: bool, strict: bool) -> None:
+    """Check an AMP file: fields, task types, entity labels, scripts, and that cmlops can launch what
+    it asks for. Exit 2 when it is invalid (or cannot be launched)."""
     from automation.amp.validate import validate_amp
 
     with _source(ctx, path) as (local, _):
-        report = validate_amp(local, check_files=not no_files)
+        report = validate_amp(local, check_files=not no_files, strict=strict)
     data = report.to_dict()
 
     def text() -> None:
@@ -176,32 +182,36 @@ def plan_cmd(
     git_url: str | None,
     git_ref: str | None,
     rerun: bool,
+    strict: bool,
     offline: bool,
 ) -> None:
     """Show the API v2 calls a launch would make, and what is already done (reads only)."""
-    from automation.amp.inputs import collect_files, environment_values, parse_env_pairs
+    from automation.amp.files import upload_set
+    from automation.amp.inputs import choose_environment, parse_env_pairs
     from automation.amp.plan import build_plan, observe
     from automation.amp.validate import load_valid_amp
 
     with _source(ctx, path, git_ref) as (local, url):
-        loaded, warnings = load_valid_amp(local)
+        loaded, warnings = load_valid_amp(local, strict=strict)
         git_url = git_url or url
-        values, missing = environment_values(loaded.amp, parse_env_pairs(env_pairs))
         name = project or loaded.amp.name
-        files = None if git_url else collect_files(loaded.root)
-    observed = None if offline else observe(ctx.client(), loaded, name, files)
-    the_plan = build_plan(
-        loaded,
-        project_name=name,
-        environment=values,
-        observed=observed,
-        files=files,
-        git_url=git_url,
-        rerun=rerun,
-    )
-    if missing:
+        files = None if git_url else upload_set(loaded.file, loaded.amp)
+        observed = None if offline else observe(ctx.client(), loaded, name, files)
+        project_env = observed.project.environment if observed and observed.project else None
+        choice = choose_environment(loaded.amp, parse_env_pairs(env_pairs), project_env)
+        the_plan = build_plan(
+            loaded,
+            project_name=name,
+            environment=choice.values,
+            observed=observed,
+            files=files,
+            git_url=git_url,
+            rerun=rerun,
+            kept=choice.kept,
+        )
+    if choice.missing:
         the_plan.notes.append(
-            f"required variables without a value (launch asks or fails): {', '.join(missing)}"
+            f"required variables without a value (launch asks or fails): {', '.join(choice.missing)}"
         )
 
     def text() -> None:
@@ -228,6 +238,7 @@ def launch_cmd(
     git_url: str | None,
     git_ref: str | None,
     rerun: bool,
+    strict: bool,
     runtime_id: str | None,
     timeout: int | None,
     yes: bool,
@@ -238,7 +249,9 @@ def launch_cmd(
     by name, successful runs are not repeated, built builds are reused.
     """
     with _source(ctx, path, git_ref) as (local, url):
-        _launch(ctx, local, git_url or url, project, env_pairs, git_ref, rerun, runtime_id, timeout, yes)
+        _launch(
+            ctx, local, git_url or url, project, env_pairs, git_ref, rerun, strict, runtime_id, timeout, yes
+        )
 
 
 def _launch(
@@ -249,34 +262,41 @@ def _launch(
     env_pairs: tuple[str, ...],
     git_ref: str | None,
     rerun: bool,
+    strict: bool,
     runtime_id: str | None,
     timeout: int | None,
     yes: bool,
 ) -> None:
-    from automation.amp.inputs import collect_files, parse_env_pairs, resolve_environment
+    from automation.amp.files import upload_set
+    from automation.amp.inputs import choose_environment, parse_env_pairs, resolve_environment
     from automation.amp.launch import Launcher, LaunchOptions, Timeouts
     from automation.amp.plan import build_plan, observe
     from automation.amp.validate import load_valid_amp
 
-    loaded, warnings = load_valid_amp(path)
+    loaded, warnings = load_valid_amp(path, strict=strict)
     if git_ref and not git_url:
         raise InputError("--git-ref needs --git-url (or a git URL as PATH)")
     interactive = stdin_is_tty() and not ctx.json
-    values = resolve_environment(
-        loaded.amp, parse_env_pairs(env_pairs), prompt=_prompt if interactive else None
-    )
     name = project or loaded.amp.name
     _warnings(ctx, warnings)
     client = ctx.client()
-    files = None if git_url else collect_files(loaded.root)
+    files = None if git_url else upload_set(loaded.file, loaded.amp)
+    existing = client.projects.find(name)  # a required variable the project holds is satisfied
+    project_env = existing.environment if existing else None
+    overrides = parse_env_pairs(env_pairs)
+    values = resolve_environment(
+        loaded.amp, overrides, prompt=_prompt if interactive else None, project_env=project_env
+    )
+    observed = observe(client, loaded, name, files, runtime_identifier=runtime_id)
     the_plan = build_plan(
         loaded,
         project_name=name,
         environment=values,
-        observed=observe(client, loaded, name, files, runtime_identifier=runtime_id),
+        observed=observed,
         files=files,
         git_url=git_url,
         rerun=rerun,
+        kept=choose_environment(loaded.amp, overrides, project_env).kept,
     )
     _render_plan(ctx, the_plan)
     if interactive and not yes and the_plan.has_changes:
@@ -292,6 +312,7 @@ def _launch(
         rerun=rerun,
         runtime_identifier=runtime_id,
         timeouts=timeouts,
+        files=files,
     )
     ctx.console.print(
         f"[bold]launching[/bold] {_esc(repr(loaded.amp.name))} into project {_esc(repr(name))}",

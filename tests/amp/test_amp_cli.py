@@ -52,9 +52,10 @@ def test_validate_text_and_json(capsys):
     assert code == EXIT_USAGE
     data = json.loads(out)
     assert data["ok"] is False
-    unknown = next(e for e in data["errors"] if "unknown field" in e["message"])
+    assert [e["field"] for e in data["errors"]] == ["tasks[0].script"]
+    unknown = next(w for w in data["warnings"] if "unknown field" in w["message"])
     assert (unknown["field"], unknown["line"]) == ("tasks[0].scirpt", line_of(path, "scirpt:"))
-    code, _, err = run(capsys, "amp", "validate", str(path))
+    code, _, err = run(capsys, "amp", "validate", "--strict", str(path))
     assert code == EXIT_USAGE
     assert "did you mean 'script'?" in err and "2 problems in" in err
 
@@ -62,7 +63,7 @@ def test_validate_text_and_json(capsys):
 def test_validate_prints_warnings(capsys):
     code, out, err = run(capsys, "amp", "validate", "--no-files", str(FIXTURES / "legacy_engines.yaml"))
     assert code == 0 and "valid AMP" in out
-    assert "warning:" in err and "unquoted boolean default" in err
+    assert "warning:" in err and "api_version is a legacy key" in err and "unquoted boolean" not in err
 
 
 def test_plan_offline_json_lists_the_api_calls(capsys):
