@@ -52,6 +52,9 @@ def _launch_options(f: Any) -> Any:
             "--rerun", is_flag=True, help="Run jobs and sessions again even if they already succeeded."
         ),
         STRICT,
+        click.option(
+            "--runtime-id", default=None, help="Runtime image identifier to use instead of the AMP's runtime."
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -183,6 +186,7 @@ def plan_cmd(
     git_ref: str | None,
     rerun: bool,
     strict: bool,
+    runtime_id: str | None,
     offline: bool,
 ) -> None:
     """Show the API v2 calls a launch would make, and what is already done (reads only)."""
@@ -196,7 +200,9 @@ def plan_cmd(
         git_url = git_url or url
         name = project or loaded.amp.name
         files = None if git_url else upload_set(loaded.file, loaded.amp)
-        observed = None if offline else observe(ctx.client(), loaded, name, files)
+        observed = (
+            None if offline else observe(ctx.client(), loaded, name, files, runtime_identifier=runtime_id)
+        )
         project_env = observed.project.environment if observed and observed.project else None
         choice = choose_environment(loaded.amp, parse_env_pairs(env_pairs), project_env)
         the_plan = build_plan(
@@ -224,9 +230,6 @@ def plan_cmd(
 @amp.command("launch")
 @PATH_ARG
 @_launch_options
-@click.option(
-    "--runtime-id", default=None, help="Runtime image identifier to use instead of the AMP's runtime."
-)
 @click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds any single wait may take.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_ctx
@@ -354,13 +357,20 @@ def _write(ctx: CliContext, text: str, out: str | None, force: bool, what: str) 
 @amp.command("export")
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
 @click.option(
-    "-o", "--out", default=None, type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+    "-o",
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="File to write, at the root of the repository it describes (default: stdout).",
 )
 @click.option("--author", default="cmlops", show_default=True, help="The AMP's author field.")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @pass_ctx
 def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, force: bool) -> None:
-    """Write a .project-metadata.yaml doing what a cmlops spec's training and deployment do."""
+    """Write a .project-metadata.yaml doing what a cmlops spec's training and deployment do.
+
+    With -o, scripts the AMP needs that the repository lacks (its model function) are written too.
+    """
     from automation.amp.convert import export_amp
     from automation.amp.loader import parse_amp_text
     from automation.amp.validate import validate_loaded
@@ -371,10 +381,24 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
         spec = load_spec(spec_path, environ={})
     except SpecError:
         spec = load_spec(spec_path)
-    text = export_amp(spec, author=author)
-    report = validate_loaded(parse_amp_text(text, root=spec.repo_root))
-    report.raise_first()  # the export is checked like any AMP before it is written
-    _write(ctx, text, out, force, "AMP file")
+    root = Path(out).resolve().parent if out else Path(spec.repo_root)
+    exported = export_amp(spec, author=author, root=root)
+    if exported.files and out is None:
+        raise InputError(
+            f"the exported AMP needs {', '.join(exported.files)}, which {root} lacks; on stdout it cannot "
+            "come with it",
+            hint=f"write the export into the repository: -o {root / '.project-metadata.yaml'} (the script is "
+            "written beside it)",
+        )
+    report = validate_loaded(parse_amp_text(exported.text, root=root), pending=frozenset(exported.files))
+    report.raise_first()  # the export is checked like any AMP before anything is written
+    if out is not None and Path(out).exists() and not force:
+        raise InputError(f"{out} exists; not overwriting it", hint="pass --force, or choose another -o FILE")
+    for rel, content in exported.files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(content, encoding="utf-8")
+        ctx.console.print(f"wrote {_esc(root / rel)}", highlight=False)
+    _write(ctx, exported.text, out, force, "AMP file")
 
 
 @amp.command("import")
@@ -387,20 +411,41 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
 )
 @click.option("--git-ref", default=None, help="Branch or tag (with --git-url).")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option(
+    "--training-job",
+    default=None,
+    metavar="NAME",
+    help="The job or session that trains (default: the one whose script logs an MLflow model).",
+)
 @pass_ctx
 def import_cmd(
-    ctx: CliContext, path: str, out: str | None, git_url: str | None, git_ref: str | None, force: bool
+    ctx: CliContext,
+    path: str,
+    out: str | None,
+    git_url: str | None,
+    git_ref: str | None,
+    force: bool,
+    training_job: str | None,
 ) -> None:
-    """Write a cmlops spec from an AMP file (the flagship's defaults fill what the AMP lacks)."""
+    """Write a cmlops spec from an AMP (the flagship's defaults fill what the AMP lacks).
+
+    The training job is the job or session whose script logs the model (read from the AMP's folder or
+    clone), or the one named with --training-job; a job installing packages before it becomes the
+    install step. Other jobs are left out and named. Exit 2 saying why when no sound mapping exists.
+    """
     from automation.amp.convert import import_amp
+    from automation.amp.mapping import map_amp
     from automation.amp.validate import load_valid_amp
     from automation.spec import parse_spec
 
     with _source(ctx, path, git_ref) as (local, url):
-        loaded, _ = load_valid_amp(local, check_files=False)  # the scripts need not be here to convert
+        loaded, _ = load_valid_amp(local, check_files=False)  # scripts not at hand: --training-job
         if url and not git_url and not url.startswith("file://"):
             git_url = url
-        text = import_amp(loaded, git_url=git_url, git_ref=git_ref if git_url else None)
+        mapping = map_amp(loaded, training_job)
+        text = import_amp(loaded, git_url=git_url, git_ref=git_ref if git_url else None, mapping=mapping)
+    for why in mapping.left_out:
+        click.echo(f"note: left out {why}", err=True)
     parse_spec(text, file=out or "<imported spec>", environ={})  # the result must load as a spec
     _write(ctx, text, out, force, "spec")
 
