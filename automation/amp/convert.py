@@ -24,7 +24,6 @@ from automation.amp.mapping import AmpMapping, map_amp
 from automation.amp.model import AMP_FILENAME, BuildModel, CreateModel, DeployModel
 from automation.amp.plan import deployment_fields, runtime_wanted
 from automation.amp.yamlwrite import dump
-from automation.errors import InputError
 
 INSTALL_SCRIPT = "code/amp/install.py"
 PREDICT_SCRIPT = "code/amp/predict.py"

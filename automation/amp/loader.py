@@ -3,7 +3,9 @@
 The YAML reader is the spec's (``automation.spec.yamlload``): it refuses duplicate keys, alias bombs
 and unknown tags, and remembers the line and column of every key and value. Pydantic's errors are
 mapped back onto those positions here, with the task index and type in the message, so a problem
-reads ``.project-metadata.yaml:42:5: tasks[3].scirpt: unknown field 'scirpt' in task 3 (create_job)``.
+reads ``.project-metadata.yaml:42:5: tasks[3]: missing required field 'script' in task 3 (create_job)``.
+Unknown keys are collected apart (CML ignores them; ``validate`` makes them warnings, or errors
+under ``--strict``). Values CML passes on as text are read as written (``is_text_value``).
 All problems are collected (in file order); ``load_amp`` raises the first, ``read_amp`` returns all.
 """
 

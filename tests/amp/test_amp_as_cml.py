@@ -161,10 +161,10 @@ def test_a_required_variable_the_project_holds_is_satisfied_on_relaunch(
 ):
     folder = materialise(tmp_path, "model_only.yaml")
     _launch(cli, folder, "--env", "HF_ACCESS_TOKEN=hf_secret_1")
-    plan = _plan(cli, folder, "--runtime-id", RUNTIME)
-    assert [s["task"] for s in plan["steps"] if s["action"] not in ("reuse", "skip")] == []
     again = _launch(cli, folder)  # no --env: the project's value stands
     assert again["ok"] is True and "hf_secret_1" not in json.dumps(again)
+    plan = _plan(cli, folder, "--runtime-id", RUNTIME)
+    assert [s["task"] for s in plan["steps"] if s["action"] not in ("reuse", "skip")] == []
     assert (
         fake_client.projects.find("Deploy Mistral-7B Model").environment["HF_ACCESS_TOKEN"] == "hf_secret_1"
     )

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from amp_support import spec_repo, ERRORS, FIXTURES, REPO, AmpFakeCML, line_of, materialise
+from amp_support import ERRORS, FIXTURES, REPO, AmpFakeCML, line_of, materialise, spec_repo
 from fakes.fake_cml import API_KEY, BASE_URL
 
 from automation.api import CMLClient

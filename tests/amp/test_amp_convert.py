@@ -11,8 +11,8 @@ import yaml
 from amp_support import FIXTURES, REPO, materialise
 
 from automation.amp.convert import export_amp, import_amp, predict_source
-from automation.amp.mapping import map_amp
 from automation.amp.loader import load_amp, parse_amp_text
+from automation.amp.mapping import map_amp
 from automation.amp.model import BuildModel, CreateJob, CreateModel, DeployModel
 from automation.amp.validate import validate_loaded
 from automation.errors import InputError
