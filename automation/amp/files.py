@@ -195,10 +195,28 @@ def upload_set(amp_file: str | Path, amp: AmpFile) -> UploadSet:
     path = Path(amp_file).resolve()
     root = path.parent
     if path.name == AMP_FILENAME:
-        return repository_files(root)
+        uploads = repository_files(root)
+        _require_named(uploads, [AMP_FILENAME, *named_files(amp)])
+        return uploads
     wanted = [p for p in named_files(amp) if _inside(root, p)]
     files = _checked(root, wanted)
     return UploadSet(root, sorted([AMP_FILENAME, *files]), "named", sources={AMP_FILENAME: path})
+
+
+def _require_named(uploads: UploadSet, names: list[str]) -> None:
+    """A file the AMP names that the rule leaves out would fail the launch mid-way: refuse it now."""
+    left = [n for n in names if n not in uploads.files and (uploads.root / n).is_file()]
+    if not left:
+        return
+    if uploads.rule == "git":
+        why, hint = "git does not track them (CML clones what is committed)", "git add (and commit) them"
+    else:
+        why = "a .gitignore or the default ignore list excludes them"
+        hint = "change the .gitignore line that matches them"
+    raise InputError(
+        f"{uploads.root}: the AMP names {', '.join(left)}, which would not be uploaded: {why}",
+        hint=hint,
+    )
 
 
 def changed_files(uploads: UploadSet, present: dict[str, int]) -> list[str]:

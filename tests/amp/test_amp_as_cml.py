@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,18 @@ def test_export_then_validate_round_trip_in_a_repository_without_our_scripts(tmp
     ]
     assert named == ["code/install_dependencies.py", "code/02_Experiment_log_model.py", "code/amp/predict.py"]
     assert all((repo / rel).is_file() for rel in named)
+
+
+def test_a_named_script_the_upload_would_leave_out_is_refused_before_anything_is_written(
+    tmp_path: Path, fake: AmpFakeCML, cli
+):
+    folder = materialise(tmp_path, "prebuilt_flags.yaml")
+    (folder / ".gitignore").write_text("code/\n")
+    code, _, err = cli("amp", "plan", str(folder))
+    assert code == EXIT_USAGE and "names code/1_train.py, which would not be uploaded" in err
+    (folder / ".gitignore").unlink()
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run(["git", "-C", str(folder), "add", ".project-metadata.yaml"], check=True)
+    code, _, err = cli("amp", "launch", str(folder), "--runtime-id", RUNTIME, "--yes")
+    assert code == EXIT_USAGE and "git does not track them" in err and "git add" in err
+    assert fake.writes() == []
