@@ -137,6 +137,7 @@ class Launcher:
         self.model_ids: dict[str, str] = {}  # entity_label -> model id
         self.build_ids: dict[str, str] = {}  # entity_label -> build id
         self.project: Project | None = None
+        self.uploads: UploadSet | None = None
         self._announced: set[int] = set()
         # what the project's environment should hold, with the record of the defaults written
         self.environment = {**options.environment, RECORD_VAR: launch_record(self.amp, options.environment)}
@@ -153,6 +154,8 @@ class Launcher:
             self.addon_ids = self.client.runtime_addons.resolve(runtime.addons if runtime else [])
             for refusal in refusals(self.amp):  # validate refuses these too: only a caller that skipped it
                 raise self.loaded.error(refusal.path, refusal.message, hint=refusal.hint, key=True)
+            if not self.options.git_url:  # what goes is decided (and may be refused) before any write
+                self.uploads = self.options.files or upload_set(self.loaded.file, self.amp)
             for step_fn in (self._project, self._environment, self._files):
                 step = step_fn()
                 if step is not None:
@@ -245,7 +248,8 @@ class Launcher:
     def _files(self) -> Step | None:
         if self.options.git_url:
             return None
-        uploads = self.options.files or upload_set(self.loaded.file, self.amp)
+        uploads = self.uploads
+        assert uploads is not None  # set in run() when there is no git URL
         files = uploads.files
         present = {} if self.result.project_created else self.client.projects.file_sizes(self.pid, files)
         missing = [f for f in files if f not in present]

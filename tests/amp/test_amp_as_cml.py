@@ -14,8 +14,10 @@ import yaml
 from amp_support import ERRORS, FIXTURES, AmpFakeCML, line_of, materialise, spec_repo
 from fakes.fixtures import cli_runner
 
+from automation.amp.launch import LaunchOptions, launch
+from automation.amp.loader import load_amp
 from automation.api import CMLClient
-from automation.errors import EXIT_USAGE
+from automation.errors import EXIT_USAGE, InputError
 from automation.spec import parse_spec
 
 RUNTIME = (
@@ -305,4 +307,23 @@ def test_a_named_script_the_upload_would_leave_out_is_refused_before_anything_is
     subprocess.run(["git", "-C", str(folder), "add", ".project-metadata.yaml"], check=True)
     code, _, err = cli("amp", "launch", str(folder), "--runtime-id", RUNTIME, "--yes")
     assert code == EXIT_USAGE and "git does not track them" in err and "git add" in err
+    assert fake.writes() == []
+
+
+def test_the_launcher_itself_refuses_before_any_write(
+    tmp_path: Path, fake: AmpFakeCML, fake_client: CMLClient
+):
+    """Callers of the Python API that skip validate get the same refusals, still before a write."""
+    inline = tmp_path / "inline"
+    inline.mkdir()
+    shutil.copy(ERRORS / "inline_code_session.yaml", inline / ".project-metadata.yaml")
+    (inline / "train.py").write_text("print('ok')\n")
+    ignored = materialise(tmp_path, "prebuilt_flags.yaml")
+    (ignored / ".gitignore").write_text("*.py\n")
+    for folder, message in ((inline, "inline code cannot be launched"), (ignored, "would not be uploaded")):
+        loaded = load_amp(folder)
+        options = LaunchOptions(project_name="x", environment={}, runtime_identifier=RUNTIME)
+        with pytest.raises(InputError) as raised:
+            launch(fake_client, loaded, options)
+        assert message in raised.value.message
     assert fake.writes() == []
