@@ -72,7 +72,9 @@ class UploadSet:
             return f"the files git tracks in {self.root}{extra}"
         if self.rule == "folder":
             extra = f"; {self.left_out} ignored file(s) left out" if self.left_out else ""
-            return f"every file in {self.root} that .gitignore and the default ignore list do not exclude{extra}"
+            return (
+                f"every file in {self.root} that .gitignore and the default ignore list do not exclude{extra}"
+            )
         return (
             f"the AMP file and the {len(self.files) - 1} file(s) its tasks name "
             f"(its folder is not an AMP repository: no {AMP_FILENAME}, so nothing else is taken)"
