@@ -430,8 +430,8 @@ def build_plan(
             )
         for name in kept:
             notes.append(
-                f"keeps {name} as the project holds it (changed since the last launch; the AMP's default "
-                f"differs): --env {name}=... overrides it"
+                f"keeps {name} as the project holds it (set in the project or by an earlier --env, not the "
+                f"AMP's default); --env {name}=... overrides it"
             )
     else:
         how = f"from git {git_url}" if git_url else "blank"
