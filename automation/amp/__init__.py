@@ -6,7 +6,8 @@ Public entry points::
     loaded, warnings = load_valid_amp(path)          # or raise the first problem
     plan = build_plan(loaded, project_name=..., environment=..., observed=observe(client, loaded, name))
     result = Launcher(client, loaded, LaunchOptions(project_name=..., environment=...)).run()
-    export_amp(spec) / import_amp(loaded)            # cmlops spec <-> AMP file (YAML text)
+    export_amp(spec).text / import_amp(loaded)       # cmlops spec <-> AMP file (YAML text)
+    upload_set(amp_file, amp)                        # the files a launch uploads (as CML would have)
 
 Layering: this package talks to a workspace only through ``automation.api`` and reads specs through
 ``automation.spec``.
@@ -30,7 +31,10 @@ _EXPORTS = {
     "Step": "plan",
     "build_plan": "plan",
     "observe": "plan",
-    "resolve_environment": "plan",
+    "resolve_environment": "inputs",
+    "choose_environment": "inputs",
+    "upload_set": "files",
+    "map_amp": "mapping",
     "AmpReport": "validate",
     "load_valid_amp": "validate",
     "validate_amp": "validate",
@@ -55,12 +59,15 @@ __all__ = [
     "Step",
     "Timeouts",
     "build_plan",
+    "choose_environment",
     "export_amp",
     "import_amp",
     "load_amp",
     "load_valid_amp",
+    "map_amp",
     "observe",
     "read_amp",
     "resolve_environment",
+    "upload_set",
     "validate_amp",
 ]

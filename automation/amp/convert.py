@@ -4,23 +4,26 @@
 install -> create_job/run_job (training) -> create_model/build_model/deploy_model. What an AMP cannot
 say (gates, smoke expectations, the PRD project) is listed in the header comment.
 
-``import_amp(loaded)`` writes a spec from an AMP: the first ``run_job``'s job (passing over set-up
-jobs such as "Install dependencies") becomes ``training.job``; ``create_model``/``deploy_model`` give ``deployment``; everything the AMP does not
-say is filled with the flagship spec's defaults, each marked by a comment.
+``import_amp(loaded)`` writes a spec from an AMP: the job or session whose script logs the model
+becomes ``training.job`` and a job installing packages before it ``training.install`` (``mapping``);
+``create_model``/``deploy_model`` give ``deployment``; everything the AMP does not say is filled with
+the flagship spec's defaults, each marked by a comment.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automation.amp.files import named_files
 from automation.amp.loader import LoadedAmp
-from automation.amp.model import AMP_FILENAME, BuildModel, CreateJob, CreateModel, DeployModel, RunJob
+from automation.amp.mapping import AmpMapping, map_amp
+from automation.amp.model import AMP_FILENAME, BuildModel, CreateModel, DeployModel
 from automation.amp.plan import deployment_fields, runtime_wanted
 from automation.amp.yamlwrite import dump
-from automation.errors import InputError
 
 INSTALL_SCRIPT = "code/amp/install.py"
 PREDICT_SCRIPT = "code/amp/predict.py"
@@ -54,13 +57,30 @@ def _num(value: float) -> int | float:
 # --- spec -> AMP ---------------------------------------------------------------------------------------
 
 
-def export_amp(spec: Any, *, date: _dt.date | None = None, author: str = "cmlops") -> str:
-    """The ``.project-metadata.yaml`` text for ``spec`` (a loaded ``automation.spec.Spec``).
+@dataclass
+class ExportedAmp:
+    """An exported AMP: the file's text and the scripts it needs that its repository lacks (written
+    with it, so every script the AMP names exists in the exported repository)."""
+
+    text: str
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def predict_source() -> str:
+    """The model function an exported AMP builds from (serves the newest registered version)."""
+    return (Path(__file__).parent / "predict_registered.py").read_text(encoding="utf-8")
+
+
+def export_amp(
+    spec: Any, *, date: _dt.date | None = None, author: str = "cmlops", root: str | Path | None = None
+) -> ExportedAmp:
+    """The ``.project-metadata.yaml`` for ``spec`` (a loaded ``automation.spec.Spec``), to be written
+    at the root of the repository ``root`` (default: the spec's), with the scripts it lacks.
 
     Load the spec with an empty environment (``load_spec(path, environ={})``) so ``${VAR:-default}``
     values export as their defaults rather than this machine's settings.
     """
-    root = Path(spec.repo_root)
+    root = Path(root or spec.repo_root)
     job = spec.training.job
     dep = spec.deployment
     date = date or _dt.date.today()
@@ -88,22 +108,7 @@ def export_amp(spec: Any, *, date: _dt.date | None = None, author: str = "cmlops
             }
         else:
             job_env[key] = value
-    tasks: list[dict[str, Any]] = []
-    if (root / INSTALL_SCRIPT).is_file():
-        tasks += [
-            {
-                "type": "create_job",
-                "name": "Install dependencies",
-                "entity_label": "install_deps",
-                "script": INSTALL_SCRIPT,
-                "arguments": "None",
-                "short_summary": "Create the job that installs the Python requirements.",
-                "cpu": 1,
-                "memory": 2,
-                "environment": {"TASK_TYPE": "CREATE/RUN_JOB"},
-            },
-            {"type": "run_job", "entity_label": "install_deps", "short_summary": "Install the requirements."},
-        ]
+    tasks: list[dict[str, Any]] = _install_tasks(spec, root)
     train: dict[str, Any] = {
         "type": "create_job",
         "name": job.name,
@@ -180,7 +185,45 @@ def export_amp(spec: Any, *, date: _dt.date | None = None, author: str = "cmlops
         "test's expectations, and the separate PRD project (an AMP deploys inside its own project).",
         f"The model is built from {PREDICT_SCRIPT}, which serves the latest version of ${model_var}.",
     ]
-    return dump(data, header=header)
+    files = {} if (root / PREDICT_SCRIPT).is_file() else {PREDICT_SCRIPT: predict_source()}
+    if files:
+        header.append(f"{PREDICT_SCRIPT} was written with this file by the export.")
+    return ExportedAmp(dump(data, header=header), files)
+
+
+def _install_tasks(spec: Any, root: Path) -> list[dict[str, Any]]:
+    """create_job + run_job for the spec's install step (else this repository's code/amp/install.py)."""
+    install = spec.training.install
+    if install is not None:
+        job: dict[str, Any] = {
+            "name": install.name,
+            "script": install.script,
+            "arguments": install.arguments or "None",
+            "cpu": _num(install.cpu),
+            "memory": _num(install.memory),
+            "timeout": install.timeout,
+        }
+    elif (root / INSTALL_SCRIPT).is_file():
+        job = {
+            "name": "Install dependencies",
+            "script": INSTALL_SCRIPT,
+            "arguments": "None",
+            "cpu": 1,
+            "memory": 2,
+        }
+    else:
+        return []
+    create = {
+        "type": "create_job",
+        **job,
+        "entity_label": "install_deps",
+        "short_summary": "Create the job that installs the Python requirements.",
+        "environment": {"TASK_TYPE": "CREATE/RUN_JOB"},
+    }
+    return [
+        create,
+        {"type": "run_job", "entity_label": "install_deps", "short_summary": "Install the requirements."},
+    ]
 
 
 # --- AMP -> spec -----------------------------------------------------------------------------------------
@@ -208,31 +251,19 @@ def _env_default(loaded: LoadedAmp, names: tuple[str, ...]) -> str | None:
     return None
 
 
-_SETUP = re.compile(r"install|dependenc|bootstrap|requirement|setup", re.IGNORECASE)
-
-
-def training_job(loaded: LoadedAmp) -> CreateJob | None:
-    """The job that becomes ``training.job``: the first run_job's job, passing over set-up jobs
-    (install dependencies, bootstrap...) that nearly every AMP runs first."""
-    ran = [loaded.amp.job_for(t.entity_label) for t in loaded.amp.tasks if isinstance(t, RunJob)]
-    jobs = [j for j in ran if j is not None]
-    real = [
-        j
-        for j in jobs
-        if not (_SETUP.search(j.name) or _SETUP.search(j.entity_label) or _SETUP.search(j.script))
-    ]
-    return (real or jobs or [None])[0]
-
-
-def import_amp(loaded: LoadedAmp, *, git_url: str | None = None, git_ref: str | None = None) -> str:
-    """A cmlops spec (YAML text) doing what the AMP's training and model tasks do."""
+def import_amp(
+    loaded: LoadedAmp,
+    *,
+    git_url: str | None = None,
+    git_ref: str | None = None,
+    training_job: str | None = None,
+    mapping: AmpMapping | None = None,
+) -> str:
+    """A cmlops spec (YAML text) doing what the AMP's training and model tasks do (``map_amp`` decides
+    which job trains and which installs; an InputError says why when no sound mapping exists)."""
     amp = loaded.amp
-    job_task = training_job(loaded)
-    if job_task is None:
-        raise InputError(
-            f"{loaded.file}: the AMP runs no job (no run_job task), so there is no training job for the spec",
-            hint="a cmlops spec needs a training job: add create_job + run_job for the training script",
-        )
+    mapping = mapping or map_amp(loaded, training_job)
+    job_task = mapping.training
     comments: dict[Any, str] = {}
     slug = _slug(amp.name)
     runtime = runtime_wanted(amp)
@@ -245,12 +276,7 @@ def import_amp(loaded: LoadedAmp, *, git_url: str | None = None, git_ref: str | 
         if git_ref:
             source["git_ref"] = git_ref
     else:
-        files = {job_task.script}
-        for task in amp.tasks:
-            for attr in ("script", "target_file_path"):
-                value = getattr(task, attr, None)
-                if isinstance(value, str) and value:
-                    files.add(value)
+        files = {job_task.script, *named_files(amp)}
         if (loaded.root / "requirements.txt").is_file():
             files.add("requirements.txt")
         source = {"files": sorted(f for f in files if not any(c in f for c in "*?["))}
@@ -265,7 +291,7 @@ def import_amp(loaded: LoadedAmp, *, git_url: str | None = None, git_ref: str | 
     job: dict[str, Any] = {
         "name": job_task.name[:64],
         "script": job_task.script,
-        "arguments": _escape(job_task.argument_text),
+        "arguments": _escape(job_task.arguments),
         "environment": _env(dict(job_task.environment)),
         "cpu": _num(job_task.cpu or 1),
         "memory": _num(job_task.memory or 2),
@@ -342,7 +368,7 @@ def import_amp(loaded: LoadedAmp, *, git_url: str | None = None, git_ref: str | 
                 "environment": {},
             },
         },
-        "training": {"experiment": experiment, "job": job},
+        "training": {"experiment": experiment, **_install(mapping), "job": job},
         "model": {
             "registered_name": registered,
             "artifact_path": FLAGSHIP_DEFAULTS["artifact_path"],
@@ -356,12 +382,35 @@ def import_amp(loaded: LoadedAmp, *, git_url: str | None = None, git_ref: str | 
     comments[("model", "gates")] = _FROM_FLAGSHIP
     header = [
         f"cmlops spec imported by `cmlops amp import` from {Path(loaded.file).name} ({amp.name!r}).",
-        f"training.job: the job of the AMP's first run_job past set-up jobs ({job_task.name!r}).",
+        f"training.job: {job_task.title}, because {mapping.reason}.",
+    ]
+    if mapping.install is not None:
+        header.append(f"training.install: {mapping.install.title}, because its script installs packages.")
+    header += [f"Left out: {why}" for why in mapping.left_out]
+    if build_task is not None:
+        header.append(
+            f"The AMP builds its model from {build_task.target_file_path}:{build_task.target_function_name}; "
+            "a spec deploys the registered model version instead."
+        )
+    header += [
         "deployment: its create_model / deploy_model. What the AMP does not give is the flagship spec's,",
         "marked so in a comment.",
         "Check it with `cmlops validate` before applying it.",
     ]
     return dump(data, comments=comments, header=header)
+
+
+def _install(mapping: AmpMapping) -> dict[str, Any]:
+    step = mapping.install
+    if step is None:
+        return {}
+    install: dict[str, Any] = {"name": step.name[:64], "script": step.script}
+    if step.arguments:
+        install["arguments"] = _escape(step.arguments)
+    install.update(cpu=_num(step.cpu or 1), memory=_num(step.memory or 2))
+    if step.timeout:
+        install["timeout"] = step.timeout
+    return {"install": install}
 
 
 def default_export_path(spec: Any) -> Path:

@@ -1,21 +1,17 @@
 """What a launch takes in from the user's side: the AMP's environment variables (with overrides and
-prompts, secrets masked) and the repository files to upload."""
+prompts, secrets masked). The files to upload are ``files.py``'s."""
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import re
-import subprocess
 from collections.abc import Callable, Mapping
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass, field
 
 from automation.amp.model import AmpFile, EnvVar
 from automation.errors import InputError
 
-MAX_FILES = 5000
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-SKIPPED_PARTS = frozenset({".git", ".cmlops", "__pycache__"})
-SKIPPED_TOP = frozenset({"data"})
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL", re.IGNORECASE)
 MASK = "****"
 
@@ -46,21 +42,81 @@ def parse_env_pairs(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def environment_values(
-    amp: AmpFile, overrides: Mapping[str, str] | None = None
-) -> tuple[dict[str, str], list[str]]:
-    """(values, required names still empty): each variable's ``--env`` value, else its default; extra
-    ``--env`` names are kept (they become project variables too)."""
+RECORD_VAR = "CMLOPS_AMP_DEFAULTS"
+"""Project variable in which a launch records which AMP variables it set to the AMP's default (a
+digest of each value, never the value): on a re-launch a variable still holding that value follows
+the AMP's default; any other value was set by the user (in the project or with ``--env``) and is kept."""
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
+def launch_record(amp: AmpFile, values: Mapping[str, str]) -> str:
+    """The ``RECORD_VAR`` value a launch writing ``values`` leaves: the AMP variables at their default."""
+    at_default = {
+        name: _digest(values[name])
+        for name, var in amp.environment_variables.items()
+        if name in values and values[name] == var.value
+    }
+    return json.dumps(at_default, sort_keys=True, separators=(",", ":"))
+
+
+def _record_of(project_env: Mapping[str, str]) -> dict[str, str]:
+    try:
+        record = json.loads(project_env.get(RECORD_VAR) or "{}")
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+@dataclass
+class EnvChoice:
+    """The project variables a launch sets, which required ones are still empty, and which AMP
+    variables keep the value the project holds instead of the AMP's default."""
+
+    values: dict[str, str]
+    missing: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def choose_environment(
+    amp: AmpFile,
+    overrides: Mapping[str, str] | None = None,
+    project_env: Mapping[str, str] | None = None,
+) -> EnvChoice:
+    """Each AMP variable's value: its ``--env`` value; else, in an existing project (``project_env``),
+    the value it holds unless that is the default the last launch wrote (``RECORD_VAR``); else the
+    AMP's default. Extra ``--env`` names are kept (they become project variables too)."""
     rest = dict(overrides or {})
-    values: dict[str, str] = {}
-    missing: list[str] = []
+    record = _record_of(project_env or {})
+    choice = EnvChoice(values={})
     for name, var in amp.environment_variables.items():
-        value = rest.pop(name) if name in rest else var.value
+        if name in rest:
+            value = rest.pop(name)
+        elif (
+            project_env is not None and name in project_env and record.get(name) != _digest(project_env[name])
+        ):
+            value = project_env[name]
+            if value != var.value:
+                choice.kept.append(name)
+        else:
+            value = var.value
         if var.required and not value.strip():
-            missing.append(name)
-        values[name] = value
-    values.update(rest)
-    return values, missing
+            choice.missing.append(name)
+        choice.values[name] = value
+    choice.values.update(rest)
+    return choice
+
+
+def environment_values(
+    amp: AmpFile,
+    overrides: Mapping[str, str] | None = None,
+    project_env: Mapping[str, str] | None = None,
+) -> tuple[dict[str, str], list[str]]:
+    """(values, required names still empty) of ``choose_environment``."""
+    choice = choose_environment(amp, overrides, project_env)
+    return choice.values, choice.missing
 
 
 def resolve_environment(
@@ -68,13 +124,15 @@ def resolve_environment(
     overrides: Mapping[str, str] | None = None,
     *,
     prompt: Callable[[str, EnvVar], str] | None = None,
+    project_env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The project environment a launch sets (see ``environment_values``).
+    """The project environment a launch sets (see ``choose_environment``).
 
     A ``required`` variable left empty is asked for through ``prompt`` (interactive use); without a
-    prompt, or when the answer is empty, an InputError (exit 2) names every missing variable.
+    prompt, or when the answer is empty, an InputError (exit 2) names every missing variable. A
+    required variable the project already holds a value for is satisfied.
     """
-    values, missing = environment_values(amp, overrides)
+    values, missing = environment_values(amp, overrides, project_env)
     if prompt is not None:
         for name in missing:
             values[name] = prompt(name, amp.environment_variables[name])
@@ -87,73 +145,3 @@ def resolve_environment(
             + " (or run interactively to be asked)",
         )
     return values
-
-
-# --- files ----------------------------------------------------------------------------------------------
-
-
-def _git_files(root: Path) -> list[str] | None:
-    """Files git tracks or would track (not ignored) under ``root``; None when it is not a git checkout."""
-    try:
-        inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return None
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if listed.returncode != 0:
-        return None
-    return [p for p in listed.stdout.decode("utf-8", "replace").split("\0") if p]
-
-
-def _walk_files(root: Path) -> list[str]:
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = Path(dirpath).relative_to(root)
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIPPED_PARTS and not (rel_dir == Path(".") and d in SKIPPED_TOP)
-        )
-        out.extend((rel_dir / f).as_posix() for f in filenames)
-    return out
-
-
-def collect_files(root: Path) -> list[str]:
-    """Project-relative paths to upload: what git tracks (plus untracked, not ignored) in a checkout,
-    else every file except .git, .cmlops, __pycache__ and the top-level data/ folder."""
-    root = root.resolve()
-    listed = _git_files(root)
-    paths = listed if listed is not None else _walk_files(root)
-    found: list[str] = []
-    total = 0
-    for rel in sorted(set(paths)):
-        parts = PurePosixPath(rel).parts
-        if SKIPPED_PARTS & set(parts) or (parts and parts[0] in SKIPPED_TOP and listed is None):
-            continue
-        path = root / rel
-        if not path.is_file() or (path.is_symlink() and root not in path.resolve().parents):
-            continue
-        total += path.stat().st_size
-        found.append(rel)
-    if len(found) > MAX_FILES or total > MAX_UPLOAD_BYTES:
-        raise InputError(
-            f"{root} holds {len(found)} files ({total // (1024 * 1024)} MB) to upload; that is too many for an upload",
-            hint="create the project from git instead: --git-url https://...",
-        )
-    return found
-
-
-def changed_files(root: Path, present: Mapping[str, int]) -> list[str]:
-    """Files whose project copy has another size than the local one (a launch never overwrites)."""
-    return sorted(
-        p for p, size in present.items() if (root / p).is_file() and (root / p).stat().st_size != size
-    )

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from automation.amp.inputs import collect_files, masked
+from automation.amp.files import UploadSet, upload_set
+from automation.amp.inputs import RECORD_VAR, launch_record, masked
+from automation.amp.launchable import refusals
 from automation.amp.loader import LoadedAmp
 from automation.amp.model import (
     BuildModel,
@@ -74,6 +76,7 @@ class LaunchOptions:
     rerun: bool = False
     runtime_identifier: str | None = None
     timeouts: Timeouts = field(default_factory=Timeouts)
+    files: UploadSet | None = None  # None: upload_set() of the AMP file
 
 
 @dataclass
@@ -134,7 +137,10 @@ class Launcher:
         self.model_ids: dict[str, str] = {}  # entity_label -> model id
         self.build_ids: dict[str, str] = {}  # entity_label -> build id
         self.project: Project | None = None
+        self.uploads: UploadSet | None = None
         self._announced: set[int] = set()
+        # what the project's environment should hold, with the record of the defaults written
+        self.environment = {**options.environment, RECORD_VAR: launch_record(self.amp, options.environment)}
 
     # -- driver -----------------------------------------------------------------------------------
 
@@ -146,6 +152,10 @@ class Launcher:
             runtime = self.amp.runtime()
             # before any write: an add-on the workspace lacks (always, locally) is an InputError
             self.addon_ids = self.client.runtime_addons.resolve(runtime.addons if runtime else [])
+            for refusal in refusals(self.amp):  # validate refuses these too: only a caller that skipped it
+                raise self.loaded.error(refusal.path, refusal.message, hint=refusal.hint, key=True)
+            if not self.options.git_url:  # what goes is decided (and may be refused) before any write
+                self.uploads = self.options.files or upload_set(self.loaded.file, self.amp)
             for step_fn in (self._project, self._environment, self._files):
                 step = step_fn()
                 if step is not None:
@@ -200,7 +210,7 @@ class Launcher:
                 description=self.amp.description[:2048],
                 git_url=opts.git_url,
                 git_ref=opts.git_ref,
-                environment=opts.environment,
+                environment=self.environment,
             )
             self.result.project_created = True
             if opts.git_url:
@@ -219,7 +229,7 @@ class Launcher:
         if self.result.project_created:
             return None
         current = self.project.environment
-        changed = sorted(k for k, v in self.options.environment.items() if current.get(k) != v)
+        changed = sorted(k for k, v in self.environment.items() if current.get(k) != v)
         if not changed:
             return None
         step = self._begin(
@@ -232,13 +242,15 @@ class Launcher:
                 f"{', '.join(changed)} changed",
             )
         )
-        self.client.projects.update(self.pid, environment={**current, **self.options.environment})
+        self.client.projects.update(self.pid, environment={**current, **self.environment})
         return step
 
     def _files(self) -> Step | None:
         if self.options.git_url:
             return None
-        files = collect_files(self.loaded.root)
+        uploads = self.uploads
+        assert uploads is not None  # set in run() when there is no git URL
+        files = uploads.files
         present = {} if self.result.project_created else self.client.projects.file_sizes(self.pid, files)
         missing = [f for f in files if f not in present]
         if missing:
@@ -247,7 +259,7 @@ class Launcher:
             step = self._begin(Step(None, "files", f"{len(files)} file(s)", "reuse", [], "all present"))
         self._decided(step)
         for rel in missing:
-            content = (self.loaded.root / rel).read_bytes()
+            content = uploads.source(rel).read_bytes()
             try:
                 self.client.projects.upload_file(self.pid, rel, content)
             except Conflict:
@@ -338,11 +350,6 @@ class Launcher:
         return self._run(step, job_id, fresh=fresh, env=dict(task.environment), arguments=task.argument_text)
 
     def _run_session(self, index: int, task: RunSession) -> Step:
-        if task.code:
-            raise InputError(
-                f"task {index} (run_session {task.name!r}): inline code is not supported by cmlops launch",
-                hint="put the code in a script and name it with script:",
-            )
         name = session_job_name(self.amp, index)
         title = f"run_session {task.name!r} (as job {name!r})"
         step = self._begin(Step(index, task.type, title, "run", summary=task.short_summary or ""))

@@ -3,12 +3,15 @@
 The YAML reader is the spec's (``automation.spec.yamlload``): it refuses duplicate keys, alias bombs
 and unknown tags, and remembers the line and column of every key and value. Pydantic's errors are
 mapped back onto those positions here, with the task index and type in the message, so a problem
-reads ``.project-metadata.yaml:42:5: tasks[3].scirpt: unknown field 'scirpt' in task 3 (create_job)``.
+reads ``.project-metadata.yaml:42:5: tasks[3]: missing required field 'script' in task 3 (create_job)``.
+Unknown keys are collected apart (CML ignores them; ``validate`` makes them warnings, or errors
+under ``--strict``). Values CML passes on as text are read as written (``is_text_value``).
 All problems are collected (in file order); ``load_amp`` raises the first, ``read_amp`` returns all.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import subprocess
@@ -36,6 +39,7 @@ class LoadedAmp:
     file: str
     root: Path
     doc: YamlDocument
+    unknown: list[SpecError] = field(default_factory=list)  # unknown keys, ignored as CML ignores them
 
     def locate(self, path: FieldPath, *, key: bool = False) -> Position:
         return locate(self.doc, path, key=key)
@@ -58,6 +62,7 @@ class ReadResult:
     root: Path
     loaded: LoadedAmp | None = None
     errors: list[SpecError] = field(default_factory=list)
+    unknown: list[SpecError] = field(default_factory=list)
 
 
 def find_amp_file(path: str | Path) -> Path:
@@ -141,14 +146,9 @@ def read_amp(path: str | Path) -> ReadResult:
     except SpecError as exc:
         result.errors.append(exc)
         return result
-    try:
-        amp = AmpFile.model_validate(doc.data)
-    except ValidationError as exc:
-        found = [_diagnose(e, doc) for e in exc.errors(include_url=False)]
-        found.sort(key=lambda item: item[0])
-        result.errors.extend(err for _, err in found)
-        return result
-    result.loaded = LoadedAmp(amp=amp, file=file, root=result.root, doc=doc)
+    amp, result.errors, result.unknown = typed(doc)
+    if amp is not None:
+        result.loaded = LoadedAmp(amp=amp, file=file, root=result.root, doc=doc, unknown=result.unknown)
     return result
 
 
@@ -172,12 +172,71 @@ def first_error(errors: list[SpecError]) -> SpecError:
 def parse_amp_text(text: str, *, file: str = AMP_FILENAME, root: str | Path = ".") -> LoadedAmp:
     """Type-check AMP ``text`` as if it were ``file`` in the folder ``root``; raises the first problem."""
     doc = _parse(text, file)
-    try:
-        amp = AmpFile.model_validate(doc.data)
-    except ValidationError as exc:
-        found = sorted((_diagnose(e, doc) for e in exc.errors(include_url=False)), key=lambda item: item[0])
-        raise first_error([err for _, err in found]) from None
-    return LoadedAmp(amp=amp, file=file, root=Path(root).resolve(), doc=doc)
+    amp, errors, unknown = typed(doc)
+    if amp is None:
+        raise first_error(errors)
+    return LoadedAmp(amp=amp, file=file, root=Path(root).resolve(), doc=doc, unknown=unknown)
+
+
+def typed(doc: YamlDocument) -> tuple[AmpFile | None, list[SpecError], list[SpecError]]:
+    """(the typed AMP or None, its problems, its unknown keys) of a parsed file.
+
+    Unknown keys do not stop a launch (CML ignores them): each is reported (with a "did you mean")
+    and left out, then the rest is type-checked again. A required field whose name is misspelled is
+    still missing; its message names the misspelling.
+    """
+    data = copy.deepcopy(doc.data)
+    unknown: list[SpecError] = []
+    for _ in range(8):  # a removal can only reveal keys of a section the previous pass did not reach
+        try:
+            return AmpFile.model_validate(data), [], unknown
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+        extras = [e for e in errors if e["type"] == "extra_forbidden"]
+        if not extras:
+            break
+        for error in extras:
+            unknown.append(_diagnose(error, doc)[1])
+            _remove(data, _clean_loc(tuple(error["loc"])))
+    found = sorted((_diagnose(e, doc) for e in errors if e["type"] != "extra_forbidden"), key=lambda i: i[0])
+    problems = [err for _, err in found]
+    for err in problems:
+        _name_misspelling(err, unknown)
+    unknown.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return None, problems, unknown
+
+
+def bare_message(err: SpecError) -> str:
+    """The message of ``err`` without its ``file:line:column: field:`` prefix."""
+    prefix = SpecError("", file=err.file, line=err.line, column=err.column, field=err.field).message
+    return err.message.removeprefix(prefix)
+
+
+def _clean_loc(raw_loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A task's loc carries the union tag: ("tasks", 3, "create_job", "scirpt") -> drop the tag."""
+    if len(raw_loc) >= 3 and raw_loc[0] == "tasks" and raw_loc[2] in TASK_TYPES:
+        raw_loc = raw_loc[:2] + raw_loc[3:]
+    return tuple(p for p in raw_loc if p != "[key]")
+
+
+def _remove(data: Any, loc: tuple[Any, ...]) -> None:
+    node = data
+    for part in loc[:-1]:
+        node = _child(node, part)
+    if isinstance(node, dict):
+        node.pop(loc[-1], None)
+
+
+def _name_misspelling(err: SpecError, unknown: list[SpecError]) -> None:
+    """``missing required field 'script'`` next to an unknown ``scirpt``: say that it is the same field."""
+    if not bare_message(err).startswith("missing required field") or not err.field:
+        return
+    parent, _, name = err.field.rpartition(".")
+    for other in unknown:
+        other_parent, _, other_name = (other.field or "").rpartition(".")
+        if other_parent == parent and did_you_mean(other_name, [name]):
+            err.hint = f"'{other_name}' (line {other.line}) looks like a misspelling of '{name}'"
+            return
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -207,13 +266,31 @@ def _read_text(p: Path) -> str:
         ) from None
 
 
+_TASK_ENV = ("environment", "environment_variables")
+_TEXT_TOP = ("specification_version", "prototype_version", "date")
+
+
+def is_text_value(path: FieldPath) -> bool:
+    """Values CML passes on as the text the author wrote (YAML 1.2 / raw scalars, not YAML 1.1's
+    ``yes`` -> true): variable defaults, task environments, job arguments and version numbers."""
+    if len(path) == 1 and path[0] in _TEXT_TOP:
+        return True
+    if len(path) == 3 and path[0] == "runtimes" and path[2] == "version":
+        return True
+    if len(path) == 3 and path[0] == "environment_variables" and path[2] == "default":
+        return True
+    if len(path) == 4 and path[0] == "tasks" and path[2] in _TASK_ENV:
+        return True
+    return len(path) == 3 and path[0] == "tasks" and path[2] == "arguments"
+
+
 def _parse(text: str, file: str) -> YamlDocument:
     """The spec's safe YAML reader, with messages that speak of an AMP file rather than a spec."""
     hint = (
         "an AMP file starts with name:, description:, author:, specification_version: and prototype_version:"
     )
     try:
-        return parse_yaml(text, file)
+        return parse_yaml(text, file, text_at=is_text_value)
     except SpecError as exc:
         if "the spec is empty" in exc.message:
             raise SpecError("the AMP file is empty", file=file, line=1, column=1, hint=hint) from None
@@ -313,11 +390,7 @@ def _task_context(loc: tuple[Any, ...], data: Any) -> str:
 def _diagnose(error: dict[str, Any], doc: YamlDocument) -> tuple[Position, SpecError]:
     data = doc.data
     kind: str = error["type"]
-    raw_loc = tuple(error["loc"])
-    # A task's loc carries the union tag: ("tasks", 3, "create_job", "scirpt") -> drop the tag.
-    if len(raw_loc) >= 3 and raw_loc[0] == "tasks" and raw_loc[2] in TASK_TYPES:
-        raw_loc = raw_loc[:2] + raw_loc[3:]
-    loc = tuple(p for p in raw_loc if p != "[key]")
+    loc = _clean_loc(tuple(error["loc"]))
     path, node = _data_path(data, loc)
     where = _task_context(loc, data)
     field_path: FieldPath = path
@@ -335,7 +408,9 @@ def _diagnose(error: dict[str, Any], doc: YamlDocument) -> tuple[Position, SpecE
         name = str(loc[-1])
         model = _model_at(loc[:-1], data)
         allowed = sorted(f for f in model.model_fields if f != "type") if model else []
-        message = f"unknown field '{name}'{where}" if where else f"unknown key '{name}'"
+        message = (f"unknown field '{name}'{where}" if where else f"unknown key '{name}'") + (
+            " (CML ignores it)"
+        )
         close = did_you_mean(name, allowed)
         hint = (f"did you mean '{close}'? " if close else "") + (
             f"known fields here: {', '.join(allowed)}" if allowed else ""

@@ -99,7 +99,7 @@ class EnvVar(AmpModel):
     """One project environment variable the user confirms or fills in at launch."""
 
     default: str | int | float | bool | None = Field(
-        default=None, description="Pre-filled value. Quote it: CML reads unquoted true/false badly."
+        default=None, description="Pre-filled value, read as the text written (`yes` stays yes)."
     )
     description: str = Field(default="", description="Shown next to the field on the launch form.")
     required: bool = Field(default=False, description="The user must give a non-empty value.")

@@ -15,11 +15,12 @@ real run cannot disagree. Decisions that make a re-launch continue where it stop
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from automation.amp.inputs import changed_files, masked
+from automation.amp.files import UploadSet, changed_files
+from automation.amp.inputs import RECORD_VAR, launch_record, masked
 from automation.amp.loader import LoadedAmp
 from automation.amp.model import (
     AmpFile,
@@ -194,7 +195,7 @@ def observe(
     client: CMLClient,
     loaded: LoadedAmp,
     project_name: str,
-    files: list[str] | None = None,
+    files: UploadSet | None = None,
     runtime_identifier: str | None = None,
 ) -> Observed:
     """Read what a launch of ``loaded`` into ``project_name`` would find (reads only).
@@ -203,12 +204,14 @@ def observe(
     """
     amp = loaded.amp
     require_runtime(client, amp, runtime_identifier)
+    runtime = amp.runtime()
+    client.runtime_addons.resolve(runtime.addons if runtime else [])  # as the launch does, before a write
     obs = Observed(project=client.projects.find(project_name))
     if obs.project is None:
         return obs
     pid = obs.project.id
-    if files:
-        obs.present_files = client.projects.file_sizes(pid, files)
+    if files is not None and files.files:
+        obs.present_files = client.projects.file_sizes(pid, files.files)
     for i, task in enumerate(amp.tasks):
         if isinstance(task, CreateJob) and task.name not in obs.jobs:
             obs.jobs[task.name] = read_job(client, pid, task.name)
@@ -341,6 +344,31 @@ class LaunchPlan:
         }
 
 
+def files_step(
+    files: UploadSet, present: Mapping[str, int], pid: str, exists: bool, notes: list[str]
+) -> Step:
+    """The upload step: how many of the files that really go are missing in the project."""
+    missing = [f for f in files.files if f not in present]
+    differing = changed_files(files, dict(present))
+    if differing:
+        shown = ", ".join(differing[:5]) + (" ..." if len(differing) > 5 else "")
+        notes.append(
+            f"{len(differing)} file(s) differ from the project's copy and are not overwritten ({shown}); "
+            "delete them in the project to upload them again"
+        )
+    notes.append(f"files: {files.describe()}")
+    if not missing:
+        return Step(None, "files", f"{len(files.files)} file(s)", "reuse", [], "all present")
+    return Step(
+        None,
+        "files",
+        f"{len(missing)} of {len(files.files)} file(s)",
+        "upload",
+        [f"POST {API}/{pid}/files"],
+        f"{len(files.files) - len(missing)} already in the project" if exists else "",
+    )
+
+
 def runtime_wanted(amp: AmpFile) -> dict[str, str]:
     runtime = amp.runtime()
     if runtime is None:
@@ -366,11 +394,15 @@ def build_plan(
     project_name: str,
     environment: Mapping[str, str],
     observed: Observed | None = None,
-    files: list[str] | None = None,
+    files: UploadSet | None = None,
     git_url: str | None = None,
     rerun: bool = False,
+    kept: Sequence[str] = (),
 ) -> LaunchPlan:
-    """What a launch would do, from what ``observe`` read (``observed`` None: an empty workspace)."""
+    """What a launch would do, from what ``observe`` read (``observed`` None: an empty workspace).
+
+    ``kept``: AMP variables whose value the project holds is kept over the AMP default (user-changed).
+    """
     amp = loaded.amp
     obs = observed or Observed()
     exists = obs.project is not None
@@ -381,7 +413,8 @@ def build_plan(
     if exists:
         steps.append(Step(None, "project", repr(project_name), "reuse", [], f"found {pid}"))
         current = obs.project.environment  # type: ignore[union-attr]
-        changes = {k: [current.get(k), v] for k, v in environment.items() if current.get(k) != v}
+        wanted = {**environment, RECORD_VAR: launch_record(amp, environment)}
+        changes = {k: [current.get(k), v] for k, v in wanted.items() if current.get(k) != v}
         if changes:
             shown = {k: [masked({k: c or ""})[k], masked({k: v})[k]] for k, (c, v) in changes.items()}
             steps.append(
@@ -395,33 +428,17 @@ def build_plan(
                     changes=shown,
                 )
             )
+        for name in kept:
+            notes.append(
+                f"keeps {name} as the project holds it (set in the project or by an earlier --env, not the "
+                f"AMP's default); --env {name}=... overrides it"
+            )
     else:
         how = f"from git {git_url}" if git_url else "blank"
         calls = [f"POST {API}"] + ([f"GET {API}/{{project_id}} (until created)"] if git_url else [])
         steps.append(Step(None, "project", repr(project_name), "create", calls, how))
     if not git_url and files is not None:
-        present = obs.present_files or {}
-        missing = [f for f in files if f not in present]
-        differing = changed_files(loaded.root, present)
-        if differing:
-            shown = ", ".join(differing[:5]) + (" ..." if len(differing) > 5 else "")
-            notes.append(
-                f"{len(differing)} file(s) differ from the project's copy and are not overwritten ({shown}); "
-                "delete them in the project to upload them again"
-            )
-        if missing:
-            steps.append(
-                Step(
-                    None,
-                    "files",
-                    f"{len(missing)} of {len(files)} file(s)",
-                    "upload",
-                    [f"POST {API}/{pid}/files"],
-                    f"{len(files) - len(missing)} already in the project" if exists else "",
-                )
-            )
-        else:
-            steps.append(Step(None, "files", f"{len(files)} file(s)", "reuse", [], "all present"))
+        steps.append(files_step(files, obs.present_files or {}, pid, exists, notes))
 
     fresh_jobs: set[str] = set()
     model_actions: dict[str, str] = {}

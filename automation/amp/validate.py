@@ -5,7 +5,7 @@ After the file type-checks (``loader``), this module checks that tasks run in an
 a model an earlier ``create_model`` made; a deployment follows a build), that names the launcher
 finds objects by are unique, and that every script a task names exists in the repository. It also
 warns about things CML accepts but that break launches in practice (reference section 7: pinned
-runtime versions, unquoted boolean defaults, legacy keys).
+runtime versions, legacy keys).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automation.amp.loader import LoadedAmp, first_error, read_amp
+from automation.amp.launchable import refusals
+from automation.amp.loader import LoadedAmp, bare_message, first_error, read_amp
 from automation.amp.model import (
     KNOWN_FEATURES,
     SPEC_VERSIONS,
@@ -92,10 +93,11 @@ class AmpReport:
 
 
 class _Checker:
-    def __init__(self, loaded: LoadedAmp, check_files: bool) -> None:
+    def __init__(self, loaded: LoadedAmp, check_files: bool, pending: frozenset[str] = frozenset()) -> None:
         self.loaded = loaded
         self.amp = loaded.amp
         self.check_files = check_files
+        self.pending = pending
         self.errors: list[tuple[tuple[int, int], SpecError]] = []
         self.warnings: list[Notice] = []
 
@@ -114,6 +116,8 @@ class _Checker:
         self.environment()
         self.runtimes()
         self.tasks()
+        for refusal in refusals(self.amp):
+            self.error(refusal.path, refusal.message, refusal.hint, key=True)
 
     def header(self) -> None:
         amp = self.amp
@@ -137,12 +141,6 @@ class _Checker:
     def environment(self) -> None:
         for name, var in self.amp.environment_variables.items():
             path: FieldPath = ("environment_variables", name)
-            if isinstance(var.default, bool):
-                self.warn(
-                    (*path, "default"),
-                    f"unquoted boolean default; CML has refused launches over this (write default: "
-                    f'"{"True" if var.default else "False"}")',
-                )
             if var.prompt_user is not None:
                 self.warn((*path, "prompt_user"), "prompt_user is a legacy key; it is ignored", key=True)
 
@@ -284,7 +282,7 @@ class _Checker:
         except ValueError as exc:
             self.error(path, f"{where}: {exc}", hint="scripts are relative to the project (repository) root")
             return
-        if not self.check_files:
+        if not self.check_files or rel in self.pending:
             return
         root = self.loaded.root
         target = root / rel
@@ -301,35 +299,68 @@ class _Checker:
             self.error(path, f"{where}: the script {value!r} leads outside the repository (symlink)")
 
 
-def validate_loaded(loaded: LoadedAmp, *, check_files: bool = True) -> AmpReport:
-    """Cross-task and file checks for an AMP that type-checked."""
-    checker = _Checker(loaded, check_files)
+def _unknown_keys(report: AmpReport, unknown: list[SpecError], strict: bool) -> None:
+    """Unknown keys: warnings (CML ignores them), errors under ``--strict``; file order either way."""
+    if strict:
+        for err in unknown:
+            err.hint = f"{err.hint}; (an error under --strict)" if err.hint else "an error under --strict"
+        report.errors = sorted([*report.errors, *unknown], key=lambda e: (e.line or 0, e.column or 0))
+        return
+    notices = [
+        Notice(
+            f"{bare_message(e)}; {e.hint}" if e.hint else bare_message(e),
+            e.file or report.file,
+            e.line or 1,
+            e.column or 1,
+            e.field,
+        )
+        for e in unknown
+    ]
+    report.warnings = sorted([*report.warnings, *notices], key=lambda n: (n.line, n.column))
+
+
+def validate_loaded(
+    loaded: LoadedAmp,
+    *,
+    check_files: bool = True,
+    strict: bool = False,
+    pending: frozenset[str] = frozenset(),
+) -> AmpReport:
+    """Cross-task and file checks for an AMP that type-checked (``pending``: files about to be written)."""
+    checker = _Checker(loaded, check_files, pending)
     checker.run()
     checker.errors.sort(key=lambda item: item[0])
-    return AmpReport(
+    report = AmpReport(
         file=loaded.file,
         root=loaded.root,
         loaded=loaded,
         errors=[e for _, e in checker.errors],
         warnings=sorted(checker.warnings, key=lambda n: (n.line, n.column)),
     )
+    _unknown_keys(report, list(loaded.unknown), strict)
+    return report
 
 
-def validate_amp(path: str | Path, *, check_files: bool = True) -> AmpReport:
+def validate_amp(path: str | Path, *, check_files: bool = True, strict: bool = False) -> AmpReport:
     """Validate the AMP file at ``path`` (a file, or a folder holding ``.project-metadata.yaml``).
 
     Never raises for problems in the file: they are in ``report.errors`` (located SpecErrors, file
-    order) and ``report.warnings``. ``check_files=False`` skips the "script exists" checks.
+    order) and ``report.warnings``. ``check_files=False`` skips the "script exists" checks; unknown
+    keys are warnings unless ``strict``.
     """
     result = read_amp(path)
     if result.loaded is None:
-        return AmpReport(file=result.file, root=result.root, errors=list(result.errors))
-    return validate_loaded(result.loaded, check_files=check_files)
+        report = AmpReport(file=result.file, root=result.root, errors=list(result.errors))
+        _unknown_keys(report, result.unknown, strict)
+        return report
+    return validate_loaded(result.loaded, check_files=check_files, strict=strict)
 
 
-def load_valid_amp(path: str | Path, *, check_files: bool = True) -> tuple[LoadedAmp, list[Notice]]:
+def load_valid_amp(
+    path: str | Path, *, check_files: bool = True, strict: bool = False
+) -> tuple[LoadedAmp, list[Notice]]:
     """The AMP at ``path`` when it is valid (with its warnings); raises its first error otherwise."""
-    report = validate_amp(path, check_files=check_files)
+    report = validate_amp(path, check_files=check_files, strict=strict)
     report.raise_first()
     assert report.loaded is not None
     return report.loaded, report.warnings

@@ -16,6 +16,9 @@ from automation.cli.context import CliContext, pass_ctx, stdin_is_tty
 from automation.errors import EXIT_USAGE, CmlopsError, InputError
 
 PATH_ARG = click.argument("path", metavar="PATH", type=click.Path())
+STRICT = click.option(
+    "--strict", is_flag=True, help="Unknown keys are errors (by default warnings: CML ignores them)."
+)
 _SYMBOL = {
     "create": "+",
     "update": "~",
@@ -47,6 +50,10 @@ def _launch_options(f: Any) -> Any:
         click.option("--git-ref", default=None, help="Branch or tag to check out (with --git-url)."),
         click.option(
             "--rerun", is_flag=True, help="Run jobs and sessions again even if they already succeeded."
+        ),
+        STRICT,
+        click.option(
+            "--runtime-id", default=None, help="Runtime image identifier to use instead of the AMP's runtime."
         ),
     ]
     for option in reversed(options):
@@ -137,13 +144,15 @@ def amp() -> None:
 @amp.command("validate")
 @PATH_ARG
 @click.option("--no-files", is_flag=True, help="Do not check that the scripts the tasks name exist.")
+@STRICT
 @pass_ctx
-def validate_cmd(ctx: CliContext, path: str, no_files: bool) -> None:
-    """Check an AMP file: fields, task types, entity labels, scripts. Exit 2 when it is invalid."""
+def validate_cmd(ctx: CliContext, path: str, no_files: bool, strict: bool) -> None:
+    """Check an AMP file: fields, task types, entity labels, scripts, and that cmlops can launch what
+    it asks for. Exit 2 when it is invalid (or cannot be launched)."""
     from automation.amp.validate import validate_amp
 
     with _source(ctx, path) as (local, _):
-        report = validate_amp(local, check_files=not no_files)
+        report = validate_amp(local, check_files=not no_files, strict=strict)
     data = report.to_dict()
 
     def text() -> None:
@@ -176,32 +185,39 @@ def plan_cmd(
     git_url: str | None,
     git_ref: str | None,
     rerun: bool,
+    strict: bool,
+    runtime_id: str | None,
     offline: bool,
 ) -> None:
     """Show the API v2 calls a launch would make, and what is already done (reads only)."""
-    from automation.amp.inputs import collect_files, environment_values, parse_env_pairs
+    from automation.amp.files import upload_set
+    from automation.amp.inputs import choose_environment, parse_env_pairs
     from automation.amp.plan import build_plan, observe
     from automation.amp.validate import load_valid_amp
 
     with _source(ctx, path, git_ref) as (local, url):
-        loaded, warnings = load_valid_amp(local)
+        loaded, warnings = load_valid_amp(local, strict=strict)
         git_url = git_url or url
-        values, missing = environment_values(loaded.amp, parse_env_pairs(env_pairs))
         name = project or loaded.amp.name
-        files = None if git_url else collect_files(loaded.root)
-    observed = None if offline else observe(ctx.client(), loaded, name, files)
-    the_plan = build_plan(
-        loaded,
-        project_name=name,
-        environment=values,
-        observed=observed,
-        files=files,
-        git_url=git_url,
-        rerun=rerun,
-    )
-    if missing:
+        files = None if git_url else upload_set(loaded.file, loaded.amp)
+        observed = (
+            None if offline else observe(ctx.client(), loaded, name, files, runtime_identifier=runtime_id)
+        )
+        project_env = observed.project.environment if observed and observed.project else None
+        choice = choose_environment(loaded.amp, parse_env_pairs(env_pairs), project_env)
+        the_plan = build_plan(
+            loaded,
+            project_name=name,
+            environment=choice.values,
+            observed=observed,
+            files=files,
+            git_url=git_url,
+            rerun=rerun,
+            kept=choice.kept,
+        )
+    if choice.missing:
         the_plan.notes.append(
-            f"required variables without a value (launch asks or fails): {', '.join(missing)}"
+            f"required variables without a value (launch asks or fails): {', '.join(choice.missing)}"
         )
 
     def text() -> None:
@@ -214,9 +230,6 @@ def plan_cmd(
 @amp.command("launch")
 @PATH_ARG
 @_launch_options
-@click.option(
-    "--runtime-id", default=None, help="Runtime image identifier to use instead of the AMP's runtime."
-)
 @click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds any single wait may take.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_ctx
@@ -228,6 +241,7 @@ def launch_cmd(
     git_url: str | None,
     git_ref: str | None,
     rerun: bool,
+    strict: bool,
     runtime_id: str | None,
     timeout: int | None,
     yes: bool,
@@ -238,7 +252,9 @@ def launch_cmd(
     by name, successful runs are not repeated, built builds are reused.
     """
     with _source(ctx, path, git_ref) as (local, url):
-        _launch(ctx, local, git_url or url, project, env_pairs, git_ref, rerun, runtime_id, timeout, yes)
+        _launch(
+            ctx, local, git_url or url, project, env_pairs, git_ref, rerun, strict, runtime_id, timeout, yes
+        )
 
 
 def _launch(
@@ -249,34 +265,41 @@ def _launch(
     env_pairs: tuple[str, ...],
     git_ref: str | None,
     rerun: bool,
+    strict: bool,
     runtime_id: str | None,
     timeout: int | None,
     yes: bool,
 ) -> None:
-    from automation.amp.inputs import collect_files, parse_env_pairs, resolve_environment
+    from automation.amp.files import upload_set
+    from automation.amp.inputs import choose_environment, parse_env_pairs, resolve_environment
     from automation.amp.launch import Launcher, LaunchOptions, Timeouts
     from automation.amp.plan import build_plan, observe
     from automation.amp.validate import load_valid_amp
 
-    loaded, warnings = load_valid_amp(path)
+    loaded, warnings = load_valid_amp(path, strict=strict)
     if git_ref and not git_url:
         raise InputError("--git-ref needs --git-url (or a git URL as PATH)")
     interactive = stdin_is_tty() and not ctx.json
-    values = resolve_environment(
-        loaded.amp, parse_env_pairs(env_pairs), prompt=_prompt if interactive else None
-    )
     name = project or loaded.amp.name
     _warnings(ctx, warnings)
     client = ctx.client()
-    files = None if git_url else collect_files(loaded.root)
+    files = None if git_url else upload_set(loaded.file, loaded.amp)
+    existing = client.projects.find(name)  # a required variable the project holds is satisfied
+    project_env = existing.environment if existing else None
+    overrides = parse_env_pairs(env_pairs)
+    values = resolve_environment(
+        loaded.amp, overrides, prompt=_prompt if interactive else None, project_env=project_env
+    )
+    observed = observe(client, loaded, name, files, runtime_identifier=runtime_id)
     the_plan = build_plan(
         loaded,
         project_name=name,
         environment=values,
-        observed=observe(client, loaded, name, files, runtime_identifier=runtime_id),
+        observed=observed,
         files=files,
         git_url=git_url,
         rerun=rerun,
+        kept=choose_environment(loaded.amp, overrides, project_env).kept,
     )
     _render_plan(ctx, the_plan)
     if interactive and not yes and the_plan.has_changes:
@@ -292,6 +315,7 @@ def _launch(
         rerun=rerun,
         runtime_identifier=runtime_id,
         timeouts=timeouts,
+        files=files,
     )
     ctx.console.print(
         f"[bold]launching[/bold] {_esc(repr(loaded.amp.name))} into project {_esc(repr(name))}",
@@ -333,13 +357,20 @@ def _write(ctx: CliContext, text: str, out: str | None, force: bool, what: str) 
 @amp.command("export")
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
 @click.option(
-    "-o", "--out", default=None, type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+    "-o",
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="File to write, at the root of the repository it describes (default: stdout).",
 )
 @click.option("--author", default="cmlops", show_default=True, help="The AMP's author field.")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
 @pass_ctx
 def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, force: bool) -> None:
-    """Write a .project-metadata.yaml doing what a cmlops spec's training and deployment do."""
+    """Write a .project-metadata.yaml doing what a cmlops spec's training and deployment do.
+
+    With -o, scripts the AMP needs that the repository lacks (its model function) are written too.
+    """
     from automation.amp.convert import export_amp
     from automation.amp.loader import parse_amp_text
     from automation.amp.validate import validate_loaded
@@ -350,10 +381,24 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
         spec = load_spec(spec_path, environ={})
     except SpecError:
         spec = load_spec(spec_path)
-    text = export_amp(spec, author=author)
-    report = validate_loaded(parse_amp_text(text, root=spec.repo_root))
-    report.raise_first()  # the export is checked like any AMP before it is written
-    _write(ctx, text, out, force, "AMP file")
+    root = Path(out).resolve().parent if out else Path(spec.repo_root)
+    exported = export_amp(spec, author=author, root=root)
+    if exported.files and out is None:
+        raise InputError(
+            f"the exported AMP needs {', '.join(exported.files)}, which {root} lacks; on stdout it cannot "
+            "come with it",
+            hint=f"write the export into the repository: -o {root / '.project-metadata.yaml'} (the script is "
+            "written beside it)",
+        )
+    report = validate_loaded(parse_amp_text(exported.text, root=root), pending=frozenset(exported.files))
+    report.raise_first()  # the export is checked like any AMP before anything is written
+    if out is not None and Path(out).exists() and not force:
+        raise InputError(f"{out} exists; not overwriting it", hint="pass --force, or choose another -o FILE")
+    for rel, content in exported.files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(content, encoding="utf-8")
+        ctx.console.print(f"wrote {_esc(root / rel)}", highlight=False)
+    _write(ctx, exported.text, out, force, "AMP file")
 
 
 @amp.command("import")
@@ -366,20 +411,41 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
 )
 @click.option("--git-ref", default=None, help="Branch or tag (with --git-url).")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.option(
+    "--training-job",
+    default=None,
+    metavar="NAME",
+    help="The job or session that trains (default: the one whose script logs an MLflow model).",
+)
 @pass_ctx
 def import_cmd(
-    ctx: CliContext, path: str, out: str | None, git_url: str | None, git_ref: str | None, force: bool
+    ctx: CliContext,
+    path: str,
+    out: str | None,
+    git_url: str | None,
+    git_ref: str | None,
+    force: bool,
+    training_job: str | None,
 ) -> None:
-    """Write a cmlops spec from an AMP file (the flagship's defaults fill what the AMP lacks)."""
+    """Write a cmlops spec from an AMP (the flagship's defaults fill what the AMP lacks).
+
+    The training job is the job or session whose script logs the model (read from the AMP's folder or
+    clone), or the one named with --training-job; a job installing packages before it becomes the
+    install step. Other jobs are left out and named. Exit 2 saying why when no sound mapping exists.
+    """
     from automation.amp.convert import import_amp
+    from automation.amp.mapping import map_amp
     from automation.amp.validate import load_valid_amp
     from automation.spec import parse_spec
 
     with _source(ctx, path, git_ref) as (local, url):
-        loaded, _ = load_valid_amp(local, check_files=False)  # the scripts need not be here to convert
+        loaded, _ = load_valid_amp(local, check_files=False)  # scripts not at hand: --training-job
         if url and not git_url and not url.startswith("file://"):
             git_url = url
-        text = import_amp(loaded, git_url=git_url, git_ref=git_ref if git_url else None)
+        mapping = map_amp(loaded, training_job)
+        text = import_amp(loaded, git_url=git_url, git_ref=git_ref if git_url else None, mapping=mapping)
+    for why in mapping.left_out:
+        click.echo(f"note: left out {why}", err=True)
     parse_spec(text, file=out or "<imported spec>", environ={})  # the result must load as a spec
     _write(ctx, text, out, force, "spec")
 

@@ -10,6 +10,7 @@ nesting, and recording a 1-based ``(line, column)`` for every mapping key and ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
+_NULL = "tag:yaml.org,2002:null"
 # Timestamps are kept as the text the user wrote: no spec field is a date, and datetime objects are not JSON.
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
@@ -89,8 +91,9 @@ def _line_col(text: str, index: int) -> Position:
 class _Builder:
     """Walks a composed node tree into plain data, enforcing the limits above."""
 
-    def __init__(self, doc: YamlDocument) -> None:
+    def __init__(self, doc: YamlDocument, text_at: Callable[[FieldPath], bool] | None = None) -> None:
         self.doc = doc
+        self.text_at = text_at
         self.count = 0
         self.active: set[int] = set()
         self.constructor = SafeConstructor()
@@ -112,6 +115,8 @@ class _Builder:
             raise self.error(node, f"values are nested deeper than {MAX_DEPTH} levels")
         self.doc.values[path] = _pos(node)
         if isinstance(node, ScalarNode):
+            if self.text_at is not None and node.tag != _NULL and self.text_at(path):
+                return node.value  # the text as written: `yes` stays "yes", `010` stays "010"
             return self.scalar(node, path)
         if id(node) in self.active:
             raise self.error(node, "recursive alias: a value contains itself", path=path)
@@ -213,8 +218,12 @@ def dotted(path: FieldPath) -> str:
     return out
 
 
-def parse_yaml(text: str, file: str) -> YamlDocument:
-    """Parse one YAML document whose top level must be a mapping. Raises SpecError only."""
+def parse_yaml(text: str, file: str, *, text_at: Callable[[FieldPath], bool] | None = None) -> YamlDocument:
+    """Parse one YAML document whose top level must be a mapping. Raises SpecError only.
+
+    ``text_at(path)`` true: the scalar at ``path`` is kept as the text written (a null stays None),
+    for formats whose values are text however they look (YAML 1.1 reads ``yes`` as true).
+    """
     if len(text) > MAX_BYTES:
         raise SpecError(
             f"the spec is larger than {MAX_BYTES // 1024} KiB; refusing it", file=file, line=1, column=1
@@ -265,5 +274,5 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
             column=column,
             hint="start from specs/wine-quality.yaml; a spec begins with 'version: 1'",
         )
-    doc.data = _Builder(doc).build(root, (), 0)
+    doc.data = _Builder(doc, text_at).build(root, (), 0)
     return doc

@@ -133,3 +133,14 @@ class AmpFakeCML(FakeCML):
             function_name=body["function_name"],
             registered_model_version_id="",
         )
+
+
+def spec_repo(tmp_path: Path) -> Path:
+    """A repository holding the flagship spec and the scripts it names (and no code/amp/)."""
+    repo = tmp_path / "repo"
+    for rel in ("specs/wine-quality.yaml", "code/02_Experiment_log_model.py", "code/install_dependencies.py"):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / rel, repo / rel)
+    (repo / "requirements.txt").write_text("scikit-learn\n")
+    (repo / "pyproject.toml").write_text("")
+    return repo

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from amp_support import ERRORS, FIXTURES, REPO, AmpFakeCML, line_of, materialise
+from amp_support import ERRORS, FIXTURES, REPO, AmpFakeCML, line_of, materialise, spec_repo
 from fakes.fake_cml import API_KEY, BASE_URL
 
 from automation.api import CMLClient
@@ -52,9 +52,10 @@ def test_validate_text_and_json(capsys):
     assert code == EXIT_USAGE
     data = json.loads(out)
     assert data["ok"] is False
-    unknown = next(e for e in data["errors"] if "unknown field" in e["message"])
+    assert [e["field"] for e in data["errors"]] == ["tasks[0].script"]
+    unknown = next(w for w in data["warnings"] if "unknown field" in w["message"])
     assert (unknown["field"], unknown["line"]) == ("tasks[0].scirpt", line_of(path, "scirpt:"))
-    code, _, err = run(capsys, "amp", "validate", str(path))
+    code, _, err = run(capsys, "amp", "validate", "--strict", str(path))
     assert code == EXIT_USAGE
     assert "did you mean 'script'?" in err and "2 problems in" in err
 
@@ -62,7 +63,7 @@ def test_validate_text_and_json(capsys):
 def test_validate_prints_warnings(capsys):
     code, out, err = run(capsys, "amp", "validate", "--no-files", str(FIXTURES / "legacy_engines.yaml"))
     assert code == 0 and "valid AMP" in out
-    assert "warning:" in err and "unquoted boolean default" in err
+    assert "warning:" in err and "api_version is a legacy key" in err and "unquoted boolean" not in err
 
 
 def test_plan_offline_json_lists_the_api_calls(capsys):
@@ -159,18 +160,28 @@ def test_bad_env_flag_is_a_usage_error(capsys):
 
 
 def test_export_and_import_write_files_and_refuse_to_overwrite(capsys, tmp_path: Path):
-    target = tmp_path / "amp.yaml"
-    code, out, _ = run(capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "-o", str(target))
-    assert code == 0 and f"wrote AMP file {target}" in out
-    assert "type: build_model" in target.read_text()
-    code, _, err = run(capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "-o", str(target))
+    repo = spec_repo(tmp_path)
+    spec = str(repo / "specs" / "wine-quality.yaml")
+    code, _, err = run(capsys, "amp", "export", spec)  # stdout cannot carry the model script it needs
+    assert code == EXIT_USAGE and "needs code/amp/predict.py" in err and "-o " in err
+    target = repo / ".project-metadata.yaml"
+    code, out, err = run(capsys, "amp", "export", spec, "-o", str(target))
+    assert code == 0 and f"wrote AMP file {target}" in out and "predict.py" in err
+    assert "type: build_model" in target.read_text() and (repo / "code/amp/predict.py").is_file()
+    code, _, err = run(capsys, "amp", "export", spec, "-o", str(target))
     assert code == EXIT_USAGE and "exists; not overwriting it" in err
+    code, _, err = run(capsys, "amp", "export", spec, "-o", str(tmp_path / "elsewhere.yaml"))
+    assert code == EXIT_USAGE and "does not exist" in err  # an AMP sits at the root of its repository
     spec_out = tmp_path / "spec.yaml"
     code, out, _ = run(capsys, "-o", "json", "amp", "import", str(REPO), "-o", str(spec_out))
     assert code == 0 and json.loads(out) == {"ok": True, "written": str(spec_out)}
     assert spec_out.read_text().count("version: 1") == 1
-    code, out, _ = run(capsys, "amp", "import", str(FIXTURES / "flight_jobs.yaml"))
+    flight = str(FIXTURES / "flight_jobs.yaml")
+    code, _, err = run(capsys, "amp", "import", flight)  # its scripts are not here to read
+    assert code == EXIT_USAGE and "cannot tell which job trains" in err and "--training-job" in err
+    code, out, err = run(capsys, "amp", "import", flight, "--training-job", "Train model")
     assert code == 0 and "name: canceled-flight-prediction" in out
+    assert "note: left out task 0 (create_job 'Install dependencies')" in err
 
 
 def test_a_git_url_is_cloned_and_the_project_planned_from_git(capsys, tmp_path: Path):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from amp_support import FIXTURES, REPO, materialise
 
-from automation.amp.convert import export_amp, import_amp, training_job
+from automation.amp.convert import export_amp, import_amp, predict_source
 from automation.amp.loader import load_amp, parse_amp_text
+from automation.amp.mapping import map_amp
 from automation.amp.model import BuildModel, CreateJob, CreateModel, DeployModel
 from automation.amp.validate import validate_loaded
 from automation.errors import InputError
@@ -25,8 +27,9 @@ def flagship():
 
 
 def test_export_of_the_flagship_validates_as_an_amp(flagship):
-    text = export_amp(flagship, date=dt.date(2025, 1, 31))
-    report = validate_loaded(parse_amp_text(text, root=REPO))
+    exported = export_amp(flagship, date=dt.date(2025, 1, 31))
+    text = exported.text
+    report = validate_loaded(parse_amp_text(text, root=REPO), pending=frozenset(exported.files))
     assert report.errors == [] and report.warnings == []
     amp = report.loaded.amp
     assert [t.type for t in amp.tasks] == [
@@ -55,7 +58,7 @@ def test_export_of_the_flagship_validates_as_an_amp(flagship):
     assert model.access_key_environment_variable == "MODEL_ACCESS_KEY"
     assert model.default_replication_policy.num_replicas == 1
     build = amp.tasks[5]
-    assert isinstance(build, BuildModel) and (REPO / build.target_file_path).is_file()
+    assert isinstance(build, BuildModel) and exported.files == {build.target_file_path: predict_source()}
     assert build.examples[0].request == flagship.deployment.smoke.input
     deploy = amp.tasks[6]
     assert isinstance(deploy, DeployModel) and (deploy.cpu, deploy.memory, deploy.gpu) == (1, 2, 0)
@@ -79,14 +82,19 @@ def test_import_of_our_own_amp_loads_as_a_spec(tmp_path: Path):
     assert spec.projects.dev.environment["MODEL_NAME"] == "wine-quality-elasticnet"
     assert spec.deployment.smoke is not None  # the flagship's smoke input, marked as such
     assert "# the AMP does not say: the flagship's default" in text
-    assert training_job(loaded).entity_label == "train_model"
+    assert map_amp(loaded).training.name == "Train wine quality model"
 
 
-def test_import_maps_model_tasks_into_the_deployment():
-    loaded = load_amp(FIXTURES / "flight_jobs.yaml")
+def test_import_maps_model_tasks_into_the_deployment(tmp_path: Path):
+    folder = materialise(tmp_path, "flight_jobs.yaml")
+    (folder / "code/0_bootstrap.py").write_text("import os\nos.system('pip3 install -r requirements.txt')\n")
+    (folder / "code/4_train_model.py").write_text("import mlflow\nmlflow.xgboost.log_model(m, 'model')\n")
+    loaded = load_amp(folder)
     text = import_amp(loaded, git_url="https://github.com/cloudera/CML_AMP_Canceled_Flight_Prediction.git")
     spec = parse_spec(text, file="imported.yaml", environ={})
-    assert spec.training.job.name == "Preprocess data"  # past "Install dependencies"
+    assert spec.training.job.name == "Train model"  # its script logs the model
+    assert spec.training.install.name == "Install dependencies"
+    assert "Left out: task 2 (create_job 'Preprocess data')" in text
     assert spec.training.job.arguments == ""  # `arguments: None`
     assert spec.projects.dev.source.git_url.endswith("Canceled_Flight_Prediction.git")
     dep = spec.deployment
@@ -102,7 +110,10 @@ def test_import_escapes_dollar_braces_and_lists_the_scripts(tmp_path: Path):
     folder = materialise(tmp_path, "rag_studio_apps.yaml")
     meta = folder / ".project-metadata.yaml"
     meta.write_text(meta.read_text().replace('default: "60000"', 'default: "${HOME}/x"'))
-    spec = parse_spec(import_amp(load_amp(folder)), file="imported.yaml", environ={})
+    loaded = load_amp(folder)
+    spec = parse_spec(
+        import_amp(loaded, training_job="Update/build RAG Studio"), file="imported.yaml", environ={}
+    )
     assert spec.projects.dev.environment["UV_HTTP_TIMEOUT"] == "${HOME}/x"  # kept literally
     assert set(spec.projects.dev.source.files) == {
         "scripts/install.py",
@@ -115,18 +126,19 @@ def test_import_escapes_dollar_braces_and_lists_the_scripts(tmp_path: Path):
 def test_import_needs_a_job_that_runs():
     with pytest.raises(InputError) as raised:
         import_amp(load_amp(FIXTURES / "model_only.yaml"))
-    assert "runs no job" in raised.value.message
+    assert "runs no job or session" in raised.value.message
 
 
 def test_round_trip_spec_to_amp_to_spec(flagship, tmp_path: Path):
     exported = tmp_path / ".project-metadata.yaml"
-    exported.write_text(export_amp(flagship))
-    (tmp_path / "code" / "amp").mkdir(parents=True)
-    for script in ("code/amp/install.py", "code/amp/predict.py", "code/02_Experiment_log_model.py"):
-        (tmp_path / script).write_text("")
+    exported.write_text(export_amp(flagship, root=tmp_path).text)
+    for script in ("code/install_dependencies.py", "code/02_Experiment_log_model.py"):
+        (tmp_path / script).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / script, tmp_path / script)
     spec = parse_spec(import_amp(load_amp(tmp_path)), file="back.yaml", environ={})
     assert spec.training.job.script == flagship.training.job.script
     assert spec.training.job.timeout == flagship.training.job.timeout
+    assert spec.training.install.script == flagship.training.install.script
     assert spec.training.experiment == flagship.training.experiment
     assert spec.model.registered_name == flagship.model.registered_name
     assert spec.deployment.model_name == flagship.deployment.model_name

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from amp_support import REPO, AmpFakeCML, materialise
 
-from automation.amp.inputs import collect_files, resolve_environment
+from automation.amp.files import collect_files, repository_files
+from automation.amp.inputs import resolve_environment
 from automation.amp.launch import Launcher, LaunchOptions, launch
 from automation.amp.loader import LoadedAmp, load_amp
 from automation.amp.plan import build_plan, observe
@@ -104,7 +105,7 @@ def test_relaunch_writes_nothing_and_plans_nothing(
     assert fake.writes() == []
     assert len(fake.jobs) == jobs_before and len(fake.models) == 1 and len(fake.applications) == 1
     assert {s.action for s in again.steps} == {"reuse", "skip"}
-    files = collect_files(churn.root)
+    files = repository_files(churn.root)
     plan = build_plan(
         churn,
         project_name="churn",

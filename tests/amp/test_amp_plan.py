@@ -7,7 +7,8 @@ from pathlib import Path
 
 from amp_support import REPO, materialise
 
-from automation.amp.inputs import collect_files, environment_values, masked, parse_env_pairs
+from automation.amp.files import collect_files, repository_files
+from automation.amp.inputs import environment_values, masked, parse_env_pairs
 from automation.amp.loader import load_amp
 from automation.amp.plan import build_plan
 
@@ -17,7 +18,7 @@ P = "/api/v2/projects"
 def test_offline_plan_of_a_multi_task_amp(tmp_path: Path):
     loaded = load_amp(materialise(tmp_path, "churn_sessions.yaml"))
     values, missing = environment_values(loaded.amp)
-    plan = build_plan(loaded, project_name="churn", environment=values, files=collect_files(loaded.root))
+    plan = build_plan(loaded, project_name="churn", environment=values, files=repository_files(loaded.root))
     assert missing == []
     rows = [(s.index, s.task, s.action) for s in plan.steps]
     assert rows == [
@@ -61,13 +62,21 @@ def test_files_come_from_git_in_a_checkout_and_from_the_folder_otherwise(tmp_pat
         "__pycache__/x.pyc",
         ".cmlops/state.db",
         "sub/data/keep.txt",
+        ".env",
     ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
-    assert collect_files(tmp_path) == ["a.py", "sub/b.py", "sub/data/keep.txt"]
+    # a folder: everything but the default ignore list (a top-level data/ goes, as in a clone)
+    assert collect_files(tmp_path) == ["a.py", "data/big.csv", "sub/b.py", "sub/data/keep.txt"]
     (tmp_path / ".gitignore").write_text("sub/\n")
+    found = repository_files(tmp_path)
+    assert (found.rule, found.files) == ("folder", [".gitignore", "a.py", "data/big.csv"])
+    assert found.left_out == 5  # .env, .cmlops/state.db, __pycache__/x.pyc, sub/b.py, sub/data/keep.txt
+    # a git checkout: what git tracks; untracked files are left out (CML clones what is committed)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    assert collect_files(tmp_path) == [".gitignore", "a.py", "data/big.csv"]  # what git would track
+    subprocess.run(["git", "-C", str(tmp_path), "add", "a.py", ".gitignore"], check=True)
+    tracked = repository_files(tmp_path)
+    assert (tracked.rule, tracked.files, tracked.left_out) == ("git", [".gitignore", "a.py"], 4)
     repo_files = collect_files(REPO)
     assert ".project-metadata.yaml" in repo_files and "code/amp/deploy.py" in repo_files
     assert not any(f.startswith((".cmlops/", ".git/")) or "__pycache__" in f for f in repo_files)

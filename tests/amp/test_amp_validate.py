@@ -84,7 +84,7 @@ def test_legacy_and_fragile_keys_are_warnings_not_errors():
     report = validate_amp(FIXTURES / "legacy_engines.yaml", check_files=False)
     assert report.errors == []
     messages = {w.field: w.message for w in report.warnings}
-    assert "unquoted boolean" in messages["environment_variables.DEV_MODE.default"]
+    assert "environment_variables.DEV_MODE.default" not in messages  # `false` is read as the text "false"
     assert "legacy" in messages["api_version"]
     assert "legacy" in messages["environment_variables.EIA_API_KEY.prompt_user"]
     assert "pinned runtime version" in messages["runtimes[0].version"]
@@ -126,22 +126,29 @@ def test_unknown_task_type_names_the_task_and_suggests_the_type():
 def test_unknown_field_is_reported_at_its_key_with_a_suggestion():
     path = ERRORS / "unknown_field.yaml"
     report = validate_amp(path)
-    unknown = next(e for e in report.errors if "unknown field" in e.message)
+    unknown = next(w for w in report.warnings if "unknown field" in w.message)
     assert unknown.field == "tasks[0].scirpt"
     assert (unknown.line, unknown.column) == (line_of(path, "scirpt:"), 5)
-    assert "in task 0 (create_job)" in unknown.message
-    assert unknown.hint.startswith("did you mean 'script'?")
-    # the required 'script' is then missing too: reported at the start of the task
-    missing = next(e for e in report.errors if "missing required field 'script'" in e.message)
+    assert "in task 0 (create_job)" in unknown.message and "did you mean 'script'?" in unknown.message
+    # the required 'script' is then missing: reported at the start of the task, naming the misspelling
+    missing = _only_error(path)
+    assert "missing required field 'script'" in missing.message
     assert missing.line == line_of(path, "- type: create_job")
+    assert missing.hint == f"'scirpt' (line {line_of(path, 'scirpt:')}) looks like a misspelling of 'script'"
+    strict = validate_amp(path, strict=True)
+    assert [e.field for e in strict.errors] == ["tasks[0].script", "tasks[0].scirpt"]
+    assert "--strict" in strict.errors[1].hint
 
 
-def test_a_misspelt_top_level_key_gets_a_suggestion():
+def test_a_misspelt_top_level_key_is_a_warning_with_a_suggestion_and_an_error_under_strict():
     path = ERRORS / "bad_top_level.yaml"
-    error = _only_error(path)
-    assert error.field == "enviroment_variables"
-    assert error.line == line_of(path, "enviroment_variables:")
-    assert "did you mean 'environment_variables'?" in error.hint
+    report = validate_amp(path)
+    assert report.errors == []
+    warning = next(w for w in report.warnings if w.field == "enviroment_variables")
+    assert warning.line == line_of(path, "enviroment_variables:")
+    assert "did you mean 'environment_variables'?" in warning.message and "CML ignores it" in warning.message
+    error = validate_amp(path, strict=True).errors[0]
+    assert error.field == "enviroment_variables" and "did you mean 'environment_variables'?" in error.hint
 
 
 def test_a_task_without_type_is_located():
