@@ -117,3 +117,48 @@ def test_a_tensor_signature_keeps_its_dtype_when_single():
         )
     )
     assert InputSchema.from_signature(two).tensor_dtype is None
+
+
+def test_split_with_index_and_columnar_instances_are_accepted():
+    split = {"columns": ["a", "b", "c"], "data": [[1.0, 2, 3.0]], "index": [9]}
+    assert SCHEMA.to_matrix(split).tolist() == [[1.0, 2.0, 3.0]]
+    assert SCHEMA.to_matrix({"instances": {"b": [2], "a": [1.0], "c": [3.0]}}).tolist() == [[1.0, 2.0, 3.0]]
+
+
+def test_the_first_bad_record_is_named_by_its_own_kind():
+    message = refusal(SCHEMA, {"dataframe_records": [5, {"a": 1.0, "b": 2, "c": 3.0}]})
+    assert message == "record 0 in 'dataframe_records' must be an object (got a number)"
+
+
+def test_records_without_a_schema_must_all_have_the_first_records_columns():
+    assert "missing columns in record 1: y" in refusal(
+        InputSchema(), {"dataframe_records": [{"x": 1, "y": 2}, {"x": 3}]}
+    )
+
+
+def test_a_short_row_under_named_columns_says_the_count_only():
+    message = refusal(SCHEMA, {"columns": ["a", "b", "c"], "data": [[1.0, 2]]})
+    assert message == "wrong row length in row 0 (got 2, expected 3)"
+    positional = refusal(SCHEMA, {"input": [[1.0, 2]]})
+    assert positional == "wrong row length in row 0 (got 2, expected 3 columns: a, b, c)"
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [(-(2**31), True), (-(2**31) - 1, False), (2**31 - 1, True), (2**31, False)]
+)
+def test_integer_columns_hold_exactly_the_32_bit_range(value, ok):
+    schema = InputSchema([Column("n", "integer")])
+    if ok:
+        assert schema.to_matrix({"input": [[value]]}).tolist() == [[float(value)]]
+    else:
+        assert "out of 32-bit range" in refusal(schema, {"input": [[value]]})
+
+
+def test_model_input_carries_the_signatures_dtypes():
+    frame = SCHEMA.to_model_input({"input": [[1.5, 2, 3.25]]})
+    assert list(frame.columns) == ["a", "b", "c"]
+    assert str(frame.dtypes["b"]) == "int64" and str(frame.dtypes["a"]) == "float64"
+
+
+def test_an_open_schema_is_not_numeric():
+    assert InputSchema().numeric is False
