@@ -162,3 +162,8 @@ def test_model_input_carries_the_signatures_dtypes():
 
 def test_an_open_schema_is_not_numeric():
     assert InputSchema().numeric is False
+
+
+def test_a_number_too_large_for_a_float_is_named_by_its_own_column():
+    message = refusal(SCHEMA, {"input": [[1.0, 2, 10**400]]})
+    assert message.startswith("number too large in column 'c' row 0: ")
