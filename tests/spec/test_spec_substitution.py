@@ -113,3 +113,32 @@ def test_optional_secret_left_unset_is_none(parse):
     spec = parse(text)
     assert spec.target("cml").api_key is None
     assert spec.model_dump_public()["targets"]["cml"]["api_key"] is None
+
+
+# --- invalid names: the message quotes the substitution exactly, the hint fits the mistake ----------
+
+
+def _problem(text: str) -> tuple[str, str | None]:
+    from automation.spec.substitute import _Problem
+
+    with pytest.raises(_Problem) as caught:
+        substitute_text(text, {})
+    return caught.value.message, caught.value.hint
+
+
+def test_a_dash_without_a_default_gets_the_default_hint():
+    message, hint = _problem("x ${MY-VAR} y")
+    assert message == "invalid substitution '${MY-VAR}'"
+    assert hint == "for a default write ${MY:-VAR}"
+
+
+def test_a_dash_in_a_name_that_has_a_default_gets_the_general_hint():
+    message, hint = _problem("${MY-VAR:-x}")
+    assert message == "invalid substitution '${MY-VAR:-x}'"
+    assert hint and hint.startswith("variable names are letters, digits and _")
+
+
+def test_a_bad_name_without_a_dash_gets_the_general_hint():
+    message, hint = _problem("${1ABC}")
+    assert message == "invalid substitution '${1ABC}'"
+    assert hint and hint.startswith("variable names are letters")
