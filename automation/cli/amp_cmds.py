@@ -325,7 +325,9 @@ def _write(ctx: CliContext, text: str, out: str | None, force: bool, what: str) 
         return
     target = Path(out)
     if target.exists() and not force:
-        raise InputError(f"{out} exists; not overwriting it", hint="pass --force, or choose another -o FILE")
+        raise InputError(
+            f"{out} exists; not overwriting it", hint="pass --force, or choose another --file FILE"
+        )
     target.write_text(text, encoding="utf-8")
     ctx.emit({"ok": True, "written": str(target)}, f"wrote {what} {target}")
 
@@ -333,7 +335,12 @@ def _write(ctx: CliContext, text: str, out: str | None, force: bool, what: str) 
 @amp.command("export")
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
 @click.option(
-    "-o", "--out", default=None, type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+    "--file",
+    "out",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="File to write (default: stdout). -o/--output is the output format, as everywhere.",
 )
 @click.option("--author", default="cmlops", show_default=True, help="The AMP's author field.")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
@@ -359,7 +366,12 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
 @amp.command("import")
 @PATH_ARG
 @click.option(
-    "-o", "--out", default=None, type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+    "--file",
+    "out",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="File to write (default: stdout). -o/--output is the output format, as everywhere.",
 )
 @click.option(
     "--git-url", default=None, help="Make the DEV project clone this repository (else upload the scripts)."

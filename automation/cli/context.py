@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from automation.spec import Spec
 
 CURRENT: CliContext | None = None
+# What the embedded local workspace imports (the `local` extra); checked before anything is written.
+LOCAL_EXTRA_MODULES = ("fastapi", "uvicorn", "httptools", "a2wsgi", "mlflow", "sklearn", "psutil", "filelock")
 
 
 @dataclass
@@ -30,6 +32,7 @@ class CliContext:
     ca_bundle: str | None = None
     insecure: bool = False
     state_dir: str | None = None
+    profile: str | None = None
     _console: Any = field(default=None, repr=False)
     local_workspace_dir: Path | None = None  # set once a command connects to the local workspace
 
@@ -54,12 +57,12 @@ class CliContext:
 
     @property
     def console(self) -> Any:
-        """A rich console on stderr for progress (quiet in JSON mode)."""
+        """A rich console on stderr for progress (also in JSON mode: stdout keeps the one document)."""
         if self._console is None:
             from rich.console import Console
 
             # soft_wrap: long ids and paths stay on one line in CI logs and pipes (greppable).
-            self._console = Console(stderr=True, quiet=self.json, highlight=False, soft_wrap=True)
+            self._console = Console(stderr=True, highlight=False, soft_wrap=True)
         return self._console
 
     def trace(self, line: str) -> None:
@@ -75,6 +78,7 @@ class CliContext:
         """(target name, kind) from --target, else local unless a workspace is configured."""
         from automation.settings import workspace_configured
 
+        self.use_profile()
         name = self.target
         if name is None:
             if self.url or workspace_configured():
@@ -87,6 +91,11 @@ class CliContext:
         if name == "local":
             return name, "local"
         return name, "cml"
+
+    def use_profile(self) -> None:
+        """--profile NAME selects the profile settings resolution reads (as CMLOPS_PROFILE does)."""
+        if self.profile:
+            os.environ["CMLOPS_PROFILE"] = self.profile
 
     def local_state_dir(self, spec: Spec | None = None) -> Path:
         if self.state_dir:
@@ -102,6 +111,7 @@ class CliContext:
 
         name, kind = self.target_kind(spec)
         if kind == "local":
+            require_local_extra()
             from automation.local.control import ensure_running
 
             ws = ensure_running(self.local_state_dir(spec))
@@ -161,6 +171,29 @@ def is_loopback(url: str) -> bool:
     from urllib.parse import urlparse
 
     return (urlparse(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: blocked (None in sys.modules)
+        return False
+
+
+def require_local_extra() -> None:
+    """The local workspace needs the `local` extra: say so (exit 2) before any file is written."""
+    from automation.errors import InputError
+
+    missing = [m for m in LOCAL_EXTRA_MODULES if not _installed(m)]
+    if missing:
+        raise InputError(
+            "the embedded local workspace is not installed (missing: " + ", ".join(missing) + "): "
+            "install cmlops[local] or set CML_URL",
+            hint='pip install "cmlops[local]" for the local workspace, or export CML_URL=https://... and '
+            "CML_API_KEY=... (or --target/--profile) to use a CML workspace",
+        )
 
 
 def pass_ctx(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from automation.cli.context import CliContext, pass_ctx
+from automation.cli.context import CliContext, pass_ctx, require_local_extra
 
 
 @click.group()
 def local() -> None:
     """Start, stop and inspect the embedded local workspace (API v2 on 127.0.0.1)."""
+    require_local_extra()
 
 
 @local.command()

@@ -160,17 +160,29 @@ def test_bad_env_flag_is_a_usage_error(capsys):
 
 def test_export_and_import_write_files_and_refuse_to_overwrite(capsys, tmp_path: Path):
     target = tmp_path / "amp.yaml"
-    code, out, _ = run(capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "-o", str(target))
+    code, out, _ = run(
+        capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "--file", str(target)
+    )
     assert code == 0 and f"wrote AMP file {target}" in out
     assert "type: build_model" in target.read_text()
-    code, _, err = run(capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "-o", str(target))
+    code, _, err = run(
+        capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "--file", str(target)
+    )
     assert code == EXIT_USAGE and "exists; not overwriting it" in err
     spec_out = tmp_path / "spec.yaml"
-    code, out, _ = run(capsys, "-o", "json", "amp", "import", str(REPO), "-o", str(spec_out))
+    code, out, _ = run(capsys, "-o", "json", "amp", "import", str(REPO), "--file", str(spec_out))
     assert code == 0 and json.loads(out) == {"ok": True, "written": str(spec_out)}
     assert spec_out.read_text().count("version: 1") == 1
     code, out, _ = run(capsys, "amp", "import", str(FIXTURES / "flight_jobs.yaml"))
     assert code == 0 and "name: canceled-flight-prediction" in out
+
+
+def test_dash_o_is_the_output_format_for_amp_export_too(capsys, tmp_path: Path, monkeypatch):
+    """`amp export SPEC -o json` prints JSON; it never writes a file named `json`."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "amp", "export", str(REPO / "specs" / "wine-quality.yaml"), "-o", "json")
+    assert code == 0 and "type: build_model" in json.loads(out)["text"]
+    assert not (tmp_path / "json").exists()
 
 
 def test_a_git_url_is_cloned_and_the_project_planned_from_git(capsys, tmp_path: Path):
