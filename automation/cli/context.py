@@ -35,6 +35,7 @@ class CliContext:
     profile: str | None = None
     _console: Any = field(default=None, repr=False)
     local_workspace_dir: Path | None = None  # set once a command connects to the local workspace
+    resolved: Settings | None = field(default=None, repr=False)  # the settings the client was made with
 
     def __post_init__(self) -> None:
         global CURRENT
@@ -65,6 +66,13 @@ class CliContext:
             self._console = Console(stderr=True, highlight=False, soft_wrap=True)
         return self._console
 
+    @property
+    def stdout_console(self) -> Any:
+        """A rich console on stdout for a command's human result (plain text when piped)."""
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
+
     def trace(self, line: str) -> None:
         click.echo(line, err=True)
 
@@ -78,10 +86,9 @@ class CliContext:
         """(target name, kind) from --target, else local unless a workspace is configured."""
         from automation.settings import workspace_configured
 
-        self.use_profile()
         name = self.target
         if name is None:
-            if self.url or workspace_configured():
+            if self.url or workspace_configured(self.environ()):
                 cml = [n for n, t in (spec.targets.items() if spec else []) if t.kind == "cml"]
                 name = cml[0] if cml else "cml"
             else:
@@ -92,19 +99,35 @@ class CliContext:
             return name, "local"
         return name, "cml"
 
-    def use_profile(self) -> None:
-        """--profile NAME selects the profile settings resolution reads (as CMLOPS_PROFILE does)."""
+    def environ(self) -> dict[str, str]:
+        """The environment settings are resolved from: --profile NAME acts as CMLOPS_PROFILE=NAME."""
+        env = dict(os.environ)
         if self.profile:
-            os.environ["CMLOPS_PROFILE"] = self.profile
+            env["CMLOPS_PROFILE"] = self.profile
+        return env
 
     def local_state_dir(self, spec: Spec | None = None) -> Path:
+        return self.local_state_dir_and_origin(spec)[0]
+
+    def local_state_dir_and_origin(self, spec: Spec | None = None) -> tuple[Path, str]:
+        """The local workspace's state folder, the same for every command, and why it is that one.
+
+        --state-dir (or CMLOPS_STATE_DIR); else the spec's repo root (its local target's state_dir,
+        default .cmlops); else, for commands without a spec, the repo root of the current folder
+        (nearest folder up holding .cmlops, .git or pyproject.toml); else the current folder.
+        """
+        from automation.spec.paths import ROOT_MARKERS, find_folder_root
+
         if self.state_dir:
-            return Path(self.state_dir).resolve()
+            return Path(self.state_dir).resolve(), "--state-dir / CMLOPS_STATE_DIR"
         if spec is not None:
             target = spec.targets.get("local") if spec.targets else None
             rel = getattr(target, "state_dir", None) or ".cmlops"
-            return (Path(spec.repo_root) / rel).resolve()
-        return Path(".cmlops").resolve()
+            return (Path(spec.repo_root) / rel).resolve(), f"the spec's repo root ({spec.repo_root})"
+        root = find_folder_root(Path.cwd(), (".cmlops", *ROOT_MARKERS))
+        if root is not None:
+            return root / ".cmlops", f"the current folder's repo root ({root})"
+        return Path(".cmlops").resolve(), "the current folder (no repo root above it)"
 
     def settings(self, spec: Spec | None = None) -> Settings:
         from automation.settings import Settings, resolve_settings
@@ -136,6 +159,7 @@ class CliContext:
             ca = ca or getattr(target, "ca_bundle", None)
             insecure = insecure or (getattr(target, "verify_tls", True) is False)
         return resolve_settings(
+            environ=self.environ(),
             url=url or None,
             api_key=api_key or None,
             ca_bundle=ca,
@@ -160,7 +184,7 @@ class CliContext:
     def client(self, spec: Spec | None = None) -> CMLClient:
         from automation.api import CMLClient
 
-        settings = self.settings(spec)
+        settings = self.resolved = self.settings(spec)
         # The local workspace answers in seconds: poll it briskly; CML's builds take minutes.
         poll = (0.25, 1.0) if is_loopback(settings.url) else (2.0, 15.0)
         return CMLClient.from_settings(settings, trace=self.trace if self.verbose else None, poll=poll)

@@ -53,7 +53,8 @@ def status(ctx: CliContext) -> None:
     """Show whether the local workspace runs, where, and what it holds."""
     from automation.local.control import status as server_status
 
-    info = server_status(ctx.local_state_dir())
+    state_dir, origin = ctx.local_state_dir_and_origin()
+    info = {**server_status(state_dir), "state_dir_from": origin}
     ctx.emit({"ok": True, **info}, lambda: [click.echo(f"{k:>18}: {v}") for k, v in info.items()])
 
 
