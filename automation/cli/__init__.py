@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from automation import __version__
+from automation.cli import context
 from automation.cli.context import CliContext, pass_ctx
 from automation.cli.help import SectionedGroup, add_example
 from automation.errors import EXIT_CODES, EXIT_DECLINED, EXIT_INTERRUPTED, EXIT_USAGE, CmlopsError
@@ -159,15 +160,17 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(EXIT_USAGE if exc.exit_code in (1, 2) else exc.exit_code)
     except KeyboardInterrupt:
+        if context.CURRENT is not None:
+            context.CURRENT.close()
         click.echo("interrupted: re-run the same command to finish the work", err=True)
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(0)
 
 
 def _report(exc: CmlopsError) -> None:
-    from automation.cli import context
-
     ctx = context.CURRENT
+    if ctx is not None:
+        ctx.close()
     run_id = getattr(exc, "run_id", None)
     tail = ctx.log_tail(run_id) if run_id and ctx is not None else None
     if ctx is not None and ctx.json:

@@ -15,6 +15,7 @@ import click
 if TYPE_CHECKING:
     from automation.api import CMLClient
     from automation.api.base import WaitEvent
+    from automation.cli.progress import Progress
     from automation.settings import Settings
     from automation.spec import Spec
 
@@ -34,6 +35,7 @@ class CliContext:
     state_dir: str | None = None
     profile: str | None = None
     _console: Any = field(default=None, repr=False)
+    _reporter: Any = field(default=None, repr=False)
     local_workspace_dir: Path | None = None  # set once a command connects to the local workspace
     resolved: Settings | None = field(default=None, repr=False)  # the settings the client was made with
 
@@ -49,6 +51,7 @@ class CliContext:
 
     def emit(self, data: dict[str, Any], text: Callable[[], None] | str | None = None) -> None:
         """Print the command's result: one JSON document, or human text."""
+        self.close()
         if self.json:
             click.echo(json.dumps(data, indent=2, default=str))
         elif callable(text):
@@ -76,9 +79,23 @@ class CliContext:
     def trace(self, line: str) -> None:
         click.echo(line, err=True)
 
+    @property
+    def reporter(self) -> Progress:
+        """The progress renderer (automation.cli.progress) on the stderr console."""
+        if self._reporter is None:
+            from automation.cli.progress import Progress
+
+            self._reporter = Progress(self.console, log_tail=self.log_tail)
+        return self._reporter
+
     def progress(self, event: WaitEvent) -> None:
-        mark = "done" if event.done else "..."
-        self.console.print(f"  [dim]{event.elapsed:6.1f}s[/dim] {event.what}: {event.status} {mark}")
+        """``on_progress`` for workflows: one line per state change, a live line on a terminal."""
+        self.reporter.wait(event)
+
+    def close(self) -> None:
+        """End any live progress line (before the result or an error is printed)."""
+        if self._reporter is not None:
+            self._reporter.close()
 
     # -- connection -------------------------------------------------------------------------
 

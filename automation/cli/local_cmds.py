@@ -59,12 +59,22 @@ def status(ctx: CliContext) -> None:
 
 
 @local.command()
-@click.argument("what", default="server", metavar="[server|JOB_RUN_ID]")
+@click.argument("what", default="server", metavar="[server|JOB_RUN_ID|BUILD_ID|DEPLOYMENT_ID]")
+@click.option(
+    "--follow", "-f", is_flag=True, help="Keep printing as the log grows, until the run ends (or Ctrl-C)."
+)
 @pass_ctx
-def logs(ctx: CliContext, what: str) -> None:
-    """Print the server log, or the log of one job run."""
-    from automation.local.control import read_log
+def logs(ctx: CliContext, what: str, follow: bool) -> None:
+    """Print the server log, or the log of one job run, model build or deployment."""
+    from automation.errors import InputError
+    from automation.local.control import follow_log, read_log
 
+    if follow:
+        if ctx.json:
+            raise InputError("--follow prints the log as text", hint="drop -o json, or leave out --follow")
+        for chunk in follow_log(ctx.local_state_dir(), what):
+            click.echo(chunk, nl=False)
+        return
     text = read_log(ctx.local_state_dir(), what)
     ctx.emit({"ok": True, "log": text}, lambda: click.echo(text, nl=False))
 

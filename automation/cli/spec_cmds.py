@@ -60,12 +60,11 @@ def render_plan(ctx: CliContext, plan: Any, console: Any = None) -> None:
 def _step_printer(ctx: CliContext):
     def on_step(action: Any, phase: str) -> None:
         if phase == "start":
-            ctx.console.print(
-                f"[bold]{_SYMBOL.get(action.kind, '?'):>3} {action.kind} {action.resource}[/bold] "
-                f"{action.name} ..."
+            ctx.reporter.step(
+                f"{_SYMBOL.get(action.kind, '?'):>3} {action.kind} {action.resource} {action.name}"
             )
         else:
-            ctx.console.print(f"    [green]{phase}[/green]")
+            ctx.reporter.step_done(phase)
 
     return on_step
 

@@ -302,8 +302,8 @@ def job_run_log_path(state_dir: Path, run_id: str) -> Path:
     return StatePaths.of(state_dir).jobrun_logs / f"{run_id}.log"
 
 
-def read_log(state_dir: Path, what: str = "server") -> str:
-    """The server log, or the log of a job run, build, deployment or application given its id."""
+def log_path(state_dir: Path, what: str = "server") -> Path:
+    """Where the server log, or the log of a job run, build, deployment or application is kept."""
     paths = StatePaths.of(state_dir)
     if what == "server":
         candidates = [paths.server_log]
@@ -321,8 +321,42 @@ def read_log(state_dir: Path, what: str = "server") -> str:
         candidates = []
     for path in candidates:
         if path.is_file():
-            return path.read_text(encoding="utf-8", errors="replace")
+            return path
     raise InputError(
         f"no log {what!r} in {paths.logs}",
         hint="pass 'server', or the id of a job run, a model build or a model deployment",
     )
+
+
+def read_log(state_dir: Path, what: str = "server") -> str:
+    """The server log, or the log of a job run, build, deployment or application given its id."""
+    return log_path(state_dir, what).read_text(encoding="utf-8", errors="replace")
+
+
+def _still_writing(paths: StatePaths, what: str) -> bool:
+    """A job run's log grows while the run is active; any other log while the server runs."""
+    for kind, doc in _db_rows(paths, ("job_run",)):
+        if kind == "job_run" and doc.get("id") == what:
+            return doc.get("status") in _ACTIVE_RUNS
+    return _live(paths) is not None
+
+
+def follow_log(
+    state_dir: Path, what: str = "server", *, poll: float = 0.5, sleep: Any = time.sleep
+) -> Iterator[str]:
+    """The log's text so far, then what is appended, until its writer is done (a job run ended, the
+    server stopped). The caller stops early by closing the generator (Ctrl-C)."""
+    paths = StatePaths.of(state_dir)
+    path = log_path(state_dir, what)
+    offset = 0
+    while True:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            chunk = fh.read()
+        offset += len(chunk)
+        if chunk:
+            yield chunk.decode("utf-8", errors="replace")
+        elif not _still_writing(paths, what):
+            return
+        else:
+            sleep(poll)
