@@ -168,9 +168,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _report(exc: CmlopsError) -> None:
+    from automation.cli import github
+
     ctx = context.CURRENT
     if ctx is not None:
         ctx.close()
+    if github.in_actions():
+        click.echo(github.error_annotation(exc), err=True)
     run_id = getattr(exc, "run_id", None)
     tail = ctx.log_tail(run_id) if run_id and ctx is not None else None
     if ctx is not None and ctx.json:

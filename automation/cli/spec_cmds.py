@@ -102,8 +102,21 @@ def plan(ctx: CliContext, spec_path: str, retrain: bool, detailed_exitcode: bool
     spec = load(spec_path)
     the_plan, _, _ = make_plan(ctx.client(spec), spec, retrain=retrain)
     ctx.emit({"ok": True, **the_plan.to_dict()}, lambda: render_plan(ctx, the_plan, ctx.stdout_console))
+    _plan_to_github(spec_path, the_plan)
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+def _plan_to_github(spec_path: str, the_plan: Any) -> None:
+    """Under GitHub Actions: the plan as a job summary table and a notice on the spec file."""
+    from automation.cli import github
+
+    if not github.in_actions():
+        return
+    github.add_summary(github.plan_summary(spec_path, the_plan))
+    n = len(the_plan.changes)
+    text = f"{n} change(s) planned" if n else "no changes: the workspace matches the spec"
+    click.echo(github.annotation("notice", text, file=spec_path, line=1, title="cmlops plan"), err=True)
 
 
 @click.command()

@@ -1,13 +1,12 @@
 """Start, stop and inspect the local workspace server from the CLI (or tests).
 
-Stdlib only, so importing it keeps ``cmlops`` fast: the server (FastAPI, MLflow) runs in its own
+Light to import, so ``cmlops`` stays fast (psutil and filelock load when first used): the server (FastAPI, MLflow) runs in its own
 detached process (``python -m automation.local.server``) and is probed with urllib.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -26,7 +25,7 @@ from typing import Any
 from automation.errors import CmlopsError, InputError, WaitTimeout
 from automation.local.state.keys import load_or_create_api_key
 from automation.local.state.paths import StatePaths
-from automation.local.workloads.procs import cmdline, kill_stray
+from automation.local.workloads.procs import alive, cmdline, exclusive_lock, kill_stray
 
 SERVER_MODULE = "automation.local.server"
 STOP_WAIT = 30.0
@@ -60,12 +59,8 @@ class LocalWorkspace:
 def _locked(paths: StatePaths) -> Iterator[None]:
     """One starter/stopper at a time per state folder (two CLIs must not start two servers)."""
     paths.ensure()
-    with open(paths.lock, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with exclusive_lock(paths.lock):
+        yield
 
 
 def _read_info(paths: StatePaths) -> dict[str, Any] | None:
@@ -92,17 +87,7 @@ def _gone(pid: int) -> bool:
             _CHILDREN.pop(pid, None)
             return True
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state in ("Z", "X")
+    return not alive(pid)
 
 
 def _is_server(pid: int) -> bool:
