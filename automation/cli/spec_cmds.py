@@ -299,6 +299,8 @@ def predict(ctx: CliContext, spec_path: str, input_: str | None, curl: bool, sho
         call = curl_call(ctx, client, model, request, auth=spec.deployment.auth, show_secrets=show_secrets)
         ctx.emit({"ok": True, **call.to_dict()}, call.text)
         return
+    # a model's first call after a (re)start can take seconds: say what is being waited for
+    ctx.reporter.note(f"calling model {model.name} at {client.model_service_url} ...")
     response = call_endpoint(client, model, request)
     ctx.emit({"ok": True, "response": response}, lambda: click.echo(json.dumps(predictions_of(response))))
 
