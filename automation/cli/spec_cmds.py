@@ -48,13 +48,18 @@ def render_plan(ctx: CliContext, plan: Any, console: Any = None) -> None:
             line += f"  [dim]({a.reason})[/dim]"
         console.print(line)
         for fld, (cur, new) in list(a.changes.items())[:12]:
-            console.print(f"        {fld}: {cur!r} -> {new!r}", markup=False, highlight=False)
+            console.print(f"        {fld}: {_shown(cur)} -> {_shown(new)}", markup=False, highlight=False)
     n = len(plan.changes)
     console.print(
         f"{n} change(s), {len(plan.actions) - n} up to date, {plan.reads} read request(s)."
         if n
         else f"No changes: the workspace matches the spec ({plan.reads} read requests)."
     )
+
+
+def _shown(value: Any) -> str:
+    """A planned value for people: absent as (none), the rest as JSON (no Python reprs)."""
+    return "(none)" if value is None else json.dumps(value, default=str)
 
 
 def _step_printer(ctx: CliContext):

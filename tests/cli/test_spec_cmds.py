@@ -297,3 +297,11 @@ def test_apply_then_nothing_to_do(capsys, fake: FakeCML) -> None:
     code, data = run_json(capsys, "apply", SPEC)
     assert code == 0 and data["apply"] == {"writes": 0} and data["plan"]["has_changes"] is False
     assert data["summary"]["deployment_status"] == "deployed"
+
+
+def test_plan_text_shows_values_without_python_reprs(capsys, fake: FakeCML) -> None:
+    code, out, _ = run(capsys, "plan", SPEC)
+    assert code == 0
+    changed = [line for line in out.splitlines() if " -> " in line]
+    assert changed and all("None" not in line for line in changed)
+    assert any("(none) -> " in line for line in changed)  # an upload's missing file
