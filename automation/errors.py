@@ -17,6 +17,8 @@ code  meaning
 9     the training job run failed
 10    the model build failed
 11    the model deployment failed
+12    declined at a confirmation prompt (nothing was changed)
+130   interrupted (Ctrl-C); re-run the command to finish the work
 ====  ===========================================================
 """
 
@@ -36,6 +38,8 @@ EXIT_UNREACHABLE = 8
 EXIT_JOB_FAILED = 9
 EXIT_BUILD_FAILED = 10
 EXIT_DEPLOY_FAILED = 11
+EXIT_DECLINED = 12
+EXIT_INTERRUPTED = 130
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
@@ -50,6 +54,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_JOB_FAILED: "the training job run failed",
     EXIT_BUILD_FAILED: "the model build failed",
     EXIT_DEPLOY_FAILED: "the model deployment failed",
+    EXIT_DECLINED: "declined at a confirmation prompt (nothing was changed)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C): re-run the command to finish",
 }
 
 

@@ -5,7 +5,10 @@ mapping of error answers to :mod:`automation.errors`, and a redacted trace of ev
 
 Retry rules (DESIGN.md section 3):
 
-* connection failures before the request reached the server: retried for every method;
+* connection failures before the request reached the server: retried for every method, once the
+  workspace has answered this client before (a restart, a load balancer's blip). Before that, a
+  refused connection fails fast, and a host name that does not resolve always does: both say a
+  wrong URL or a workspace that is down, which no retry heals;
 * 429 and 503: retried for every method (the server refused the work), honouring Retry-After;
 * 500, 502, 504 and read failures (the server may have acted): retried only for idempotent calls.
   A create that fails this way raises with ``maybe_applied=True`` so the caller can look the
@@ -88,6 +91,7 @@ class HttpClient:
         self._trace = trace
         self._redact = Redactor(api_key)
         self.stats = HttpStats()
+        self.answered = False  # has the workspace answered this client yet? (fail fast until it has)
         self._session = session or requests.Session()
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
 
@@ -196,12 +200,16 @@ class HttpClient:
             raise err from None
         except requests.exceptions.ConnectionError as exc:
             reached = not _is_connect_failure(exc)
-            raise _transport(
-                f"{method} {path}: cannot reach {self.base_url} ({_short_reason(exc)})",
+            reason = _short_reason(exc)
+            err = _transport(
+                f"{method} {path}: cannot reach {self.base_url} ({reason})",
                 reached_server=reached,
-                hint="check CML_URL and your network; for the local workspace run `cmlops local status`",
+                hint=_UNREACHABLE_HINTS.get(reason, _UNREACHABLE_HINTS[""]),
                 cause=exc,
-            ) from None
+            )
+            if reason == _DNS or (reason == "connection refused" and not self.answered):
+                err.transient = False  # type: ignore[attr-defined]  # fail fast, with the cause
+            raise err from None
         except requests.exceptions.Timeout as exc:
             reached = isinstance(exc, requests.exceptions.ReadTimeout)
             raise _transport(
@@ -218,6 +226,7 @@ class HttpClient:
                 hint="check your network or proxy; re-running the command is safe",
                 cause=exc,
             ) from None
+        self.answered = True
         elapsed_ms = (time.perf_counter() - started) * 1000
         self._emit(
             f"<- {response.status_code} {method} {path} ({elapsed_ms:.0f} ms){_response_text(response, self._redact)}"
@@ -341,11 +350,29 @@ def _is_connect_failure(exc: Exception) -> bool:
     )
 
 
+_DNS = "host name not found (DNS)"
+_UNREACHABLE_HINTS = {
+    _DNS: "the host name does not resolve: check the URL (CML_URL, --url, the profile) for a typo",
+    "connection refused": "nothing listens there: check the URL and port; for the local workspace run "
+    "`cmlops local status`",
+    "": "check CML_URL and your network; for the local workspace run `cmlops local status`",
+}
+_DNS_MARKERS = (
+    "NameResolutionError",
+    "Name or service not known",
+    "nodename nor servname",
+    "getaddrinfo failed",
+    "No address associated",
+    "Temporary failure in name resolution",
+)
+
+
 def _short_reason(exc: Exception) -> str:
     text = str(exc)
+    if any(m in text or m in repr(exc) for m in _DNS_MARKERS):
+        return _DNS
     for marker in (
         "Connection refused",
-        "Name or service not known",
         "Connection reset",
         "Remote end closed",
         "timed out",

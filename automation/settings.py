@@ -80,8 +80,17 @@ def load_profile(environ: Mapping[str, str], path: Path | None = None) -> tuple[
     profiles = data.get("profiles") if isinstance(data, dict) else None
     if not isinstance(profiles, dict) or name not in profiles or not isinstance(profiles[name], dict):
         known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else "none"
-        raise SettingsError(f"{path}: profile {name!r} not found (known: {known})", hint="set CMLOPS_PROFILE")
-    return dict(profiles[name]), f"{path}#{name}"
+        raise SettingsError(
+            f"{path}: profile {name!r} not found (known: {known})",
+            hint="pick one with --profile NAME (or CMLOPS_PROFILE), or save it: cmlops configure --profile NAME",
+        )
+    profile = dict(profiles[name])
+    if profile.get("api_key_in") == "keyring" and not profile.get("api_key"):
+        from automation.credentials import keyring_get
+
+        profile["api_key"] = keyring_get(name)
+        return profile, f"{path}#{name} (key in the OS keyring)"
+    return profile, f"{path}#{name}"
 
 
 def workspace_configured(environ: Mapping[str, str] | None = None) -> bool:

@@ -21,6 +21,8 @@ def test_every_documented_exit_code_is_distinct_and_described() -> None:
         E.EXIT_JOB_FAILED,
         E.EXIT_BUILD_FAILED,
         E.EXIT_DEPLOY_FAILED,
+        E.EXIT_DECLINED,
+        E.EXIT_INTERRUPTED,
     ]
     assert len(set(codes)) == len(codes)
     assert sorted(E.EXIT_CODES) == sorted(codes)

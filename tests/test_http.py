@@ -280,17 +280,20 @@ def test_a_create_refused_with_429_or_503_is_retried(
     assert len(mock.calls) == 2 and clock.sleeps == [0.5]
 
 
-def test_a_create_whose_connection_was_refused_is_retried(
+def test_a_create_whose_connection_was_refused_is_retried_once_the_workspace_answered(
     mock: responses.RequestsMock, clock: FakeClock
 ) -> None:
     refused = requests.exceptions.ConnectionError(
         "HTTPSConnectionPool: Max retries exceeded (Failed to establish a new connection: [Errno 111] Connection refused)"
     )
+    mock.add("GET", URL, json={"projects": []})
     mock.add("POST", URL, body=refused)
     mock.add("POST", URL, json={"id": "p1"})
 
-    assert make(clock).request("POST", "/api/v2/projects", json_body={"name": "wine-dev"}) == {"id": "p1"}
-    assert len(mock.calls) == 2
+    client = make(clock)
+    client.request("GET", "/api/v2/projects")  # the workspace answered: a refusal now is a blip
+    assert client.request("POST", "/api/v2/projects", json_body={"name": "wine-dev"}) == {"id": "p1"}
+    assert len(mock.calls) == 3
 
 
 def test_a_create_whose_connection_reset_is_not_resent(
@@ -328,9 +331,8 @@ def test_an_idempotent_post_is_retried_after_a_500(mock: responses.RequestsMock,
     ) == {"valid": True}
 
 
-def test_unreachable_workspace_gives_up_with_exit_8(mock: responses.RequestsMock, clock: FakeClock) -> None:
-    for _ in range(3):
-        mock.add("GET", URL, body=requests.exceptions.ConnectionError("[Errno 111] Connection refused"))
+def test_unreachable_workspace_fails_fast_with_exit_8(mock: responses.RequestsMock, clock: FakeClock) -> None:
+    mock.add("GET", URL, body=requests.exceptions.ConnectionError("[Errno 111] Connection refused"))
 
     with pytest.raises(TransportError) as info:
         make(clock, max_attempts=3).request("GET", "/api/v2/projects")
@@ -338,7 +340,26 @@ def test_unreachable_workspace_gives_up_with_exit_8(mock: responses.RequestsMock
     err = info.value
     assert err.exit_code == EXIT_UNREACHABLE and err.maybe_applied is False
     assert "cannot reach https://cml.example.test" in err.message and "connection refused" in err.message
-    assert "CML_URL" in (err.hint or "")
+    assert "nothing listens there" in (err.hint or "")
+    assert len(mock.calls) == 1 and clock.sleeps == []  # no retry of a workspace never reached
+
+
+def test_a_host_that_does_not_resolve_fails_at_once_naming_dns(
+    mock: responses.RequestsMock, clock: FakeClock
+) -> None:
+    dns = requests.exceptions.ConnectionError(
+        "HTTPSConnectionPool(host='ml-typo.example.test', port=443): Max retries exceeded (Caused by "
+        "NameResolutionError(\"Failed to resolve 'ml-typo.example.test' ([Errno -2] Name or service not known)\"))"
+    )
+    mock.add("GET", URL, json={"projects": []})
+    mock.add("GET", URL, body=dns)
+    client = make(clock)
+    client.request("GET", "/api/v2/projects")
+    with pytest.raises(TransportError) as info:
+        client.request("GET", "/api/v2/projects")  # even after an answer: DNS does not heal in seconds
+
+    assert info.value.exit_code == EXIT_UNREACHABLE and "host name not found (DNS)" in info.value.message
+    assert "typo" in (info.value.hint or "") and clock.sleeps == []
 
 
 def test_tls_failure_is_not_retried_and_points_at_the_ca_bundle(

@@ -81,6 +81,7 @@ class WaitEvent:
     status: str
     elapsed: float
     done: bool = False
+    subject: str | None = None  # the workload's id when it keeps a log (job run, build, deployment)
 
 
 StatusOf = Callable[[Any], str]
@@ -99,6 +100,7 @@ def wait_for(
     failure_hint: str | Callable[[T], str] | None = None,
     timeout_hint: str | None = None,
     on_progress: Callable[[WaitEvent], None] | None = None,
+    subject: str | None = None,
     interval: float = 2.0,
     max_interval: float = 15.0,
     backoff: float = 1.5,
@@ -128,17 +130,17 @@ def wait_for(
             elapsed = clock.now() - start
             if key in success:
                 if on_progress:
-                    on_progress(WaitEvent(what, last_status, elapsed, done=True))
+                    on_progress(WaitEvent(what, last_status, elapsed, done=True, subject=subject))
                 return obj
             if key in failure:
                 if on_progress:
-                    on_progress(WaitEvent(what, last_status, elapsed, done=True))
+                    on_progress(WaitEvent(what, last_status, elapsed, done=True, subject=subject))
                 hint = failure_hint(obj) if callable(failure_hint) else failure_hint
                 raise failure_error(
                     f"{what} ended with status {last_status!r}", status=last_status, hint=hint
                 )
             if on_progress:
-                on_progress(WaitEvent(what, last_status, elapsed))
+                on_progress(WaitEvent(what, last_status, elapsed, subject=subject))
         elapsed = clock.now() - start
         if elapsed >= timeout:
             raise WaitTimeout(

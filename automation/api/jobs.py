@@ -134,6 +134,7 @@ class Jobs(Resource):
         return wait_for(
             lambda: self.get_run(project_id, job_id, run_id),
             what=f"job run {run_id}",
+            subject=run_id,
             status_of=lambda r: r.status,
             success=RUN_SUCCESS,
             failure=RUN_FAILURE,

@@ -136,6 +136,7 @@ class Models(Resource):
         return wait_for(
             lambda: self.get_build(project_id, model_id, build_id),
             what=f"model build {build_id}",
+            subject=build_id,
             status_of=lambda b: b.status.lower(),
             success=BUILD_OK,
             failure=BUILD_FAILED,
@@ -214,6 +215,7 @@ class Models(Resource):
         return wait_for(
             lambda: self.get_deployment(project_id, model_id, build_id, deployment_id),
             what=f"model deployment {deployment_id}",
+            subject=deployment_id,
             status_of=lambda d: d.status.lower(),
             success=DEPLOY_OK,
             failure=DEPLOY_FAILED,

@@ -349,7 +349,9 @@ def _write(ctx: CliContext, text: str, out: str | None, force: bool, what: str) 
         return
     target = Path(out)
     if target.exists() and not force:
-        raise InputError(f"{out} exists; not overwriting it", hint="pass --force, or choose another -o FILE")
+        raise InputError(
+            f"{out} exists; not overwriting it", hint="pass --force, or choose another --file FILE"
+        )
     target.write_text(text, encoding="utf-8")
     ctx.emit({"ok": True, "written": str(target)}, f"wrote {what} {target}")
 
@@ -357,11 +359,12 @@ def _write(ctx: CliContext, text: str, out: str | None, force: bool, what: str) 
 @amp.command("export")
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
 @click.option(
-    "-o",
-    "--out",
+    "--file",
+    "out",
     default=None,
+    metavar="FILE",
     type=click.Path(dir_okay=False),
-    help="File to write, at the root of the repository it describes (default: stdout).",
+    help="File to write, at the root of the repository it describes (default: stdout). -o/--output is the output format, as everywhere.",
 )
 @click.option("--author", default="cmlops", show_default=True, help="The AMP's author field.")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
@@ -387,13 +390,13 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
         raise InputError(
             f"the exported AMP needs {', '.join(exported.files)}, which {root} lacks; on stdout it cannot "
             "come with it",
-            hint=f"write the export into the repository: -o {root / '.project-metadata.yaml'} (the script is "
+            hint=f"write the export into the repository: --file {root / '.project-metadata.yaml'} (the script is "
             "written beside it)",
         )
     report = validate_loaded(parse_amp_text(exported.text, root=root), pending=frozenset(exported.files))
     report.raise_first()  # the export is checked like any AMP before anything is written
     if out is not None and Path(out).exists() and not force:
-        raise InputError(f"{out} exists; not overwriting it", hint="pass --force, or choose another -o FILE")
+        raise InputError(f"{out} exists; not overwriting it", hint="pass --force, or choose another --file FILE")
     for rel, content in exported.files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(content, encoding="utf-8")
@@ -404,7 +407,12 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
 @amp.command("import")
 @PATH_ARG
 @click.option(
-    "-o", "--out", default=None, type=click.Path(dir_okay=False), help="File to write (default: stdout)."
+    "--file",
+    "out",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="File to write (default: stdout). -o/--output is the output format, as everywhere.",
 )
 @click.option(
     "--git-url", default=None, help="Make the DEV project clone this repository (else upload the scripts)."

@@ -15,10 +15,13 @@ import click
 if TYPE_CHECKING:
     from automation.api import CMLClient
     from automation.api.base import WaitEvent
+    from automation.cli.progress import Progress
     from automation.settings import Settings
     from automation.spec import Spec
 
 CURRENT: CliContext | None = None
+# What the embedded local workspace imports (the `local` extra); checked before anything is written.
+LOCAL_EXTRA_MODULES = ("fastapi", "uvicorn", "httptools", "a2wsgi", "mlflow", "sklearn", "psutil", "filelock")
 
 
 @dataclass
@@ -30,8 +33,11 @@ class CliContext:
     ca_bundle: str | None = None
     insecure: bool = False
     state_dir: str | None = None
+    profile: str | None = None
     _console: Any = field(default=None, repr=False)
+    _reporter: Any = field(default=None, repr=False)
     local_workspace_dir: Path | None = None  # set once a command connects to the local workspace
+    resolved: Settings | None = field(default=None, repr=False)  # the settings the client was made with
 
     def __post_init__(self) -> None:
         global CURRENT
@@ -45,6 +51,7 @@ class CliContext:
 
     def emit(self, data: dict[str, Any], text: Callable[[], None] | str | None = None) -> None:
         """Print the command's result: one JSON document, or human text."""
+        self.close()
         if self.json:
             click.echo(json.dumps(data, indent=2, default=str))
         elif callable(text):
@@ -54,20 +61,41 @@ class CliContext:
 
     @property
     def console(self) -> Any:
-        """A rich console on stderr for progress (quiet in JSON mode)."""
+        """A rich console on stderr for progress (also in JSON mode: stdout keeps the one document)."""
         if self._console is None:
             from rich.console import Console
 
             # soft_wrap: long ids and paths stay on one line in CI logs and pipes (greppable).
-            self._console = Console(stderr=True, quiet=self.json, highlight=False, soft_wrap=True)
+            self._console = Console(stderr=True, highlight=False, soft_wrap=True)
         return self._console
+
+    @property
+    def stdout_console(self) -> Any:
+        """A rich console on stdout for a command's human result (plain text when piped)."""
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
 
     def trace(self, line: str) -> None:
         click.echo(line, err=True)
 
+    @property
+    def reporter(self) -> Progress:
+        """The progress renderer (automation.cli.progress) on the stderr console."""
+        if self._reporter is None:
+            from automation.cli.progress import Progress
+
+            self._reporter = Progress(self.console, log_tail=self.log_tail)
+        return self._reporter
+
     def progress(self, event: WaitEvent) -> None:
-        mark = "done" if event.done else "..."
-        self.console.print(f"  [dim]{event.elapsed:6.1f}s[/dim] {event.what}: {event.status} {mark}")
+        """``on_progress`` for workflows: one line per state change, a live line on a terminal."""
+        self.reporter.wait(event)
+
+    def close(self) -> None:
+        """End any live progress line (before the result or an error is printed)."""
+        if self._reporter is not None:
+            self._reporter.close()
 
     # -- connection -------------------------------------------------------------------------
 
@@ -77,7 +105,7 @@ class CliContext:
 
         name = self.target
         if name is None:
-            if self.url or workspace_configured():
+            if self.url or workspace_configured(self.environ()):
                 cml = [n for n, t in (spec.targets.items() if spec else []) if t.kind == "cml"]
                 name = cml[0] if cml else "cml"
             else:
@@ -88,20 +116,42 @@ class CliContext:
             return name, "local"
         return name, "cml"
 
+    def environ(self) -> dict[str, str]:
+        """The environment settings are resolved from: --profile NAME acts as CMLOPS_PROFILE=NAME."""
+        env = dict(os.environ)
+        if self.profile:
+            env["CMLOPS_PROFILE"] = self.profile
+        return env
+
     def local_state_dir(self, spec: Spec | None = None) -> Path:
+        return self.local_state_dir_and_origin(spec)[0]
+
+    def local_state_dir_and_origin(self, spec: Spec | None = None) -> tuple[Path, str]:
+        """The local workspace's state folder, the same for every command, and why it is that one.
+
+        --state-dir (or CMLOPS_STATE_DIR); else the spec's repo root (its local target's state_dir,
+        default .cmlops); else, for commands without a spec, the repo root of the current folder
+        (nearest folder up holding .cmlops, .git or pyproject.toml); else the current folder.
+        """
+        from automation.spec.paths import ROOT_MARKERS, find_folder_root
+
         if self.state_dir:
-            return Path(self.state_dir).resolve()
+            return Path(self.state_dir).resolve(), "--state-dir / CMLOPS_STATE_DIR"
         if spec is not None:
             target = spec.targets.get("local") if spec.targets else None
             rel = getattr(target, "state_dir", None) or ".cmlops"
-            return (Path(spec.repo_root) / rel).resolve()
-        return Path(".cmlops").resolve()
+            return (Path(spec.repo_root) / rel).resolve(), f"the spec's repo root ({spec.repo_root})"
+        root = find_folder_root(Path.cwd(), (".cmlops", *ROOT_MARKERS))
+        if root is not None:
+            return root / ".cmlops", f"the current folder's repo root ({root})"
+        return Path(".cmlops").resolve(), "the current folder (no repo root above it)"
 
     def settings(self, spec: Spec | None = None) -> Settings:
         from automation.settings import Settings, resolve_settings
 
         name, kind = self.target_kind(spec)
         if kind == "local":
+            require_local_extra()
             from automation.local.control import ensure_running
 
             ws = ensure_running(self.local_state_dir(spec))
@@ -126,6 +176,7 @@ class CliContext:
             ca = ca or getattr(target, "ca_bundle", None)
             insecure = insecure or (getattr(target, "verify_tls", True) is False)
         return resolve_settings(
+            environ=self.environ(),
             url=url or None,
             api_key=api_key or None,
             ca_bundle=ca,
@@ -158,7 +209,7 @@ class CliContext:
     def client(self, spec: Spec | None = None) -> CMLClient:
         from automation.api import CMLClient
 
-        settings = self.settings(spec)
+        settings = self.resolved = self.settings(spec)
         # The local workspace answers in seconds: poll it briskly; CML's builds take minutes.
         poll = (0.25, 1.0) if is_loopback(settings.url) else (2.0, 15.0)
         return CMLClient.from_settings(settings, trace=self.trace if self.verbose else None, poll=poll)
@@ -169,6 +220,29 @@ def is_loopback(url: str) -> bool:
     from urllib.parse import urlparse
 
     return (urlparse(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: blocked (None in sys.modules)
+        return False
+
+
+def require_local_extra() -> None:
+    """The local workspace needs the `local` extra: say so (exit 2) before any file is written."""
+    from automation.errors import InputError
+
+    missing = [m for m in LOCAL_EXTRA_MODULES if not _installed(m)]
+    if missing:
+        raise InputError(
+            "the embedded local workspace is not installed (missing: " + ", ".join(missing) + "): "
+            "install cmlops[local] or set CML_URL",
+            hint='pip install "cmlops[local]" for the local workspace, or export CML_URL=https://... and '
+            "CML_API_KEY=... (or --target/--profile) to use a CML workspace",
+        )
 
 
 def pass_ctx(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from automation.cli.context import CliContext, pass_ctx
+from automation.cli.context import CliContext, pass_ctx, require_local_extra
 
 
 @click.group()
 def local() -> None:
     """Start, stop and inspect the embedded local workspace (API v2 on 127.0.0.1)."""
+    require_local_extra()
 
 
 @local.command()
@@ -52,7 +53,8 @@ def status(ctx: CliContext) -> None:
     """Show whether the local workspace runs, where, and what it holds."""
     from automation.local.control import status as server_status
 
-    info = server_status(ctx.local_state_dir())
+    state_dir, origin = ctx.local_state_dir_and_origin()
+    info = {**server_status(state_dir), "state_dir_from": origin}
 
     def show() -> None:
         for key, value in info.items():
@@ -108,12 +110,22 @@ def _has_display() -> bool:
 
 
 @local.command()
-@click.argument("what", default="server", metavar="[server|JOB_RUN_ID]")
+@click.argument("what", default="server", metavar="[server|JOB_RUN_ID|BUILD_ID|DEPLOYMENT_ID]")
+@click.option(
+    "--follow", "-f", is_flag=True, help="Keep printing as the log grows, until the run ends (or Ctrl-C)."
+)
 @pass_ctx
-def logs(ctx: CliContext, what: str) -> None:
-    """Print the server log, or the log of one job run."""
-    from automation.local.control import read_log
+def logs(ctx: CliContext, what: str, follow: bool) -> None:
+    """Print the server log, or the log of one job run, model build or deployment."""
+    from automation.errors import InputError
+    from automation.local.control import follow_log, read_log
 
+    if follow:
+        if ctx.json:
+            raise InputError("--follow prints the log as text", hint="drop -o json, or leave out --follow")
+        for chunk in follow_log(ctx.local_state_dir(), what):
+            click.echo(chunk, nl=False)
+        return
     text = read_log(ctx.local_state_dir(), what)
     ctx.emit({"ok": True, "log": text}, lambda: click.echo(text, nl=False))
 

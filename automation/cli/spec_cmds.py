@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from automation.cli.context import CliContext, pass_ctx
+from automation.cli.tables import format_table, metrics_text
 from automation.errors import EXIT_CHANGES, InputError
 
 SPEC_ARG = click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
@@ -37,32 +38,38 @@ def load(spec_path: str, *, check_files: bool = True) -> Any:
     return spec
 
 
-def render_plan(ctx: CliContext, plan: Any) -> None:
+def render_plan(ctx: CliContext, plan: Any, console: Any = None) -> None:
+    """The plan, one action a line: on stdout for `plan`, on stderr (progress) for apply and bootstrap."""
+    console = console or ctx.console
     for a in plan.actions:
         style = "dim" if a.kind == "noop" else "bold"
         line = f"[{style}]{_SYMBOL.get(a.kind, '?'):>3} {a.kind:<8} {a.resource:<16} {a.name}[/{style}]"
         if a.reason:
             line += f"  [dim]({a.reason})[/dim]"
-        ctx.console.print(line)
+        console.print(line)
         for fld, (cur, new) in list(a.changes.items())[:12]:
-            ctx.console.print(f"        {fld}: {cur!r} -> {new!r}", markup=False, highlight=False)
+            console.print(f"        {fld}: {_shown(cur)} -> {_shown(new)}", markup=False, highlight=False)
     n = len(plan.changes)
-    ctx.console.print(
+    console.print(
         f"{n} change(s), {len(plan.actions) - n} up to date, {plan.reads} read request(s)."
         if n
         else f"No changes: the workspace matches the spec ({plan.reads} read requests)."
     )
 
 
+def _shown(value: Any) -> str:
+    """A planned value for people: absent as (none), the rest as JSON (no Python reprs)."""
+    return "(none)" if value is None else json.dumps(value, default=str)
+
+
 def _step_printer(ctx: CliContext):
     def on_step(action: Any, phase: str) -> None:
         if phase == "start":
-            ctx.console.print(
-                f"[bold]{_SYMBOL.get(action.kind, '?'):>3} {action.kind} {action.resource}[/bold] "
-                f"{action.name} ..."
+            ctx.reporter.step(
+                f"{_SYMBOL.get(action.kind, '?'):>3} {action.kind} {action.resource} {action.name}"
             )
         else:
-            ctx.console.print(f"    [green]{phase}[/green]")
+            ctx.reporter.step_done(phase)
 
     return on_step
 
@@ -99,9 +106,22 @@ def plan(ctx: CliContext, spec_path: str, retrain: bool, detailed_exitcode: bool
 
     spec = load(spec_path)
     the_plan, _, _ = make_plan(ctx.client(spec), spec, retrain=retrain)
-    ctx.emit({"ok": True, **the_plan.to_dict()}, lambda: render_plan(ctx, the_plan))
+    ctx.emit({"ok": True, **the_plan.to_dict()}, lambda: render_plan(ctx, the_plan, ctx.stdout_console))
+    _plan_to_github(spec_path, the_plan)
     if detailed_exitcode and the_plan.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+def _plan_to_github(spec_path: str, the_plan: Any) -> None:
+    """Under GitHub Actions: the plan as a job summary table and a notice on the spec file."""
+    from automation.cli import github
+
+    if not github.in_actions():
+        return
+    github.add_summary(github.plan_summary(spec_path, the_plan))
+    n = len(the_plan.changes)
+    text = f"{n} change(s) planned" if n else "no changes: the workspace matches the spec"
+    click.echo(github.annotation("notice", text, file=spec_path, line=1, title="cmlops plan"), err=True)
 
 
 @click.command()
@@ -163,7 +183,7 @@ def bootstrap(ctx: CliContext, spec_path: str, retrain: bool) -> None:
             ("PRD project", s["prd_project_id"]),
             ("job run", f"{s['job_run_id']} {s['job_run_status']}"),
             ("MLflow run", s["mlflow_run_id"]),
-            ("metrics", ", ".join(f"{k}={v:.4f}" for k, v in sorted(s["metrics"].items()))),
+            ("metrics", metrics_text(s["metrics"])),
             (
                 "registered model",
                 f"{spec.model.registered_name} ({s['registered_model_id']}) version {s['model_version']}",
@@ -200,13 +220,45 @@ def status(ctx: CliContext, spec_path: str) -> None:
         data["ui_url"] = ui
 
     def text() -> None:
-        for key, value in summary.items():
-            click.echo(f"{key:>20}: {value if value not in (None, {}) else '-'}")
-        click.echo(f"{'in sync':>20}: {'yes' if not the_plan.has_changes else 'no (run cmlops plan)'}")
+        for line in format_table(status_rows(spec, summary)):
+            click.echo(line)
+        click.echo(f"in sync: {'yes' if not the_plan.has_changes else 'no (cmlops plan shows the changes)'}")
         if ui:
-            click.echo(f"{'web UI':>20}: {ui} (cmlops local ui logs you in)")
+            click.echo(f"web UI: {ui} (cmlops local ui logs you in)")
 
     ctx.emit(data, text)
+
+
+def status_rows(spec: Any, s: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """One row per resource of the spec: what it is, its name, its id and its state."""
+    version = f"version {s['model_version']}" if s.get("model_version") else None
+    return [
+        ("RESOURCE", "NAME", "ID", "STATE"),
+        (
+            "DEV project",
+            spec.projects.dev.name,
+            s["dev_project_id"],
+            "exists" if s["dev_project_id"] else "missing",
+        ),
+        (
+            "job",
+            spec.training.job.name,
+            s["job_id"],
+            s["job_run_status"] and f"last run {s['job_run_id']} {s['job_run_status']}",
+        ),
+        ("experiment", spec.training.experiment, s["experiment_id"], None),
+        ("MLflow run", None, s["mlflow_run_id"], metrics_text(s.get("metrics"))),
+        ("registered model", spec.model.registered_name, s["registered_model_id"], version),
+        (
+            "PRD project",
+            spec.projects.prd.name,
+            s["prd_project_id"],
+            "exists" if s["prd_project_id"] else "missing",
+        ),
+        ("model", spec.deployment.model_name, s["model_id"], None),
+        ("build", None, s["build_id"], s["build_status"]),
+        ("deployment", None, s["deployment_id"], s["deployment_status"]),
+    ]
 
 
 def _read_input(value: str) -> Any:
@@ -233,9 +285,11 @@ def _read_input(value: str) -> Any:
     metavar="JSON|@FILE",
     help='The request (what goes inside "request"); default: the spec\'s smoke input.',
 )
+@click.option("--curl", is_flag=True, help="Print the curl command that makes this call instead of calling.")
+@click.option("--show-secrets", is_flag=True, help="With --curl: show the access key and API key unmasked.")
 @pass_ctx
-def predict(ctx: CliContext, spec_path: str, input_: str | None) -> None:
-    """Call the PRD model endpoint with JSON input."""
+def predict(ctx: CliContext, spec_path: str, input_: str | None, curl: bool, show_secrets: bool) -> None:
+    """Call the PRD model endpoint with JSON input (or show the call with --curl)."""
     from automation.workflows.smoke import call_endpoint, predictions_of
 
     spec = load(spec_path, check_files=False)
@@ -253,6 +307,14 @@ def predict(ctx: CliContext, spec_path: str, input_: str | None) -> None:
             f"model {spec.deployment.model_name!r} does not exist in PRD project {spec.projects.prd.name!r}",
             hint="run `cmlops bootstrap` first",
         )
+    if curl:
+        from automation.cli.curl import curl_call
+
+        call = curl_call(ctx, client, model, request, auth=spec.deployment.auth, show_secrets=show_secrets)
+        ctx.emit({"ok": True, **call.to_dict()}, call.text)
+        return
+    # a model's first call after a (re)start can take seconds: say what is being waited for
+    ctx.reporter.note(f"calling model {model.name} at {client.model_service_url} ...")
     response = call_endpoint(client, model, request)
     ctx.emit({"ok": True, "response": response}, lambda: click.echo(json.dumps(predictions_of(response))))
 

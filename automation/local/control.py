@@ -1,13 +1,12 @@
 """Start, stop and inspect the local workspace server from the CLI (or tests).
 
-Stdlib only, so importing it keeps ``cmlops`` fast: the server (FastAPI, MLflow) runs in its own
+Light to import, so ``cmlops`` stays fast (psutil and filelock load when first used): the server (FastAPI, MLflow) runs in its own
 detached process (``python -m automation.local.server``) and is probed with urllib.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -26,7 +25,7 @@ from typing import Any
 from automation.errors import CmlopsError, InputError, WaitTimeout
 from automation.local.state.keys import load_or_create_api_key
 from automation.local.state.paths import StatePaths
-from automation.local.workloads.procs import cmdline, kill_stray
+from automation.local.workloads.procs import alive, cmdline, exclusive_lock, kill_stray
 
 SERVER_MODULE = "automation.local.server"
 STOP_WAIT = 30.0
@@ -60,12 +59,8 @@ class LocalWorkspace:
 def _locked(paths: StatePaths) -> Iterator[None]:
     """One starter/stopper at a time per state folder (two CLIs must not start two servers)."""
     paths.ensure()
-    with open(paths.lock, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with exclusive_lock(paths.lock):
+        yield
 
 
 def _read_info(paths: StatePaths) -> dict[str, Any] | None:
@@ -92,17 +87,7 @@ def _gone(pid: int) -> bool:
             _CHILDREN.pop(pid, None)
             return True
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state in ("Z", "X")
+    return not alive(pid)
 
 
 def _is_server(pid: int) -> bool:
@@ -345,8 +330,8 @@ def job_run_log_path(state_dir: Path, run_id: str) -> Path:
     return StatePaths.of(state_dir).jobrun_logs / f"{run_id}.log"
 
 
-def read_log(state_dir: Path, what: str = "server") -> str:
-    """The server log, or the log of a job run, build, deployment or application given its id."""
+def log_path(state_dir: Path, what: str = "server") -> Path:
+    """Where the server log, or the log of a job run, build, deployment or application is kept."""
     paths = StatePaths.of(state_dir)
     if what == "server":
         candidates = [paths.server_log]
@@ -356,8 +341,42 @@ def read_log(state_dir: Path, what: str = "server") -> str:
         candidates = []
     for path in candidates:
         if path.is_file():
-            return path.read_text(encoding="utf-8", errors="replace")
+            return path
     raise InputError(
         f"no log {what!r} in {paths.logs}",
         hint="pass 'server', or the id of a job run, a model build or a model deployment",
     )
+
+
+def read_log(state_dir: Path, what: str = "server") -> str:
+    """The server log, or the log of a job run, build, deployment or application given its id."""
+    return log_path(state_dir, what).read_text(encoding="utf-8", errors="replace")
+
+
+def _still_writing(paths: StatePaths, what: str) -> bool:
+    """A job run's log grows while the run is active; any other log while the server runs."""
+    for kind, doc in _db_rows(paths, ("job_run",)):
+        if kind == "job_run" and doc.get("id") == what:
+            return doc.get("status") in _ACTIVE_RUNS
+    return _live(paths) is not None
+
+
+def follow_log(
+    state_dir: Path, what: str = "server", *, poll: float = 0.5, sleep: Any = time.sleep
+) -> Iterator[str]:
+    """The log's text so far, then what is appended, until its writer is done (a job run ended, the
+    server stopped). The caller stops early by closing the generator (Ctrl-C)."""
+    paths = StatePaths.of(state_dir)
+    path = log_path(state_dir, what)
+    offset = 0
+    while True:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            chunk = fh.read()
+        offset += len(chunk)
+        if chunk:
+            yield chunk.decode("utf-8", errors="replace")
+        elif not _still_writing(paths, what):
+            return
+        else:
+            sleep(poll)

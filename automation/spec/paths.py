@@ -38,13 +38,28 @@ def check_relative_path(value: str, *, what: str = "path", allow_glob: bool = Fa
     return normalised
 
 
+ROOT_MARKERS = (".git", "pyproject.toml")
+
+
 def find_repo_root(spec_path: str | Path) -> Path:
-    """The nearest folder above the spec holding ``.git`` or ``pyproject.toml``; else the spec's grandparent.
+    """The nearest folder above the spec holding ``.git`` or ``pyproject.toml``; else, outside any
+    repo, the spec's folder, or its parent when the spec sits in a ``specs/`` folder (the layout
+    ``cmlops init`` writes).
 
     Every relative path of a spec is resolved against this folder, wherever cmlops is started from.
     """
     spec_path = Path(spec_path).resolve()
     for parent in spec_path.parents:
-        if (parent / ".git").exists() or (parent / "pyproject.toml").exists():
+        if any((parent / marker).exists() for marker in ROOT_MARKERS):
             return parent
-    return spec_path.parent.parent
+    folder = spec_path.parent
+    return folder.parent if folder.name == "specs" else folder
+
+
+def find_folder_root(folder: str | Path, markers: tuple[str, ...] = ROOT_MARKERS) -> Path | None:
+    """The nearest folder at or above ``folder`` holding one of ``markers`` (None outside any)."""
+    folder = Path(folder).resolve()
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in markers):
+            return candidate
+    return None

@@ -163,17 +163,17 @@ def test_export_and_import_write_files_and_refuse_to_overwrite(capsys, tmp_path:
     repo = spec_repo(tmp_path)
     spec = str(repo / "specs" / "wine-quality.yaml")
     code, _, err = run(capsys, "amp", "export", spec)  # stdout cannot carry the model script it needs
-    assert code == EXIT_USAGE and "needs code/amp/predict.py" in err and "-o " in err
+    assert code == EXIT_USAGE and "needs code/amp/predict.py" in err and "--file" in err
     target = repo / ".project-metadata.yaml"
-    code, out, err = run(capsys, "amp", "export", spec, "-o", str(target))
+    code, out, err = run(capsys, "amp", "export", spec, "--file", str(target))
     assert code == 0 and f"wrote AMP file {target}" in out and "predict.py" in err
     assert "type: build_model" in target.read_text() and (repo / "code/amp/predict.py").is_file()
-    code, _, err = run(capsys, "amp", "export", spec, "-o", str(target))
+    code, _, err = run(capsys, "amp", "export", spec, "--file", str(target))
     assert code == EXIT_USAGE and "exists; not overwriting it" in err
-    code, _, err = run(capsys, "amp", "export", spec, "-o", str(tmp_path / "elsewhere.yaml"))
+    code, _, err = run(capsys, "amp", "export", spec, "--file", str(tmp_path / "elsewhere.yaml"))
     assert code == EXIT_USAGE and "does not exist" in err  # an AMP sits at the root of its repository
     spec_out = tmp_path / "spec.yaml"
-    code, out, _ = run(capsys, "-o", "json", "amp", "import", str(REPO), "-o", str(spec_out))
+    code, out, _ = run(capsys, "-o", "json", "amp", "import", str(REPO), "--file", str(spec_out))
     assert code == 0 and json.loads(out) == {"ok": True, "written": str(spec_out)}
     assert spec_out.read_text().count("version: 1") == 1
     flight = str(FIXTURES / "flight_jobs.yaml")
@@ -182,6 +182,17 @@ def test_export_and_import_write_files_and_refuse_to_overwrite(capsys, tmp_path:
     code, out, err = run(capsys, "amp", "import", flight, "--training-job", "Train model")
     assert code == 0 and "name: canceled-flight-prediction" in out
     assert "note: left out task 0 (create_job 'Install dependencies')" in err
+
+
+def test_dash_o_is_the_output_format_for_amp_export_too(capsys, tmp_path: Path, monkeypatch):
+    """`amp export SPEC -o json` prints JSON; it never writes a file named `json`."""
+    repo = spec_repo(tmp_path)
+    spec = str(repo / "specs" / "wine-quality.yaml")
+    assert run(capsys, "amp", "export", spec, "--file", str(repo / ".project-metadata.yaml"))[0] == 0
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "amp", "export", spec, "-o", "json")  # predict.py is in the repo now
+    assert code == 0 and "type: build_model" in json.loads(out)["text"]
+    assert not (tmp_path / "json").exists()
 
 
 def test_a_git_url_is_cloned_and_the_project_planned_from_git(capsys, tmp_path: Path):

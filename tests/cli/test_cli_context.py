@@ -62,7 +62,68 @@ def test_output_flag_works_before_or_after_the_command(
     assert json.loads(out)["ok"] is True
 
 
-def test_a_command_keeps_its_own_short_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(["amp", "export", "--help"], capsys)
-    assert code == 0
-    assert "-o, --out FILE" in out and "--output [text|json]" in out
+def _commands(group, path=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*path, name))
+        else:
+            yield (*path, name), cmd
+
+
+def test_dash_o_means_the_output_format_in_every_command() -> None:
+    from automation.cli import cli
+
+    for path, cmd in _commands(cli):
+        owners = [p for p in cmd.params if "-o" in getattr(p, "opts", [])]
+        assert len(owners) == 1 and "--output" in owners[0].opts, " ".join(path)
+
+
+def test_every_global_option_is_accepted_after_the_command() -> None:
+    from automation.cli import GLOBAL_OPTIONS, cli
+
+    for path, cmd in _commands(cli):
+        opts = {o for p in cmd.params for o in getattr(p, "opts", [])}
+        for flags, _, _ in GLOBAL_OPTIONS:
+            assert flags[0] in opts, f"cmlops {' '.join(path)} does not take {flags[0]}"
+
+
+def test_every_command_has_an_example_and_a_section() -> None:
+    from automation.cli import cli
+    from automation.cli.help import SECTIONS
+
+    for path, cmd in _commands(cli):
+        assert "Example" in (cmd.epilog or "") or "Example" in (cmd.help or ""), " ".join(path)
+    listed = {name for names in SECTIONS.values() for name in names}
+    assert set(cli.commands) <= listed
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--target", "nowhere", "--state-dir", "/tmp/x", "--profile", "p1"],
+        ["-t", "nowhere", "--state-dir=/tmp/x", "-p", "p1"],
+    ],
+)
+def test_global_options_after_the_command_reach_the_context(argv, monkeypatch) -> None:
+    import click
+
+    from automation.cli import cli
+
+    seen = {}
+
+    @click.command("probe")
+    @click.pass_obj
+    def probe(obj):
+        seen.update(target=obj.target, state_dir=obj.state_dir, profile=obj.profile, output=obj.output)
+
+    from automation.cli import _accept_global_flags_after
+
+    _accept_global_flags_after(probe)
+    cli.add_command(probe)
+    try:
+        cli.main(["probe", *argv, "-o", "json"], standalone_mode=False)
+    finally:
+        cli.commands.pop("probe")
+    assert seen == {"target": "nowhere", "state_dir": "/tmp/x", "profile": "p1", "output": "json"}

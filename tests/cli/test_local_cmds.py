@@ -87,3 +87,37 @@ def test_a_failed_job_run_shows_the_end_of_its_log(tmp_path: Path) -> None:
     report = json.loads(as_json.stdout)
     assert as_json.returncode == 9 and report["exit_code"] == 9
     assert any("SystemExit: error: no data here" in line for line in report["log_tail"])
+
+
+def test_logs_follow_prints_what_is_appended_until_the_run_ends(tmp_path: Path, monkeypatch) -> None:
+    from automation.local import control
+    from automation.local.state.paths import StatePaths
+
+    paths = StatePaths.of(tmp_path / ".cmlops")
+    paths.ensure()
+    paths.jobrun_logs.mkdir(parents=True, exist_ok=True)
+    log = paths.jobrun_logs / "run-1.log"
+    log.write_text("epoch 1\n")
+    active = iter([True, True, False])  # the run is active for two more polls, then ends
+    monkeypatch.setattr(control, "_still_writing", lambda _paths, _what: next(active))
+    appended = iter(["epoch 2\n", "epoch 3\ndone\n"])
+
+    def sleep(_seconds: float) -> None:
+        with open(log, "a") as fh:
+            fh.write(next(appended, ""))
+
+    chunks = list(control.follow_log(paths.root, "run-1", sleep=sleep))
+    assert "".join(chunks) == "epoch 1\nepoch 2\nepoch 3\ndone\n"
+    assert len(chunks) == 3  # the text so far, then each addition
+
+
+def test_logs_follow_of_an_ended_run_prints_it_and_returns(tmp_path: Path) -> None:
+    state = tmp_path / ".cmlops"
+    (state / "logs" / "jobruns").mkdir(parents=True)
+    (state / "logs" / "jobruns" / "run-9.log").write_text("all done\n")
+    result = cmlops(state, "local", "logs", "run-9", "--follow")
+    assert result.returncode == 0 and result.stdout == "all done\n"
+    refused = cmlops(state, "local", "logs", "run-9", "--follow", "-o", "json")
+    assert (
+        refused.returncode == 2 and "--follow prints the log as text" in json.loads(refused.stdout)["message"]
+    )

@@ -94,15 +94,15 @@ def test_validate_missing_variable_exit_2(capsys, tmp_path: Path) -> None:
 
 
 def test_plan_detailed_exitcode_3_on_empty_then_0_after_bootstrap(capsys, fake: FakeCML) -> None:
-    code, _, err = run(capsys, "plan", "--detailed-exitcode", SPEC)
+    code, out, _ = run(capsys, "plan", "--detailed-exitcode", SPEC)
     assert code == 3
-    assert "create" in err and "project.dev" in err
+    assert "create" in out and "project.dev" in out  # the plan is the result: stdout (`plan > file`)
     assert fake.writes() == []
 
     code, _, _ = run(capsys, "bootstrap", SPEC)
     assert code == 0
-    code, _, err = run(capsys, "plan", "--detailed-exitcode", SPEC)
-    assert code == 0 and "No changes" in err
+    code, out, _ = run(capsys, "plan", "--detailed-exitcode", SPEC)
+    assert code == 0 and "No changes" in out
     code, _, _ = run(capsys, "plan", SPEC)
     assert code == 0
 
@@ -161,6 +161,12 @@ def test_status(capsys, fake: FakeCML) -> None:
     code, out, _ = run(capsys, "status", SPEC)
     assert code == 0 and "in sync: yes" in out and next(iter(fake.deployments)) in out
     assert fake.writes() == []
+    lines = out.splitlines()
+    assert lines[0].split() == ["RESOURCE", "NAME", "ID", "STATE"]
+    assert "{" not in out and "'" not in out  # a table, no Python reprs
+    deployment = next(line for line in lines if line.startswith("deployment"))
+    assert deployment.split()[-1] == "deployed"
+    assert any(line.startswith("MLflow run") and "rmse=" in line for line in lines)
 
 
 # -- predict ------------------------------------------------------------------------------------------
@@ -182,6 +188,40 @@ def test_predict_inline_and_from_file(capsys, fake: FakeCML, tmp_path: Path) -> 
     assert fake.predictions == [request, request]
     code, out, _ = run(capsys, "predict", SPEC)  # default: the spec's smoke input
     assert code == 0 and fake.predictions[-1] == {"input": [WINE_ROW]}
+
+
+def test_predict_curl_shows_the_call_with_secrets_masked(capsys, fake: FakeCML) -> None:
+    run(capsys, "bootstrap", SPEC)
+    fake.predictions.clear()
+    access_key = next(iter(fake.models.values()))["access_key"]
+    code, out, err = run(capsys, "predict", SPEC, "--curl")
+    assert code == 0 and fake.predictions == []  # shown, not called
+    assert out.startswith("curl -sS -X POST") and "/model" in out
+    assert '"Authorization: Bearer $CML_API_KEY"' in out and "CML_API_KEY" in err
+    assert access_key not in out + err and API_KEY not in out + err and "--show-secrets" in out
+    assert json.dumps({"input": [WINE_ROW]}) in out
+
+    code, out, _ = run(capsys, "predict", SPEC, "--curl", "--show-secrets")
+    assert code == 0 and access_key in out and API_KEY in out
+    code, data = run_json(capsys, "predict", SPEC, "--curl")
+    assert data["body"]["request"] == {"input": [WINE_ROW]} and access_key not in json.dumps(data)
+
+
+def test_declining_the_destroy_prompt_exits_12_and_deletes_nothing(
+    capsys, fake: FakeCML, monkeypatch
+) -> None:
+    import io
+
+    run(capsys, "bootstrap", SPEC)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, _, err = run(capsys, "destroy", SPEC)
+    assert code == 12 and "declined: nothing was changed" in err
+    assert len(fake.projects) == 2
 
 
 def test_predict_bad_input_exit_2(capsys, fake: FakeCML, tmp_path: Path) -> None:
@@ -223,6 +263,8 @@ def test_api_key_and_access_key_never_in_output_even_verbose(capsys, fake: FakeC
         ("-vv", "status", SPEC),
         ("-v", "-o", "json", "status", SPEC),
         ("-v", "predict", SPEC),
+        ("-v", "predict", SPEC, "--curl"),
+        ("-v", "-o", "json", "predict", SPEC, "--curl"),
         ("-v", "-o", "json", "plan", SPEC),
     ):
         code, out, err = run(capsys, *args)
@@ -255,3 +297,11 @@ def test_apply_then_nothing_to_do(capsys, fake: FakeCML) -> None:
     code, data = run_json(capsys, "apply", SPEC)
     assert code == 0 and data["apply"] == {"writes": 0} and data["plan"]["has_changes"] is False
     assert data["summary"]["deployment_status"] == "deployed"
+
+
+def test_plan_text_shows_values_without_python_reprs(capsys, fake: FakeCML) -> None:
+    code, out, _ = run(capsys, "plan", SPEC)
+    assert code == 0
+    changed = [line for line in out.splitlines() if " -> " in line]
+    assert changed and all("None" not in line for line in changed)
+    assert any("(none) -> " in line for line in changed)  # an upload's missing file

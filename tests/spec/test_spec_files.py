@@ -30,13 +30,15 @@ def test_repo_root_is_the_folder_with_the_marker(tmp_path):
     assert spec.repo_root == tmp_path.resolve() == find_repo_root(spec_path)
 
 
-def test_repo_root_falls_back_to_the_grandparent(tmp_path):
+def test_outside_a_repo_the_root_is_the_spec_folder_or_above_specs(tmp_path):
     deep = tmp_path / "a" / "b"
-    deep.mkdir(parents=True)
+    (deep / "specs").mkdir(parents=True)
     (deep / "s.yaml").write_text("")
+    (deep / "specs" / "s.yaml").write_text("")
     if any((p / ".git").exists() or (p / "pyproject.toml").exists() for p in deep.resolve().parents):
         pytest.fail("the temporary folder sits inside a repo; cannot test the fallback")
-    assert find_repo_root(deep / "s.yaml") == (tmp_path / "a").resolve()
+    assert find_repo_root(deep / "s.yaml") == deep.resolve()  # not the folder above it
+    assert find_repo_root(deep / "specs" / "s.yaml") == deep.resolve()  # cmlops init's layout
 
 
 def test_check_files_returns_the_upload_list(tmp_path):

@@ -1,11 +1,19 @@
-"""Process-group helpers: every workload runs in its own session so one signal stops all of it."""
+"""Process helpers: every workload runs in its own session so one signal stops all of it.
+
+Process facts (command line, alive or a zombie) come from psutil and locks from filelock, never
+from ``/proc`` or ``fcntl`` directly; both are imported when first needed (``cmlops`` starts fast).
+Process groups (``start_new_session``, ``killpg``) are POSIX: the local workspace runs on Linux and
+macOS, not on Windows (README, "Platforms").
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -42,20 +50,35 @@ def kill_group(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
 
 
 def cmdline(pid: int) -> str:
+    """The process's command line, its arguments joined by spaces ("" when gone or not readable)."""
+    import psutil
+
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
+        return " ".join(psutil.Process(pid).cmdline())
+    except (psutil.Error, OSError):
         return ""
 
 
 def alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (exited, not yet reaped) counts as gone."""
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.Error:  # AccessDenied: it exists, owned by someone else
         return True
-    return True
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes on ``path`` (created if missing), held for the block."""
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path)):
+        yield
 
 
 def kill_stray(pid: int | None, needle: str, grace: float = 5.0) -> bool:

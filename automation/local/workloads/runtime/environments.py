@@ -23,7 +23,6 @@ environment's ``pip.conf``; nothing of the person's own pip configuration reache
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -32,10 +31,10 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from automation.local.workloads.procs import exclusive_lock
 from automation.local.workloads.runtime import cmlapi_package
 from automation.local.workloads.runtime.interpreters import find_python
 
@@ -81,23 +80,6 @@ def uv_binary() -> str | None:
         return str(uv.find_uv_bin())
     except (ImportError, FileNotFoundError):
         return shutil.which("uv")
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (several workspaces may build the same runtime)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as fh:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: one builder at a time is not enforced
-            yield
-            return
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -180,7 +162,7 @@ class RuntimeEnvironments:
         root = self.runtime_root(python)
         if (root / MARKER).is_file():
             return root
-        with _file_lock(root.with_name(root.name + ".lock")):
+        with exclusive_lock(root.with_name(root.name + ".lock")):
             if (root / MARKER).is_file():
                 return root
             self._build_runtime(python, root, progress or self.log)
