@@ -37,6 +37,7 @@ EXAMPLES: dict[str, str] = {
     "local status": "cmlops local status",
     "local logs": "cmlops local logs <JOB_RUN_ID> --follow",
     "local prepare": "cmlops local prepare --python 3.10",
+    "local ui": "cmlops local ui --no-browser",
     "configure": "cmlops configure --profile prod --url https://ml-xxxx.example.cloudera.site",
     "whoami": "cmlops --profile prod whoami",
     "runtimes": "cmlops runtimes --kernel 'Python 3.10'",
