@@ -17,6 +17,7 @@ code  meaning
 9     the training job run failed
 10    the model build failed
 11    the model deployment failed
+12    refused: destructive actions need approval (nothing was changed)
 ====  ===========================================================
 """
 
@@ -36,6 +37,7 @@ EXIT_UNREACHABLE = 8
 EXIT_JOB_FAILED = 9
 EXIT_BUILD_FAILED = 10
 EXIT_DEPLOY_FAILED = 11
+EXIT_APPROVAL = 12
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
@@ -50,6 +52,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_JOB_FAILED: "the training job run failed",
     EXIT_BUILD_FAILED: "the model build failed",
     EXIT_DEPLOY_FAILED: "the model deployment failed",
+    EXIT_APPROVAL: "refused: destructive actions need approval (nothing was changed)",
 }
 
 
@@ -120,6 +123,21 @@ class SpecError(InputError):
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
         data.update({"file": self.file, "line": self.line, "column": self.column, "field": self.field})
+        return data
+
+
+class ApprovalRequired(CmlopsError):
+    """Deletions or stops were planned and not approved: nothing was changed."""
+
+    exit_code = EXIT_APPROVAL
+
+    def __init__(self, message: str, *, actions: list[str], hint: str | None = None) -> None:
+        self.actions = list(actions)
+        super().__init__(message, hint=hint)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["actions"] = self.actions
         return data
 
 

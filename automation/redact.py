@@ -35,6 +35,14 @@ def is_secret_key(key: str) -> bool:
     return key.lower().replace("-", "_") in SECRET_KEYS
 
 
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL", re.IGNORECASE)
+
+
+def is_secret_name(name: str) -> bool:
+    """Variable names whose values are never shown (API keys, tokens, passwords...)."""
+    return bool(_SECRET_NAME.search(name))
+
+
 def redact_data(data: Any) -> Any:
     """Return a copy of JSON-like data with every secret-named value masked."""
     if isinstance(data, dict):

@@ -11,21 +11,16 @@ from pathlib import Path, PurePosixPath
 
 from automation.amp.model import AmpFile, EnvVar
 from automation.errors import InputError
+from automation.redact import is_secret_name
 
 MAX_FILES = 5000
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 SKIPPED_PARTS = frozenset({".git", ".cmlops", "__pycache__"})
 SKIPPED_TOP = frozenset({"data"})
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL", re.IGNORECASE)
 MASK = "****"
 
 
 # --- environment --------------------------------------------------------------------------------------
-
-
-def is_secret_name(name: str) -> bool:
-    """Variables whose values are never shown (HF tokens, API keys, access keys...)."""
-    return bool(_SECRET_NAME.search(name))
 
 
 def masked(env: Mapping[str, str]) -> dict[str, str]:
