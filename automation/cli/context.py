@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from automation.redact import Redactor
+
 if TYPE_CHECKING:
     from automation.api import CMLClient
     from automation.api.base import WaitEvent
@@ -19,6 +21,9 @@ if TYPE_CHECKING:
     from automation.spec import Spec
 
 CURRENT: CliContext | None = None
+# Every secret a command learns (API key, the spec's ${env:...} values) joins this redactor, which
+# filters all of the CLI's output (see automation.cli.main).
+OUTPUT_REDACTOR = Redactor()
 
 
 @dataclass
@@ -101,10 +106,14 @@ class CliContext:
         from automation.settings import Settings, resolve_settings
 
         name, kind = self.target_kind(spec)
+        if spec is not None:
+            for secret in spec.secret_values():
+                OUTPUT_REDACTOR.add(secret)
         if kind == "local":
             from automation.local.control import ensure_running
 
             ws = ensure_running(self.local_state_dir(spec))
+            OUTPUT_REDACTOR.add(ws.api_key)
             self.local_workspace_dir = ws.state_dir
             return Settings(
                 url=ws.url,
@@ -125,7 +134,7 @@ class CliContext:
             api_key = secret.get_secret_value() if secret is not None else None
             ca = ca or getattr(target, "ca_bundle", None)
             insecure = insecure or (getattr(target, "verify_tls", True) is False)
-        return resolve_settings(
+        settings = resolve_settings(
             url=url or None,
             api_key=api_key or None,
             ca_bundle=ca,
@@ -133,6 +142,8 @@ class CliContext:
             url_source=url_source,
             key_source=f"spec target {name!r} api_key",
         )
+        OUTPUT_REDACTOR.add(settings.api_key)
+        return settings
 
     def log_tail(self, run_id: str, lines: int = 12) -> str | None:
         """The end of a local job run's log (CML's API v2 has no logs endpoint)."""

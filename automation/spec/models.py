@@ -645,6 +645,20 @@ class Spec(SpecModel):
         """Whether the value at ``path`` came from a ``${env:...}`` reference."""
         return path in self._secret_paths
 
+    def secret_values(self) -> list[str]:
+        """The resolved values of every ``${env:...}`` field (for output filters; never print them)."""
+        data = self.model_dump(mode="python")
+        found: list[str] = []
+        for path in self._secret_paths:
+            node: Any = data
+            for part in path:
+                node = child(node, part)
+            if hasattr(node, "get_secret_value"):
+                node = node.get_secret_value()
+            if isinstance(node, str) and node:
+                found.append(node)
+        return found
+
     def model_dump_public(self) -> dict[str, Any]:
         """JSON-ready dump safe to print: SecretStr fields and every ``${env:...}`` value are masked."""
         data = self.model_dump(mode="json")
