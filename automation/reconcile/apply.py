@@ -162,7 +162,11 @@ class Applier:
                     self.client.projects.file_sizes(project_id, [p]).get(p) == len(c) or None
                 ),
             )
-        return f"{len(action.changes)} file(s)"
+        sizes = {path: len(self.local_files[path]) for path in action.changes}
+        twins = self.client.projects.remove_upload_twins(project_id, sizes)
+        return f"{len(action.changes)} file(s)" + (
+            f", {twins} twin(s) of a concurrent upload removed" if twins else ""
+        )
 
     # -- training -------------------------------------------------------------------------------
 
