@@ -70,7 +70,13 @@ def test_unknown_project_is_404(api):
 
 @pytest.mark.parametrize(
     "bad",
-    ["a\x00b.txt", "x" * 300 + ".txt", "notes.txt/inside.txt", "d/" + "y" * 256, ("b" * 200 + "/") * 25 + "z"],
+    [
+        "a\x00b.txt",
+        "x" * 300 + ".txt",
+        "notes.txt/inside.txt",
+        "d/" + "y" * 256,
+        ("b" * 200 + "/") * 25 + "z",
+    ],
 )
 def test_upload_names_no_file_system_can_hold_are_400_not_500(api, project, bad):
     pid = project["id"]
