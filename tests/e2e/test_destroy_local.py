@@ -4,9 +4,8 @@ and a notebook someone else put in the DEV project are left, with the project. R
 
 from __future__ import annotations
 
-from e2e.local_bootstrap import Bootstrapped
-
 from automation.workflows.destroy import find_doomed
+from e2e.local_bootstrap import Bootstrapped
 
 
 def test_destroy_lists_the_spec_resources_and_leaves_a_foreign_job_and_notebook(boot: Bootstrapped) -> None:
