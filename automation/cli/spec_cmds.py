@@ -64,9 +64,9 @@ AUTO_APPROVE = click.option(
 )
 
 
-def confirmed(ctx: CliContext, items: list[str], question: str, *, approved: bool) -> bool:
+def confirmed(ctx: CliContext, header: str, items: list[str], question: str, *, approved: bool) -> bool:
     """List ``items`` (what would be deleted or stopped), then ask on a terminal; False without one."""
-    ctx.console.print("[bold red]Destructive:[/bold red]")
+    ctx.console.print(f"[bold red]{header}[/bold red]")
     for item in items:
         ctx.console.print(f"  - {item}", markup=False)
     if approved:
@@ -78,7 +78,13 @@ def confirmed(ctx: CliContext, items: list[str], question: str, *, approved: boo
 
 def _approver(ctx: CliContext, auto_approve: bool):
     def approve(actions: list[Any]) -> bool:
-        return confirmed(ctx, [a.destroys for a in actions], "Apply, including these?", approved=auto_approve)
+        return confirmed(
+            ctx,
+            "Destructive (deleted or stopped by this apply):",
+            [a.destroys for a in actions],
+            "Apply, including these?",
+            approved=auto_approve,
+        )
 
     return approve
 
@@ -324,7 +330,7 @@ def destroy(
     for item in found.left:
         ctx.console.print(f"  = left: {item.describe()}", markup=False)
     items = [d.describe() for d in found.delete]
-    if not confirmed(ctx, items, f"Delete these {len(items)} resource(s)?", approved=yes):
+    if not confirmed(ctx, "Will delete:", items, f"Delete these {len(items)} resource(s)?", approved=yes):
         raise ApprovalRequired(
             f"destroy was not confirmed; nothing was deleted ({len(items)} resource(s) listed)",
             actions=items,
