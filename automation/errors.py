@@ -17,7 +17,8 @@ code  meaning
 9     the training job run failed
 10    the model build failed
 11    the model deployment failed
-12    declined at a confirmation prompt (nothing was changed)
+12    not approved: declined at a confirmation prompt, or destructive actions planned off a
+      terminal without --auto-approve (nothing was changed)
 130   interrupted (Ctrl-C); re-run the command to finish the work
 ====  ===========================================================
 """
@@ -38,7 +39,8 @@ EXIT_UNREACHABLE = 8
 EXIT_JOB_FAILED = 9
 EXIT_BUILD_FAILED = 10
 EXIT_DEPLOY_FAILED = 11
-EXIT_DECLINED = 12
+EXIT_APPROVAL = 12
+EXIT_DECLINED = EXIT_APPROVAL  # declining a prompt and a refused approval are one outcome: not approved
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES: dict[int, str] = {
@@ -54,7 +56,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_JOB_FAILED: "the training job run failed",
     EXIT_BUILD_FAILED: "the model build failed",
     EXIT_DEPLOY_FAILED: "the model deployment failed",
-    EXIT_DECLINED: "declined at a confirmation prompt (nothing was changed)",
+    EXIT_APPROVAL: "not approved: declined at a prompt, or destructive actions without --auto-approve off a "
+    "terminal (nothing was changed)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C): re-run the command to finish",
 }
 
@@ -126,6 +129,21 @@ class SpecError(InputError):
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
         data.update({"file": self.file, "line": self.line, "column": self.column, "field": self.field})
+        return data
+
+
+class ApprovalRequired(CmlopsError):
+    """Deletions or stops were planned and not approved: nothing was changed."""
+
+    exit_code = EXIT_APPROVAL
+
+    def __init__(self, message: str, *, actions: list[str], hint: str | None = None) -> None:
+        self.actions = list(actions)
+        super().__init__(message, hint=hint)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["actions"] = self.actions
         return data
 
 

@@ -21,7 +21,7 @@ def test_every_documented_exit_code_is_distinct_and_described() -> None:
         E.EXIT_JOB_FAILED,
         E.EXIT_BUILD_FAILED,
         E.EXIT_DEPLOY_FAILED,
-        E.EXIT_DECLINED,
+        E.EXIT_APPROVAL,
         E.EXIT_INTERRUPTED,
     ]
     assert len(set(codes)) == len(codes)
@@ -40,6 +40,7 @@ def test_every_documented_exit_code_is_distinct_and_described() -> None:
         (E.Unauthenticated, E.EXIT_AUTH),
         (E.PermissionDenied, E.EXIT_AUTH),
         (E.TransportError, E.EXIT_UNREACHABLE),
+        (E.ApprovalRequired, E.EXIT_APPROVAL),
         (E.WaitTimeout, E.EXIT_TIMEOUT),
         (E.JobRunFailed, E.EXIT_JOB_FAILED),
         (E.BuildFailed, E.EXIT_BUILD_FAILED),

@@ -11,17 +11,12 @@ from dataclasses import dataclass, field
 
 from automation.amp.model import AmpFile, EnvVar
 from automation.errors import InputError
+from automation.redact import is_secret_name
 
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL", re.IGNORECASE)
 MASK = "****"
 
 
 # --- environment --------------------------------------------------------------------------------------
-
-
-def is_secret_name(name: str) -> bool:
-    """Variables whose values are never shown (HF tokens, API keys, access keys...)."""
-    return bool(_SECRET_NAME.search(name))
 
 
 def masked(env: Mapping[str, str]) -> dict[str, str]:

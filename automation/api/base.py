@@ -105,25 +105,34 @@ def wait_for(
     max_interval: float = 15.0,
     backoff: float = 1.5,
     fold_case: bool = False,
+    outage_limit: float | None = None,
 ) -> T:
     """Poll ``fetch`` until its status is in ``success`` (returned) or ``failure`` (raised).
 
     With ``fold_case`` the status is compared case-insensitively (the sets hold lowercase words)
-    and reported as the server spelled it. Unknown statuses keep the wait going. Transient API errors during a poll are tolerated until
-    the timeout. The poll interval starts at ``interval`` and backs off to ``max_interval``.
+    and reported as the server spelled it. Unknown statuses keep the wait going. Transient API
+    errors during a poll are tolerated until the timeout. A workspace that does not answer at all
+    (each poll already retried by the HTTP layer) is reported on every poll and given up on after
+    ``outage_limit`` seconds (default: four times ``max_interval``, at least 15 s) with the cause,
+    instead of silently until the wait's own timeout. The poll interval starts at ``interval`` and
+    backs off to ``max_interval``.
     """
     start = clock.now()
     delay = interval
     last_status = "<none>"
+    limit = outage_limit if outage_limit is not None else max(15.0, 4 * max_interval)
+    down_since: float | None = None
     while True:
         try:
             obj = fetch()
+            down_since = None
         except ApiError as exc:
             if exc.status is not None and exc.status < 500 and exc.status != 429:
                 raise
             obj = None
-        except TransportError:
-            obj = None  # an outage during a long wait: keep polling until the wait's own timeout
+        except TransportError as exc:
+            obj = None
+            down_since = _outage(exc, what, start, down_since, limit, clock, on_progress)
         if obj is not None:
             last_status = status_of(obj) or "<empty>"
             key = last_status.casefold() if fold_case else last_status
@@ -150,3 +159,27 @@ def wait_for(
             )
         clock.sleep(min(delay, max(0.0, timeout - elapsed)))
         delay = min(max_interval, delay * backoff)
+
+
+def _outage(
+    exc: TransportError,
+    what: str,
+    start: float,
+    down_since: float | None,
+    limit: float,
+    clock: Clock,
+    on_progress: Callable[[WaitEvent], None] | None,
+) -> float:
+    """Report a poll that got no answer; raise once the workspace has been silent for ``limit``."""
+    now = clock.now()
+    since = now if down_since is None else down_since
+    if on_progress:
+        on_progress(WaitEvent(what, f"workspace not answering: {exc.message}", now - start))
+    if now - since >= limit:
+        raise TransportError(
+            f"the workspace stopped answering while waiting for {what}: {exc.message}; gave up after "
+            f"{now - since:.0f} s without an answer instead of waiting out the step's timeout",
+            hint="for the local workspace see `cmlops local status` and `cmlops local logs server`; once "
+            "the workspace is back, re-run the same command: it continues where it stopped",
+        ) from None
+    return since

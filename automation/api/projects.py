@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
@@ -127,5 +128,42 @@ class Projects(Resource):
             idempotent=False,
         )
 
+    def remove_upload_twins(self, project_id: str, sizes: dict[str, int]) -> int:
+        """Delete the ``name(N).ext`` copies that CML made of ``sizes``' files (path -> size) when
+        two uploads of the same path crossed (two applies at once): CML never overwrites, so the
+        second upload lands beside the first. Only copies of the same size are removed; returns how
+        many. One listing per folder."""
+        removed = 0
+        by_folder: dict[str, dict[str, int]] = {}
+        for path, size in sizes.items():
+            pure = PurePosixPath(path)
+            by_folder.setdefault(str(pure.parent), {})[pure.name] = size
+        for folder, names in sorted(by_folder.items()):
+            rel = "" if folder == "." else folder
+            try:
+                entries = self.list_files(project_id, rel)
+            except NotFound:
+                continue
+            for entry in entries:
+                name = PurePosixPath(entry.path).name
+                original = _twin_of(name)
+                if entry.is_dir or original not in names or entry.file_size != names[original]:
+                    continue
+                try:
+                    self.delete_file(project_id, f"{rel}/{name}" if rel else name)
+                except NotFound:
+                    continue  # the other apply removed it first
+                removed += 1
+        return removed
+
     def delete_file(self, project_id: str, path: str) -> None:
         self.http.request("DELETE", f"/api/v2/projects/{project_id}/files/{quote(path.strip('/'), safe='')}")
+
+
+_TWIN = re.compile(r"^(?P<stem>.+)\((?P<n>[1-9][0-9]*)\)(?P<suffix>\.[^.]*)?$")
+
+
+def _twin_of(name: str) -> str | None:
+    """``wine(1).py`` -> ``wine.py``; None for a name that is not an upload twin."""
+    found = _TWIN.match(name)
+    return found.group("stem") + (found.group("suffix") or "") if found else None

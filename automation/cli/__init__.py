@@ -147,7 +147,20 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: maps errors to their documented exit codes."""
+    """Console-script entry point: maps errors to their documented exit codes. Everything written to
+    stdout and stderr meanwhile passes through one redactor (known secrets, URL credentials)."""
+    from automation.cli.context import OUTPUT_REDACTOR
+    from automation.redact import RedactingWriter
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingWriter(out, OUTPUT_REDACTOR), RedactingWriter(err, OUTPUT_REDACTOR)
+    try:
+        _run(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="cmlops", standalone_mode=False)
     except CmlopsError as exc:

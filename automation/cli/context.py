@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from automation.redact import Redactor
+
 if TYPE_CHECKING:
     from automation.api import CMLClient
     from automation.api.base import WaitEvent
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
 CURRENT: CliContext | None = None
 # What the embedded local workspace imports (the `local` extra); checked before anything is written.
 LOCAL_EXTRA_MODULES = ("fastapi", "uvicorn", "httptools", "a2wsgi", "mlflow", "sklearn", "psutil", "filelock")
+# Every secret a command learns (API key, the spec's ${env:...} values) joins this redactor, which
+# filters all of the CLI's output (see automation.cli.main).
+OUTPUT_REDACTOR = Redactor()
 
 
 @dataclass
@@ -150,11 +155,15 @@ class CliContext:
         from automation.settings import Settings, resolve_settings
 
         name, kind = self.target_kind(spec)
+        if spec is not None:
+            for secret in spec.secret_values():
+                OUTPUT_REDACTOR.add(secret)
         if kind == "local":
             require_local_extra()
             from automation.local.control import ensure_running
 
             ws = ensure_running(self.local_state_dir(spec))
+            OUTPUT_REDACTOR.add(ws.api_key)
             self.local_workspace_dir = ws.state_dir
             return Settings(
                 url=ws.url,
@@ -175,7 +184,7 @@ class CliContext:
             api_key = secret.get_secret_value() if secret is not None else None
             ca = ca or getattr(target, "ca_bundle", None)
             insecure = insecure or (getattr(target, "verify_tls", True) is False)
-        return resolve_settings(
+        settings = resolve_settings(
             environ=self.environ(),
             url=url or None,
             api_key=api_key or None,
@@ -184,6 +193,8 @@ class CliContext:
             url_source=url_source,
             key_source=f"spec target {name!r} api_key",
         )
+        OUTPUT_REDACTOR.add(settings.api_key)
+        return settings
 
     def local_ui_url(self, url: str) -> str | None:
         """The web UI's page when the command ran against the local workspace at ``url``; else None."""

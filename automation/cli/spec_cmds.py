@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from automation.cli.context import CliContext, pass_ctx
+from automation.cli.context import CliContext, pass_ctx, stdin_is_tty
 from automation.cli.tables import format_table, metrics_text
-from automation.errors import EXIT_CHANGES, InputError
+from automation.errors import EXIT_APPROVAL, EXIT_CHANGES, InputError
 
 SPEC_ARG = click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
 _SYMBOL = {
@@ -47,6 +47,8 @@ def render_plan(ctx: CliContext, plan: Any, console: Any = None) -> None:
         if a.reason:
             line += f"  [dim]({a.reason})[/dim]"
         console.print(line)
+        if a.destroys:
+            console.print(f"        [bold red]destroys[/bold red]: {a.destroys}", highlight=False)
         for fld, (cur, new) in list(a.changes.items())[:12]:
             console.print(f"        {fld}: {_shown(cur)} -> {_shown(new)}", markup=False, highlight=False)
     n = len(plan.changes)
@@ -60,6 +62,39 @@ def render_plan(ctx: CliContext, plan: Any, console: Any = None) -> None:
 def _shown(value: Any) -> str:
     """A planned value for people: absent as (none), the rest as JSON (no Python reprs)."""
     return "(none)" if value is None else json.dumps(value, default=str)
+
+
+AUTO_APPROVE = click.option(
+    "--auto-approve",
+    is_flag=True,
+    help=f"Delete or stop what the plan lists without asking (CI). Without it, a plan that deletes "
+    f"or stops something asks on a terminal and exits {EXIT_APPROVAL} elsewhere, changing nothing.",
+)
+
+
+def confirmed(ctx: CliContext, header: str, items: list[str], question: str, *, approved: bool) -> bool:
+    """List ``items`` (what would be deleted or stopped), then ask on a terminal; False without one."""
+    ctx.console.print(f"[bold red]{header}[/bold red]")
+    for item in items:
+        ctx.console.print(f"  - {item}", markup=False)
+    if approved:
+        return True
+    if not stdin_is_tty():
+        return False
+    return click.confirm(question, default=False, err=True)
+
+
+def _approver(ctx: CliContext, auto_approve: bool):
+    def approve(actions: list[Any]) -> bool:
+        return confirmed(
+            ctx,
+            "Destructive (deleted or stopped by this apply):",
+            [a.destroys for a in actions],
+            "Apply, including these?",
+            approved=auto_approve,
+        )
+
+    return approve
 
 
 def _step_printer(ctx: CliContext):
@@ -127,9 +162,12 @@ def _plan_to_github(spec_path: str, the_plan: Any) -> None:
 @click.command()
 @SPEC_ARG
 @click.option("--retrain", is_flag=True, help="Run the training job again even if a good run exists.")
+@AUTO_APPROVE
 @pass_ctx
-def apply(ctx: CliContext, spec_path: str, retrain: bool) -> None:
-    """Make the workspace match the spec (idempotent; safe to interrupt and re-run)."""
+def apply(ctx: CliContext, spec_path: str, retrain: bool, auto_approve: bool) -> None:
+    """Make the workspace match the spec (idempotent; safe to interrupt and re-run).
+
+    A plan that deletes or stops something (a model replaced) lists it and asks first."""
     from automation.workflows.bootstrap import apply_spec
 
     spec = load(spec_path)
@@ -141,6 +179,7 @@ def apply(ctx: CliContext, spec_path: str, retrain: bool) -> None:
         on_plan=lambda p: render_plan(ctx, p),
         on_step=_step_printer(ctx),
         on_progress=ctx.progress,
+        approve=_approver(ctx, auto_approve),
     )
     from automation.reconcile import summary_ids
 
@@ -156,8 +195,9 @@ def apply(ctx: CliContext, spec_path: str, retrain: bool) -> None:
 @click.command()
 @SPEC_ARG
 @click.option("--retrain", is_flag=True, help="Run the training job again even if a good run exists.")
+@AUTO_APPROVE
 @pass_ctx
-def bootstrap(ctx: CliContext, spec_path: str, retrain: bool) -> None:
+def bootstrap(ctx: CliContext, spec_path: str, retrain: bool, auto_approve: bool) -> None:
     """Validate, plan, apply, then smoke-test the PRD endpoint and print a summary.
 
     Takes an empty workspace to a serving PRD model endpoint; re-running changes nothing.
@@ -174,6 +214,7 @@ def bootstrap(ctx: CliContext, spec_path: str, retrain: bool) -> None:
         on_plan=lambda p: render_plan(ctx, p),
         on_step=_step_printer(ctx),
         on_progress=ctx.progress,
+        approve=_approver(ctx, auto_approve),
     )
 
     def text() -> None:
@@ -324,31 +365,65 @@ COMMANDS = [validate, schema, plan, apply, bootstrap, status, predict]
 
 @click.command()
 @SPEC_ARG
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", "-y", "--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
 @click.option("--include-prd", is_flag=True, help="Also delete the PRD project, its model and deployments.")
 @click.option(
     "--include-registry", is_flag=True, help="Also delete the registered model and all its versions."
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Delete the spec's projects (and registered model) even if they hold things the spec did not "
+    "create, or were not created by it; what goes with them is listed first.",
+)
 @pass_ctx
-def destroy(ctx: CliContext, spec_path: str, yes: bool, include_prd: bool, include_registry: bool) -> None:
-    """Delete what the spec created (DEV by default; PRD only with --include-prd)."""
+def destroy(
+    ctx: CliContext, spec_path: str, yes: bool, include_prd: bool, include_registry: bool, force: bool
+) -> None:
+    """Delete what the spec created (DEV by default; PRD only with --include-prd).
+
+    Only resources carrying the spec's ownership mark are deleted; a project holding anything else
+    (another job, model, application or file) is left and named, unless --force."""
+    from automation.errors import ApprovalRequired
     from automation.workflows.destroy import destroy as run_destroy
     from automation.workflows.destroy import find_doomed
 
     spec = load(spec_path, check_files=False)
     client = ctx.client(spec)
-    doomed = find_doomed(client, spec, include_prd=include_prd, include_registry=include_registry)
-    if not doomed:
-        ctx.emit({"ok": True, "deleted": []}, "Nothing to delete.")
+    found = find_doomed(client, spec, include_prd=include_prd, include_registry=include_registry, force=force)
+    left = [x.describe() for x in found.left]
+    if not found.delete:
+        ctx.emit(
+            {"ok": True, "deleted": [], "left": [x.to_dict() for x in found.left]},
+            lambda: (click.echo("Nothing to delete."), _left(left)),
+        )
         return
-    for item in doomed:
-        ctx.console.print(f"  - {item.kind:<17} {item.name} ({item.id})", markup=False)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise InputError("destroy needs confirmation", hint="pass --yes to delete without a prompt")
-        click.confirm(f"Delete these {len(doomed)} resource(s)?", abort=True, err=True)
-    count = run_destroy(client, doomed)
-    ctx.emit({"ok": True, "deleted": [d.to_dict() for d in doomed]}, f"Deleted {count} resource(s).")
+    for item in found.left:
+        ctx.console.print(f"  = left: {item.describe()}", markup=False)
+    items = [d.describe() for d in found.delete]
+    if not confirmed(ctx, "Will delete:", items, f"Delete these {len(items)} resource(s)?", approved=yes):
+        raise ApprovalRequired(
+            f"destroy was not confirmed; nothing was deleted ({len(items)} resource(s) listed)",
+            actions=items,
+            hint="pass --yes to delete without a prompt",
+        )
+    count = run_destroy(client, found.delete)
+    ctx.emit(
+        {
+            "ok": True,
+            "deleted": [d.to_dict() for d in found.delete],
+            "left": [x.to_dict() for x in found.left],
+        },
+        lambda: (click.echo(f"Deleted {count} resource(s)."), _left(left)),
+    )
+
+
+def _left(lines: list[str]) -> None:
+    if not lines:
+        return
+    click.echo(f"Left {len(lines)} thing(s):")
+    for line in lines:
+        click.echo(f"  - {line}")
 
 
 COMMANDS.append(destroy)

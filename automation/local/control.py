@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from automation.errors import CmlopsError, InputError, WaitTimeout
+from automation.local.state import serverlock
 from automation.local.state.keys import load_or_create_api_key
 from automation.local.state.paths import StatePaths
 from automation.local.workloads.procs import alive, cmdline, exclusive_lock, kill_stray
@@ -64,11 +65,14 @@ def _locked(paths: StatePaths) -> Iterator[None]:
 
 
 def _read_info(paths: StatePaths) -> dict[str, Any] | None:
+    """The running server's address: server.json, else what the holder of the server lock wrote."""
     try:
         info = json.loads(paths.server_json.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return info if isinstance(info, dict) else None
+        info = None
+    if isinstance(info, dict) and isinstance(info.get("pid"), int) and _is_server(info["pid"]):
+        return info
+    return serverlock.holder(paths) or (info if isinstance(info, dict) else None)
 
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:

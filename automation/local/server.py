@@ -11,6 +11,7 @@ import os
 import socket
 import sys
 
+from automation.local.state import serverlock
 from automation.local.state.paths import DEFAULT_STATE_DIR, StatePaths
 
 
@@ -63,6 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     paths = StatePaths.of(args.state_dir)
     paths.ensure()
+    lock = serverlock.acquire(paths)
+    if lock is None:
+        other = serverlock.holder(paths) or {}
+        print(
+            f"another local workspace server (pid {other.get('pid', '?')}, {other.get('url', '?')}) "
+            f"already serves {paths.root}",
+            file=sys.stderr,
+        )
+        return 3
     log = _logger(paths, args.log_level)
     try:
         sock = _bind(args.port)
@@ -70,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
         return 2
     port = int(sock.getsockname()[1])
+    url = f"http://127.0.0.1:{port}"
+    serverlock.record(
+        lock, {"pid": os.getpid(), "port": port, "url": url, "model_service_url": url + "/model"}
+    )
     ws = Workspace.open(paths, port, log)
     config = uvicorn.Config(
         mount(create_app(ws), ws, limits),  # /model is answered ahead of FastAPI's routing

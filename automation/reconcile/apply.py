@@ -21,12 +21,19 @@ from automation.api.models import DEPLOY_ACTIVE
 from automation.api.types import Job
 from automation.errors import CmlopsError, GateFailed, NotFound
 from automation.reconcile.observe import Observed, matches, observe_candidate
+from automation.reconcile.ownership import (
+    created_description,
+    created_environment,
+    keep_description_mark,
+    keep_mark,
+)
 from automation.reconcile.plan import (
     JOB_FIELDS_CML_MAY_IGNORE,
     Action,
     Plan,
     desired_install_job,
     desired_job,
+    job_fields,
 )
 from automation.reconcile.selection import check_thresholds
 
@@ -112,7 +119,7 @@ class Applier:
                 lambda: projects.create(
                     pspec.name,
                     description=pspec.description or "",
-                    environment=dict(pspec.environment or {}),
+                    environment=created_environment(pspec.environment, self.spec.name),
                     **(
                         {"git_url": pspec.source.git_url, "git_ref": pspec.source.git_ref}
                         if key == "dev" and pspec.source and pspec.source.git_url
@@ -125,8 +132,11 @@ class Applier:
                 project.id, timeout=self.timeouts.project, on_progress=self.on_progress
             )
         else:
+            observed = getattr(self.obs, key)
             project = projects.update(
-                action.id, description=pspec.description or "", environment=dict(pspec.environment or {})
+                action.id,
+                description=pspec.description or "",
+                environment=keep_mark(pspec.environment, observed.environment if observed else None),
             )
         setattr(self.obs, key, project)
         return f"id {project.id}"
@@ -152,7 +162,11 @@ class Applier:
                     self.client.projects.file_sizes(project_id, [p]).get(p) == len(c) or None
                 ),
             )
-        return f"{len(action.changes)} file(s)"
+        sizes = {path: len(self.local_files[path]) for path in action.changes}
+        twins = self.client.projects.remove_upload_twins(project_id, sizes)
+        return f"{len(action.changes)} file(s)" + (
+            f", {twins} twin(s) of a concurrent upload removed" if twins else ""
+        )
 
     # -- training -------------------------------------------------------------------------------
 
@@ -172,12 +186,16 @@ class Applier:
         dev_id = self.obs.dev.id
         job = self.client.jobs.find(dev_id, name)
         if job is None:
+            marked = {**want, "environment": created_environment(want["environment"], self.spec.name)}
             job = create_once(
-                lambda: self.client.jobs.create(dev_id, name=name, **want),
+                lambda: self.client.jobs.create(dev_id, name=name, **marked),
                 lambda: self.client.jobs.find(dev_id, name),
             )
         else:
-            changes = {k: v for k, v in want.items() if getattr(job, k) != v}
+            have = job_fields(job, want)
+            changes = {k: v for k, v in want.items() if have[k] != v}
+            if "environment" in changes:
+                changes["environment"] = keep_mark(changes["environment"], job.environment)
             if changes:
                 self.client.jobs.update(dev_id, job.id, **changes)
                 job = self.client.jobs.get(dev_id, job.id)  # what CML kept, not what it echoed
@@ -198,13 +216,14 @@ class Applier:
                 (
                     j
                     for j in jobs.list(dev_id, search_filter={"name": name})
-                    if j.name == name and j.id != old.id and all(getattr(j, k) == v for k, v in want.items())
+                    if j.name == name and j.id != old.id and job_fields(j, want) == want
                 ),
                 None,
             )
 
+        fields = {**want, "environment": keep_mark(want["environment"], old.environment)}
         new = twin() or create_once(
-            lambda: jobs.create(dev_id, name=name, parent_id=old.parent_id or None, **want), twin
+            lambda: jobs.create(dev_id, name=name, parent_id=old.parent_id or None, **fields), twin
         )
         moved = 0
         for job in list(jobs.list(dev_id)):
@@ -331,7 +350,8 @@ class Applier:
         d = self.spec.deployment
         models = self.client.models
         if action.kind == "update":
-            self.obs.model = models.update(prd_id, action.id, description=d.description or "")
+            description = keep_description_mark(d.description, self.obs.model.description)
+            self.obs.model = models.update(prd_id, action.id, description=description)
             return f"id {action.id}"
         if action.kind == "replace":
             self._stop_deployments(exclude=None)
@@ -341,7 +361,7 @@ class Applier:
             lambda: models.create(
                 prd_id,
                 name=d.model_name,
-                description=d.description or "",
+                description=created_description(d.description, self.spec.name),
                 registered_model_id=self.obs.registered.model_id,
                 disable_authentication=not d.auth,
             ),

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from automation.reconcile.observe import Observed
+from automation.reconcile.ownership import description_text, without_mark
+from automation.redact import MASK, is_secret_name
 
 CHANGE_KINDS = {"create", "update", "replace", "upload", "run", "wait", "register", "build", "deploy"}
 # Job fields a live CML may leave unchanged after a PATCH: apply then replaces the job.
@@ -27,6 +29,7 @@ class Action:
     reason: str = ""
     changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [current, desired]
     id: str | None = None
+    destroys: str = ""  # what it deletes or stops that is not brought back first ("" if nothing)
 
     @property
     def is_change(self) -> bool:
@@ -50,6 +53,11 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def destructive(self) -> list[Action]:
+        """The actions that delete or stop something (apply asks before them)."""
+        return [a for a in self.actions if a.is_change and a.destroys]
+
     def get(self, resource: str) -> Action:
         return next(a for a in self.actions if a.resource == resource)
 
@@ -58,12 +66,44 @@ class Plan:
             "has_changes": self.has_changes,
             "runtime_identifier": self.runtime_identifier,
             "reads": self.reads,
+            "destructive": [a.destroys for a in self.destructive],
             "actions": [a.to_dict() for a in self.actions],
         }
 
 
 def _diff(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [current.get(k), v] for k, v in desired.items() if current.get(k) != v}
+
+
+def masked_changes(
+    spec: Any, section: tuple[str, ...], changes: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """``changes`` safe to show: a field that came from ``${env:...}`` is masked whole; in an
+    ``environment`` map, a value is masked when the spec's value is a secret, its name looks like
+    one (KEY, TOKEN, SECRET, PASSW, CREDENTIAL) or it is being removed (where it came from is
+    unknown). A changed secret shows as ``*** (changed)``, so the plan still says what moves."""
+    is_secret = getattr(spec, "is_secret", lambda _path: False)
+    out: dict[str, list[Any]] = {}
+    for name, (current, desired) in changes.items():
+        if is_secret((*section, name)):
+            out[name] = [MASK if current else current, f"{MASK} (changed)"]
+        elif name == "environment" and isinstance(desired, dict):
+            old = dict(current or {})
+            hidden = {
+                k
+                for k in {*old, *desired}
+                if is_secret((*section, name, k)) or is_secret_name(k) or k not in desired
+            }
+            out[name] = [
+                {k: MASK if k in hidden else v for k, v in old.items()},
+                {
+                    k: (MASK if old.get(k) == v else f"{MASK} (changed)") if k in hidden else v
+                    for k, v in desired.items()
+                },
+            ]
+        else:
+            out[name] = [current, desired]
+    return out
 
 
 def desired_job(
@@ -103,11 +143,24 @@ def desired_install_job(
     }
 
 
-def _job_action(resource: str, name: str, job: Any, want: dict[str, Any]) -> Action:
+def job_fields(job: Any, keys: Any) -> dict[str, Any]:
+    """A job's fields as the spec would write them (its ownership mark left out)."""
+    return {k: without_mark(job.environment) if k == "environment" else getattr(job, k) for k in keys}
+
+
+def _job_action(resource: str, name: str, job: Any, want: dict[str, Any], spec: Any) -> Action:
     if job is None:
         return Action(resource, "create", name, "does not exist")
-    changes = _diff({k: getattr(job, k) for k in want}, want)
-    return Action(resource, "update" if changes else "noop", name, _job_reason(changes), changes, job.id)
+    changes = _diff(job_fields(job, want), want)
+    section = ("training", "job") if resource == "job" else ("training", "install")
+    return Action(
+        resource,
+        "update" if changes else "noop",
+        name,
+        _job_reason(changes),
+        masked_changes(spec, section, changes),
+        job.id,
+    )
 
 
 def _job_reason(changes: dict[str, list[Any]]) -> str:
@@ -141,7 +194,8 @@ def plan(
         if proj is None:
             actions.append(Action(f"project.{key}", "create", pspec.name, "does not exist"))
         else:
-            changes = _diff({"description": proj.description, "environment": proj.environment}, desired)
+            observed = {"description": proj.description, "environment": without_mark(proj.environment)}
+            changes = masked_changes(spec, ("projects", key), _diff(observed, desired))
             kind = "update" if changes else "noop"
             actions.append(
                 Action(f"project.{key}", kind, pspec.name, "differs" if changes else "", changes, proj.id)
@@ -157,11 +211,13 @@ def plan(
     install_changed = False
     want_install = desired_install_job(spec, obs.runtime_identifier, obs.runtime_addons)
     if want_install is not None:
-        actions.append(_job_action("job.install", spec.training.install.name, obs.install_job, want_install))
+        actions.append(
+            _job_action("job.install", spec.training.install.name, obs.install_job, want_install, spec)
+        )
         install_changed = actions[-1].is_change
     job_spec = spec.training.job
     want_job = desired_job(spec, obs.runtime_identifier, obs.runtime_addons)
-    actions.append(_job_action("job", job_spec.name, obs.job, want_job))
+    actions.append(_job_action("job", job_spec.name, obs.job, want_job, spec))
     job_changed = actions[-1].is_change or install_changed
 
     if obs.active_run is not None and not retrain:
@@ -232,6 +288,9 @@ def plan(
         if obs.registered is not None and obs.model.registered_model_id not in ("", obs.registered.model_id):
             changes["registered_model_id"] = [obs.model.registered_model_id, obs.registered.model_id]
         if changes:
+            active = [obs.deployment] if obs.deployment is not None else []
+            active += list(obs.other_deployments or [])
+            serving = f" and stops its {len(active)} active deployment(s)" if active else ""
             actions.append(
                 Action(
                     "model",
@@ -240,16 +299,18 @@ def plan(
                     "authentication or registered model differs",
                     changes,
                     obs.model.id,
+                    destroys=f"deletes PRD model {d.model_name!r} ({obs.model.id}){serving}: "
+                    "its endpoint does not answer until the new build deploys",
                 )
             )
-        elif (obs.model.description or "") != (d.description or ""):
+        elif description_text(obs.model.description) != (d.description or ""):
             actions.append(
                 Action(
                     "model",
                     "update",
                     d.model_name,
                     "differs",
-                    {"description": [obs.model.description, d.description]},
+                    {"description": [description_text(obs.model.description), d.description]},
                     obs.model.id,
                 )
             )
@@ -291,6 +352,7 @@ def plan(
                 },
                 want,
             )
+        changes = masked_changes(spec, ("deployment",), changes)
         actions.append(Action("deployment", "deploy", d.model_name, reason, changes))
     elif obs.deployment.status.lower() != "deployed":
         actions.append(

@@ -53,6 +53,23 @@ def _check_name(value: str) -> str:
     return value
 
 
+_REGISTRY_REFUSES = re.compile(r"[/:'`\"\\]")
+
+
+def _check_registered_name(value: str) -> str:
+    """What the model registry (MLflow's, behind CML's) refuses, caught before anything is written."""
+    _check_name(value)
+    bad = _REGISTRY_REFUSES.search(value)
+    if bad:
+        raise ValueError(
+            f"the model registry refuses {bad.group()!r} in a name (no '/', ':', quotes, backticks or "
+            "backslashes); use e.g. '-' instead"
+        )
+    if value == "." or value.startswith(".."):
+        raise ValueError("the model registry refuses a name that is '.' or starts with '..'")
+    return value
+
+
 def _check_spec_name(value: str) -> str:
     _check_name(value)
     if not _SPEC_NAME.fullmatch(value):
@@ -92,6 +109,7 @@ def _rel_path(what: str, allow_glob: bool = False) -> AfterValidator:
 
 
 Name = Annotated[str, AfterValidator(_check_name)]
+RegisteredName = Annotated[str, AfterValidator(_check_registered_name)]
 SpecName = Annotated[str, AfterValidator(_check_spec_name)]
 TargetName = Annotated[str, AfterValidator(_check_target_name)]
 EnvKey = Annotated[str, AfterValidator(_check_env_key)]
@@ -111,6 +129,7 @@ MemoryGb = Annotated[float, Field(gt=0, le=1024)]
 Gpus = Annotated[int, Field(ge=0, le=64)]
 Seconds = Annotated[int, Field(gt=0, le=7 * 24 * 3600)]
 MetricName = Annotated[str, AfterValidator(_check_name)]
+RegisteredName = Annotated[str, AfterValidator(_check_registered_name)]
 
 
 # --- base ---------------------------------------------------------------------------------------------
@@ -474,7 +493,9 @@ class Gates(SpecModel):
 class ModelSpec(SpecModel):
     """The registered model: which run's artifact is registered, under which name, and its gates."""
 
-    registered_name: Name = Field(description="Name in the workspace model registry.")
+    registered_name: RegisteredName = Field(
+        description="Name in the workspace model registry (no '/', ':', quotes, backticks or backslashes)."
+    )
     artifact_path: Annotated[str, _rel_path("artifact_path")] = Field(
         default="model", description="Artifact path the training run logged the MLflow model under."
     )
@@ -644,6 +665,20 @@ class Spec(SpecModel):
     def is_secret(self, path: FieldPath) -> bool:
         """Whether the value at ``path`` came from a ``${env:...}`` reference."""
         return path in self._secret_paths
+
+    def secret_values(self) -> list[str]:
+        """The resolved values of every ``${env:...}`` field (for output filters; never print them)."""
+        data = self.model_dump(mode="python")
+        found: list[str] = []
+        for path in self._secret_paths:
+            node: Any = data
+            for part in path:
+                node = child(node, part)
+            if hasattr(node, "get_secret_value"):
+                node = node.get_secret_value()
+            if isinstance(node, str) and node:
+                found.append(node)
+        return found
 
     def model_dump_public(self) -> dict[str, Any]:
         """JSON-ready dump safe to print: SecretStr fields and every ``${env:...}`` value are masked."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from automation.api import CMLClient
 from automation.api.base import WaitEvent
+from automation.errors import ApprovalRequired
 from automation.reconcile import Applier, make_plan, summary_ids
 from automation.reconcile.plan import Action, Plan
 from automation.workflows.smoke import smoke_test
@@ -30,6 +31,21 @@ class BootstrapResult:
         }
 
 
+Approver = Callable[[list[Action]], bool]
+
+
+def check_approval(the_plan: Plan, approve: Approver | None) -> None:
+    """Raise ApprovalRequired when ``the_plan`` deletes or stops something ``approve`` did not allow."""
+    destructive = the_plan.destructive
+    if destructive and (approve is None or not approve(destructive)):
+        raise ApprovalRequired(
+            f"the plan deletes or stops {len(destructive)} thing(s) and was not approved; nothing was changed: "
+            + "; ".join(a.destroys for a in destructive),
+            actions=[a.destroys for a in destructive],
+            hint="review `cmlops plan`, then re-run on a terminal to confirm, or pass --auto-approve (CI)",
+        )
+
+
 def apply_spec(
     client: CMLClient,
     spec: Any,
@@ -38,13 +54,18 @@ def apply_spec(
     on_plan: Callable[[Plan], None] | None = None,
     on_step: Callable[[Action, str], None] | None = None,
     on_progress: Callable[[WaitEvent], None] | None = None,
+    approve: Approver | None = None,
 ) -> tuple[Plan, Any, Any]:
-    """Plan, then apply when there are changes. Returns (plan, observed, apply result or None)."""
+    """Plan, then apply when there are changes. Returns (plan, observed, apply result or None).
+
+    A plan that deletes or stops something goes ahead only when ``approve`` (given those actions)
+    says yes; otherwise ApprovalRequired is raised before any write."""
     the_plan, obs, files = make_plan(client, spec, retrain=retrain)
     if on_plan:
         on_plan(the_plan)
     if not the_plan.has_changes:
         return the_plan, obs, None
+    check_approval(the_plan, approve)
     applier = Applier(client, spec, obs, local_files=files, on_step=on_step, on_progress=on_progress)
     return the_plan, obs, applier.run(the_plan)
 
@@ -57,9 +78,16 @@ def bootstrap(
     on_plan: Callable[[Plan], None] | None = None,
     on_step: Callable[[Action, str], None] | None = None,
     on_progress: Callable[[WaitEvent], None] | None = None,
+    approve: Approver | None = None,
 ) -> BootstrapResult:
     the_plan, obs, result = apply_spec(
-        client, spec, retrain=retrain, on_plan=on_plan, on_step=on_step, on_progress=on_progress
+        client,
+        spec,
+        retrain=retrain,
+        on_plan=on_plan,
+        on_step=on_step,
+        on_progress=on_progress,
+        approve=approve,
     )
     summary = summary_ids(obs)
     summary["endpoint_url"] = client.model_service_url

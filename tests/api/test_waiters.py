@@ -220,3 +220,72 @@ def test_wait_for_with_custom_states_and_interval() -> None:
 
     assert got == "hot"
     assert clock.sleeps == [1, 1.5]
+
+
+def _down(after_ok: int):
+    """A fetch that answers ``after_ok`` times, then finds nobody at the address (a dead server)."""
+    from automation.errors import TransportError
+
+    calls = {"n": 0}
+
+    def fetch() -> str:
+        calls["n"] += 1
+        if calls["n"] <= after_ok:
+            return "running"
+        raise TransportError("GET /x: cannot reach http://127.0.0.1:9 (connection refused)")
+
+    return fetch
+
+
+def test_a_workspace_that_stops_answering_fails_the_wait_fast_with_the_cause() -> None:
+    from automation.errors import EXIT_UNREACHABLE, TransportError
+
+    clock = FakeClock()
+    events: list[WaitEvent] = []
+    with pytest.raises(TransportError) as info:
+        wait_for(
+            _down(after_ok=2),
+            what="job run r1",
+            status_of=str,
+            success={"done"},
+            failure={"failed"},
+            timeout=900,
+            clock=clock,
+            interval=0.25,
+            max_interval=1.0,
+            on_progress=events.append,
+        )
+    assert clock.now() < 30  # not the step's 900 s timeout
+    assert info.value.exit_code == EXIT_UNREACHABLE
+    assert "stopped answering while waiting for job run r1" in info.value.message
+    assert "connection refused" in info.value.message and "cmlops local status" in info.value.hint
+    silent = [e for e in events if e.status.startswith("workspace not answering")]
+    assert silent and "connection refused" in silent[0].status  # reported on each poll, not silent
+
+
+def test_an_outage_shorter_than_the_limit_is_ridden_out() -> None:
+    clock = FakeClock()
+    answers = iter(["running", "DOWN", "DOWN", "running", "DOWN", "done"])
+
+    def fetch() -> str:
+        from automation.errors import TransportError
+
+        value = next(answers)
+        if value == "DOWN":
+            raise TransportError("connection refused")
+        return value
+
+    got = wait_for(
+        fetch,
+        what="x",
+        status_of=str,
+        success={"done"},
+        failure=set(),
+        timeout=900,
+        clock=clock,
+        interval=10,
+        max_interval=10,
+        backoff=1,
+        outage_limit=25,
+    )
+    assert got == "done"  # 20 s down, back, 10 s down: never 25 s in a row

@@ -244,7 +244,7 @@ def test_destroy_yes(capsys, fake: FakeCML) -> None:
     assert code == 0 and [d["kind"] for d in data["deleted"]] == ["job", "project"]
     assert [p["name"] for p in fake.projects.values()] == ["wine-test-prd"]  # PRD kept without --include-prd
     code, _, err = run(capsys, "destroy", "--include-prd", SPEC)  # no --yes, stdin not a terminal
-    assert code == 2 and "--yes" in err
+    assert code == 12 and "--yes" in err and "deployment wine-test-endpoint" in err  # listed, refused
     assert len(fake.projects) == 1
     code, data = run_json(capsys, "destroy", "--yes", "--include-prd", SPEC)
     assert code == 0 and [d["kind"] for d in data["deleted"]] == ["deployment", "model", "project"]

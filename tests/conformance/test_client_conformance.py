@@ -120,6 +120,7 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
     "projects.list_files": lambda c: (c.projects.list_files("p1"), c.projects.list_files("p1", "code/sub")),
     "projects.upload_file": lambda c: c.projects.upload_file("p1", "code/train.py", b"print(1)"),
     "projects.delete_file": lambda c: c.projects.delete_file("p1", "code/train.py"),
+    "projects.remove_upload_twins": lambda c: c.projects.remove_upload_twins("p1", {"code/train.py": 8}),
     "runtimes.list": lambda c: list(c.runtimes.list(search_filter={"kernel": "Python 3.10"})),
     "runtimes.pick": lambda c: c.runtimes.pick(editor="Workbench", kernel="Python 3.10", edition="Standard"),
     "runtimes.matching": lambda c: c.runtimes.matching(

@@ -161,6 +161,7 @@ class FakeCML:
         self.models: dict[str, dict[str, Any]] = {}
         self.builds: dict[str, dict[str, Any]] = {}
         self.deployments: dict[str, dict[str, Any]] = {}
+        self.applications: dict[str, dict[str, Any]] = {}  # listed only (tests add them directly)
         self._owner: dict[str, str] = {}  # child id -> project id / model id / experiment id ...
         self._progress: dict[str, _Progress] = {}
         # records
@@ -307,6 +308,7 @@ class FakeCML:
             ("POST", rf"{p}/files", self._upload_files),
             ("GET", rf"{p}/files/?(?P<fpath>.*)", self._list_files),
             ("DELETE", rf"{p}/files/(?P<fpath>.+)", self._delete_file),
+            ("GET", rf"{p}/applications", self._list_applications),
             ("GET", rf"{p}/jobs", self._list_jobs),
             ("POST", rf"{p}/jobs", self._create_job),
             ("GET", j, self._get_job),
@@ -640,6 +642,11 @@ class FakeCML:
             "default_project_engine": project["default_engine_type"],
             "slug": project["slug"],
         }
+
+    def _list_applications(self, call: Call, pid: str) -> dict[str, Any]:
+        self._get(self.projects, pid, "project")
+        apps = [a for i, a in self.applications.items() if self._owner.get(i) == pid]
+        return self._page(call, apps, "applications")
 
     def _list_jobs(self, call: Call, pid: str) -> dict[str, Any]:
         self._get(self.projects, pid, "project")

@@ -87,3 +87,30 @@ def cli_runner(client: CMLClient, monkeypatch: pytest.MonkeyPatch, capsys: pytes
         return exited.value.code, out.out, out.err
 
     return run
+
+
+def url_cli_runner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], home: Path):
+    """Like ``cli_runner``, but the CLI builds its own client from ``CML_URL`` (the fake's URL), so the
+    settings, the HTTP layer and the ``-v`` trace are the real ones; only waits are instant."""
+    from automation.clock import FakeClock
+    from fakes.fake_cml import API_KEY, BASE_URL
+
+    monkeypatch.setenv("CML_URL", BASE_URL)
+    monkeypatch.setenv("CML_API_KEY", API_KEY)
+    monkeypatch.setenv("HOME", str(home))  # no developer profile file
+    original = CMLClient.from_settings.__func__
+
+    def from_settings(cls, settings, **kwargs):
+        kwargs["clock"] = FakeClock()
+        return original(cls, settings, **kwargs)
+
+    monkeypatch.setattr(CMLClient, "from_settings", classmethod(from_settings))
+    from automation.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exited:
+            main(list(args))
+        out = capsys.readouterr()
+        return exited.value.code, out.out, out.err
+
+    return run

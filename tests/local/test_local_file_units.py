@@ -41,7 +41,7 @@ def test_listing_a_file_gives_that_one_entry(tmp_path: Path) -> None:
         "files": [{"path": "f.txt", "is_dir": False, "file_size": "5"}]
     }
     assert list_files(tmp_path, "") == {"files": [{"path": "d", "is_dir": True, "file_size": "0"}]}
-    assert file_info(tmp_path / "d") == {"path": "d", "is_dir": True, "file_size": "0"}
+    assert file_info(tmp_path / "d", tmp_path) == {"path": "d", "is_dir": True, "file_size": "0"}
     with pytest.raises(ApiProblem) as caught:
         list_files(tmp_path, "d/absent.txt")
     assert caught.value.status == 404

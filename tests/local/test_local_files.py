@@ -66,3 +66,39 @@ def test_delete_file_and_folder(api, project):
 
 def test_unknown_project_is_404(api):
     assert api.get("/api/v2/projects/zzzz-zzzz-zzzz-zzzz/files").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a\x00b.txt",
+        "x" * 300 + ".txt",
+        "notes.txt/inside.txt",
+        "d/" + "y" * 256,
+        ("b" * 200 + "/") * 25 + "z",
+    ],
+)
+def test_upload_names_no_file_system_can_hold_are_400_not_500(api, project, bad):
+    pid = project["id"]
+    api.upload(pid, "notes.txt", "first")  # so that notes.txt/... has a file where a folder should be
+    resp = api.post(f"/api/v2/projects/{pid}/files", files={bad: ("x", b"nope")})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["code"] == 3
+
+
+def test_listing_never_follows_a_link_out_and_survives_a_dangling_one(api, project, local, tmp_path):
+    pid = project["id"]
+    folder = local.state_dir / "projects" / pid / "links"
+    folder.mkdir()
+    outside = tmp_path / "outside-dir"
+    outside.mkdir()
+    (outside / "big.bin").write_bytes(b"0" * 5000)
+    (folder / "out").symlink_to(outside, target_is_directory=True)
+    (folder / "out-file").symlink_to(outside / "big.bin")
+    (folder / "dangling").symlink_to(folder / "no-such-file")
+    listing = _names(api, pid, "links")  # 200, not a 500 for the dangling link
+    assert listing["out"]["is_dir"] is False and listing["out-file"]["file_size"] != "5000"
+    assert listing["dangling"]["is_dir"] is False
+    assert api.get(f"/api/v2/projects/{pid}/files/links/out").status_code == 400
+    assert api.get(f"/api/v2/projects/{pid}/files/links/dangling").status_code == 404
+    assert "links" in _names(api, pid)  # the parent listing still answers

@@ -217,3 +217,24 @@ def test_delete_job(api, project, runtime):
     job = api.job(project["id"], "ok.py", runtime, name="delete-me")
     assert api.ok("DELETE", f"/api/v2/projects/{project['id']}/jobs/{job['id']}") == {}
     assert api.get(f"/api/v2/projects/{project['id']}/jobs/{job['id']}").status_code == 404
+
+
+def test_a_log_that_cannot_be_written_fails_the_run_instead_of_leaving_it_scheduling(
+    api, project, runtime, local
+):
+    logs = local.state_dir / "logs" / "jobruns"
+    aside = logs.with_name("jobruns-aside")
+    logs.rename(aside)
+    logs.write_text("a file where the run logs' folder should be")  # every log write now fails
+    try:
+        job = api.job(project["id"], "ok.py", runtime)
+        run = api.wait_run(api.run(project["id"], job["id"]))
+    finally:
+        logs.unlink()
+        aside.rename(logs)
+    assert run["status"] == "ENGINE_FAILED" and run["finished_at"]
+    base = f"/api/v2/projects/{project['id']}/jobs/{job['id']}/runs/{run['id']}"
+    assert api.post(base + ":stop").status_code == 400  # final: nothing left to stop
+    server_log = control.read_log(local.state_dir, "server")
+    assert f"job run {run['id']}: cannot write its log" in server_log
+    assert api.run(project["id"], job["id"])["status"] == "ENGINE_SCHEDULING"  # the job runs again

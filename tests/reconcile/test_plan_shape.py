@@ -68,7 +68,8 @@ def test_plan_json_form(fake: FakeCML, client) -> None:
     spec = make_spec()
     the_plan = make_plan(client, spec)[0]
     data = the_plan.to_dict()
-    assert list(data) == ["has_changes", "runtime_identifier", "reads", "actions"]
+    assert list(data) == ["has_changes", "runtime_identifier", "reads", "destructive", "actions"]
+    assert data["destructive"] == []  # an empty workspace: nothing to delete or stop
     assert data["has_changes"] is True and data["reads"] == the_plan.reads > 0
     assert data["runtime_identifier"] == the_plan.runtime_identifier and data["runtime_identifier"]
     first = data["actions"][0]
@@ -79,13 +80,20 @@ def test_plan_json_form(fake: FakeCML, client) -> None:
         "reason": "does not exist",
         "changes": {},
         "id": None,
+        "destroys": "",
     }
     assert len(data["actions"]) == len(the_plan.actions) and len(the_plan.changes) == 9
 
 
 def test_an_empty_plan() -> None:
     empty = Plan([])
-    assert empty.to_dict() == {"has_changes": False, "runtime_identifier": None, "reads": 0, "actions": []}
+    assert empty.to_dict() == {
+        "has_changes": False,
+        "runtime_identifier": None,
+        "reads": 0,
+        "destructive": [],
+        "actions": [],
+    }
     noop = Action("job", "noop", "j")
     assert not noop.is_change and Plan([noop]).changes == [] and not Plan([noop]).has_changes
     assert all(Action("x", kind, "n").is_change for kind in ("create", "update", "replace", "upload"))

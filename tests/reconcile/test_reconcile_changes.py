@@ -6,6 +6,7 @@ import pytest
 from fakes.fake_cml import FakeCML
 from fakes.specs import make_spec
 
+from automation.errors import ApprovalRequired
 from automation.reconcile import make_plan
 from automation.workflows.bootstrap import apply_spec
 
@@ -91,7 +92,7 @@ def test_changed_model_description_is_a_model_update_only(converged: FakeCML, cl
     assert changes(the_plan) == {"model": "update"}
     apply_spec(client, spec)
     assert converged.write_summary() == ["PATCH /api/v2/projects/{project}/models/{model}"]
-    assert converged.writes()[0].body == {"description": "new words"}
+    assert converged.writes()[0].body == {"description": "new words [cmlops:wine-test]"}  # the mark kept
 
 
 def test_changed_auth_replaces_the_model(converged: FakeCML, client) -> None:
@@ -99,7 +100,17 @@ def test_changed_auth_replaces_the_model(converged: FakeCML, client) -> None:
     the_plan, _, _ = make_plan(client, spec)
     assert the_plan.get("model").kind == "replace"
     assert the_plan.get("model").changes == {"auth_enabled": [True, False]}
-    apply_spec(client, spec)
+    assert the_plan.destructive == [the_plan.get("model")]
+    assert "deletes PRD model 'wine-test-endpoint'" in the_plan.get("model").destroys
+    with pytest.raises(ApprovalRequired) as refused:  # not approved: refused before any write
+        apply_spec(client, spec)
+    assert refused.value.exit_code == 12 and converged.writes() == []
+    with pytest.raises(ApprovalRequired):
+        apply_spec(client, spec, approve=lambda actions: False)
+    assert converged.writes() == []
+    seen = []
+    apply_spec(client, spec, approve=lambda actions: seen.append(actions) or True)
+    assert [[a.resource for a in actions] for actions in seen] == [["model"]]
     assert len(converged.models) == 1 and next(iter(converged.models.values()))["auth_enabled"] is False
     assert len(converged.active_deployments()) == 1
     assert not make_plan(client, spec)[0].has_changes

@@ -197,3 +197,30 @@ def test_transient_errors_on_reads_are_retried(fake: FakeCML, client, spec) -> N
     bootstrap(client, spec)
     assert_one_of_each(fake, spec)
     assert client.http.stats.retries >= 3
+
+
+def test_two_applies_crossing_on_uploads_leave_one_copy_of_each_file(fake: FakeCML, client, spec) -> None:
+    """Both planned the uploads before either ran them: CML keeps both copies (``wine(1).py``); the
+    second apply removes the copy its upload made, and the next plan is empty."""
+    bootstrap(client, spec)
+    dev_id = next(p["id"] for p in fake.projects.values() if p["name"] == spec.projects.dev.name)
+    fake.files[dev_id].clear()  # the project's files are gone; two applies start at once
+    first, obs1, files1 = make_plan(client, spec)
+    second, obs2, files2 = make_plan(client, spec)
+    assert first.get("files.dev").kind == second.get("files.dev").kind == "upload"
+    Applier(client, spec, obs1, local_files=files1).run(first)
+    assert sorted(fake.files[dev_id]) == ["code/02_Experiment_log_model.py", "code/wine.py"]
+    result = Applier(client, spec, obs2, local_files=files2).run(second)
+    assert sorted(fake.files[dev_id]) == ["code/02_Experiment_log_model.py", "code/wine.py"]
+    files_step = next(s for s in result.steps if s.resource == "files.dev")
+    assert "2 twin(s) of a concurrent upload removed" in files_step.detail
+    assert not make_plan(client, spec)[0].has_changes
+
+
+def test_a_copy_of_another_size_is_not_taken_for_a_twin(fake: FakeCML, client, spec) -> None:
+    bootstrap(client, spec)
+    dev_id = next(p["id"] for p in fake.projects.values() if p["name"] == spec.projects.dev.name)
+    fake.files[dev_id]["code/wine(1).py"] = b"a user's own file"
+    sizes = {"code/wine.py": len(fake.files[dev_id]["code/wine.py"])}
+    assert client.projects.remove_upload_twins(dev_id, sizes) == 0
+    assert "code/wine(1).py" in fake.files[dev_id]

@@ -477,6 +477,33 @@ CASES = [
         "expected a single document",
         None,
     ),
+    (
+        "registered name the registry refuses: '/'",
+        MINIMAL.replace("registered_name: demo-model", "registered_name: team/demo-model"),
+        16,
+        20,
+        "model.registered_name",
+        "the model registry refuses '/' in a name",
+        None,
+    ),
+    (
+        "registered name the registry refuses: ':'",
+        MINIMAL.replace("registered_name: demo-model", "registered_name: 'demo:model'"),
+        16,
+        20,
+        "model.registered_name",
+        "the model registry refuses ':' in a name",
+        None,
+    ),
+    (
+        "registered name the registry refuses: leading '..'",
+        MINIMAL.replace("registered_name: demo-model", "registered_name: ..demo"),
+        16,
+        20,
+        "model.registered_name",
+        "starts with '..'",
+        None,
+    ),
 ]
 
 

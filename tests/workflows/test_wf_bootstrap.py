@@ -44,6 +44,7 @@ def test_bootstrap_from_an_empty_workspace(fake: FakeCML, spec) -> None:
         "visibility": "private",
         "default_project_engine_type": "ml_runtime",
         "template": "blank",
+        "environment": {"CMLOPS_SPEC": "wine-test"},  # the ownership mark destroy checks
     }
     uploads = {**up1.body, **up2.body}
     assert {up1.path, up2.path} == {f"/api/v2/projects/{dev['id']}/files"}
@@ -62,7 +63,7 @@ def test_bootstrap_from_an_empty_workspace(fake: FakeCML, spec) -> None:
         "memory": 2.0,
         "nvidia_gpu": 0,
         "arguments": "",
-        "environment": {"EXPERIMENT_NAME": "wine-test", "ALPHA": "0.5"},
+        "environment": {"EXPERIMENT_NAME": "wine-test", "ALPHA": "0.5", "CMLOPS_SPEC": "wine-test"},
         "kill_on_timeout": True,
         "timeout": 900,
     }
@@ -87,7 +88,7 @@ def test_bootstrap_from_an_empty_workspace(fake: FakeCML, spec) -> None:
     assert model_post.body == {
         "project_id": prd["id"],
         "name": "wine-test-endpoint",
-        "description": "wine quality (tests)",
+        "description": "wine quality (tests) [cmlops:wine-test]",
         "disable_authentication": False,
         "registered_model_id": registered_id,
     }

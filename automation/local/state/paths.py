@@ -75,6 +75,11 @@ class StatePaths:
         return self.root / ".lock"
 
     @property
+    def server_lock(self) -> Path:
+        """Held (flock) by the one server of this folder for its whole life; holds its address."""
+        return self.root / "server.lock"
+
+    @property
     def tracking_uri(self) -> str:
         """The MLflow tracking and registry URI of this workspace (an absolute sqlite path)."""
         return "sqlite:///" + str(self.mlflow_db)
@@ -96,9 +101,11 @@ class StatePaths:
         return self.envs / project_id
 
     def ensure(self) -> None:
-        """Create the folder tree; the root is private to the user (it holds the API key)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o700)
+        """Create the folder tree. A root created here is private to the user (it holds the API key,
+        itself 0600); an existing folder given as the state folder keeps its mode."""
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.root, 0o700)  # mkdir's mode is filtered by the umask
         for folder in (
             self.artifacts,
             self.projects,

@@ -125,8 +125,13 @@ class JobRunner:
     # --- execute -------------------------------------------------------------------------
 
     def _note(self, run_id: str, text: str) -> None:
-        with self.log_path(run_id).open("a", encoding="utf-8") as fh:
-            fh.write(f"[cmlops local] {text}\n")
+        """Append a line to the run's log; a log that cannot be written goes to the server log instead
+        (a failed write must never leave the run without its final status)."""
+        try:
+            with self.log_path(run_id).open("a", encoding="utf-8") as fh:
+                fh.write(f"[cmlops local] {text}\n")
+        except OSError as exc:
+            self.log.warning("job run %s: cannot write its log (%s); note: %s", run_id, exc, text)
 
     def _finish(self, run_id: str, status: str, exit_code: int | None = None) -> None:
         doc = self.ws.store.update(
@@ -145,10 +150,12 @@ class JobRunner:
     def _execute(self, run_id: str) -> None:
         try:
             self._execute_inner(run_id)
-        except Exception as exc:  # never leave a run active because of a bug here
+        except Exception as exc:  # never leave a run active because of a bug or an I/O error here
             self.log.exception("job run %s crashed in the runner", run_id)
-            self._note(run_id, f"internal error starting the run: {type(exc).__name__}: {exc}")
-            self._finish(run_id, "ENGINE_FAILED")
+            try:
+                self._note(run_id, f"internal error starting the run: {type(exc).__name__}: {exc}")
+            finally:
+                self._finish(run_id, "ENGINE_FAILED")
 
     def _execute_inner(self, run_id: str) -> None:
         ws = self.ws
@@ -202,7 +209,7 @@ class JobRunner:
             return
         cmd = launch.cmd
         with self._lock:
-            if run_id in self._reasons:  # stopped while scheduling
+            if run_id in self._reasons or run_id not in self._done:  # stopped while scheduling
                 stopped = True
             else:
                 stopped = False
@@ -274,7 +281,11 @@ class JobRunner:
             proc = self._procs.get(run_id)
         if proc is not None:
             kill_group(proc, STOP_GRACE)
-        done.wait(wait)
+        if not done.wait(wait) and proc is None:
+            # its runner is stuck before the process started (e.g. preparing the environment):
+            # the run is stopped now; the runner sees the reason when it comes back
+            self.log.warning("job run %s did not stop within %.0f s; marked stopped", run_id, wait)
+            self._finish(run_id, "ENGINE_STOPPED")
         return True
 
     def stop_all(self, reason: str = "shutdown") -> None:
