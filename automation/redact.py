@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 # JSON keys whose values are secrets wherever they appear (requests, responses, configs).
@@ -62,8 +64,19 @@ class Redactor:
 
     def __init__(self, *secrets: str | None) -> None:
         self._secrets: set[str] = set()
+        self._shown = False
         for s in secrets:
             self.add(s)
+
+    @contextlib.contextmanager
+    def showing(self) -> Iterator[None]:
+        """Let text through unmasked meanwhile: only for what the user asked to see in clear
+        (``predict --curl --show-secrets``)."""
+        self._shown = True
+        try:
+            yield
+        finally:
+            self._shown = False
 
     def add(self, secret: str | None) -> None:
         """Remember a secret, also as it reads inside a JSON string (once and twice encoded: an
@@ -73,6 +86,8 @@ class Redactor:
             self._secrets.update({secret, once, json.dumps(once)[1:-1]})
 
     def __call__(self, text: str) -> str:
+        if self._shown:
+            return text
         for s in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(s, MASK)
         return mask_url_credentials(_BEARER.sub("Bearer " + MASK, text))

@@ -396,7 +396,9 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
     report = validate_loaded(parse_amp_text(exported.text, root=root), pending=frozenset(exported.files))
     report.raise_first()  # the export is checked like any AMP before anything is written
     if out is not None and Path(out).exists() and not force:
-        raise InputError(f"{out} exists; not overwriting it", hint="pass --force, or choose another --file FILE")
+        raise InputError(
+            f"{out} exists; not overwriting it", hint="pass --force, or choose another --file FILE"
+        )
     for rel, content in exported.files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(content, encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -349,10 +350,12 @@ def predict(ctx: CliContext, spec_path: str, input_: str | None, curl: bool, sho
             hint="run `cmlops bootstrap` first",
         )
     if curl:
+        from automation.cli.context import OUTPUT_REDACTOR
         from automation.cli.curl import curl_call
 
         call = curl_call(ctx, client, model, request, auth=spec.deployment.auth, show_secrets=show_secrets)
-        ctx.emit({"ok": True, **call.to_dict()}, call.text)
+        with OUTPUT_REDACTOR.showing() if show_secrets else contextlib.nullcontext():
+            ctx.emit({"ok": True, **call.to_dict()}, call.text)
         return
     # a model's first call after a (re)start can take seconds: say what is being waited for
     ctx.reporter.note(f"calling model {model.name} at {client.model_service_url} ...")

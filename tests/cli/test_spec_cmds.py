@@ -220,7 +220,7 @@ def test_declining_the_destroy_prompt_exits_12_and_deletes_nothing(
 
     monkeypatch.setattr("sys.stdin", Terminal("n\n"))
     code, _, err = run(capsys, "destroy", SPEC)
-    assert code == 12 and "declined: nothing was changed" in err
+    assert code == 12 and "not confirmed; nothing was deleted" in err
     assert len(fake.projects) == 2
 
 

@@ -170,7 +170,7 @@ def test_no_secret_value_in_plan_apply_or_json_output(fake: FakeCML, tmp_path, m
     leaked = [v for v in (*OLD.values(), *NEW.values()) if v in text]
     assert leaked == []
     plan_text = runs[("plan", spec)]
-    assert "'DB_PASSWORD': '*** (changed)'" in plan_text and "'SETTING': '*** (changed)'" in plan_text
+    assert '"DB_PASSWORD": "*** (changed)"' in plan_text and '"SETTING": "*** (changed)"' in plan_text
     plan = json.loads(stdout[("-o", "json", "plan", spec)])
     job = next(a for a in plan["actions"] if a["resource"] == "job")
     old_env, new_env = job["changes"]["environment"]
