@@ -90,6 +90,21 @@ class StatePaths:
     def project_envs(self, project_id: str) -> Path:
         return self.envs / project_id
 
+    @property
+    def model_envs(self) -> Path:
+        """Registry models' environments: a runtime plus a model's requirements (shared by builds)."""
+        return self.envs / "models"
+
+    @property
+    def builds(self) -> Path:
+        """Each build's copy of its model (``builds/<id>/``): what CML bakes into the build's image."""
+        return self.root / "builds"
+
+    @property
+    def serving_wrapper(self) -> Path:
+        """The folder a build worker or model server finds cmlops' serving code in (PYTHONPATH)."""
+        return self.root / "serving"
+
     def ensure(self) -> None:
         """Create the folder tree; the root is private to the user (it holds the API key)."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -98,6 +113,7 @@ class StatePaths:
             self.artifacts,
             self.projects,
             self.envs,
+            self.builds,
             self.logs,
             self.jobrun_logs,
             self.build_logs,

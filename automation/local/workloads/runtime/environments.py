@@ -82,7 +82,7 @@ def uv_binary() -> str | None:
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock between processes (several workspaces may build the same runtime)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as fh:
@@ -178,7 +178,7 @@ class RuntimeEnvironments:
         root = self.runtime_root(python)
         if (root / MARKER).is_file():
             return root
-        with _file_lock(root.with_name(root.name + ".lock")):
+        with file_lock(root.with_name(root.name + ".lock")):
             if (root / MARKER).is_file():
                 return root
             self._build_runtime(python, root, progress or self.log)
