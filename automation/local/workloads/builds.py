@@ -239,10 +239,10 @@ class BuildWorker:
                 self._procs.pop(build_id, None)
         if self._closing:
             raise _Closing
+        tail = self._tail(log_path, offset)
         self._note(build_id, f"the build worker {_exit_text(code)} after {time.monotonic() - started:.1f} s")
         if code == 0:
             return None
-        tail = self._tail(log_path, offset)
         if code == EXIT_BUILD_FAILED and tail:
             return tail[-1]
         said = f"; its last output: {' | '.join(tail)}" if tail else " without any output"
