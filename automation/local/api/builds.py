@@ -140,6 +140,8 @@ def _start_file_build(
         raise bad_request(f"function_name {body.function_name!r} is not a Python identifier")
     root = ws.paths.project_dir(model["project_id"])
     resolve_inside(root, body.file_path, field="file_path", allow_root=False)
+    if body.build_script_path:
+        resolve_inside(root, body.build_script_path, field="build_script_path", allow_root=False)
     fields = {
         "comment": body.comment,
         "file_path": body.file_path,

@@ -16,7 +16,7 @@ The API has no field for a failure reason and we invent none: the reason goes to
 the build's log (``cmlops local logs <build_id>``, which also holds the worker's output), and is
 appended to ``comment`` as ``" [build failed: why]"``.
 
-Restarts: each worker start is counted in the build's ``attempts`` and its pid kept. A clean stop
+Restarts: each start of a build is counted in its ``attempts`` and its worker's pid kept. A clean stop
 of the server puts running builds back to ``queued`` (retried at the next start). A build found
 with a worker at start-up was running when the server died: it is marked failed, never retried
 (the model may be what brought the server down), and its stray worker is killed.
@@ -35,13 +35,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automation.local.core.files import resolve_inside
 from automation.local.core.ids import new_uuid
 from automation.local.core.timefmt import now, rfc3339
 from automation.local.workloads.engines import check_runtime
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
 from automation.local.workloads.runtime.build_envs import BuildEnvironments, model_requirements
 from automation.local.workloads.runtime.environments import RuntimeUnavailable
-from automation.local.workloads.runtime.workload_env import runtime_service_environment
+from automation.local.workloads.runtime.workload_env import (
+    engine_environment,
+    runtime_service_environment,
+)
 from automation.local.workloads.runtimes import profile_of
 
 if TYPE_CHECKING:
@@ -53,6 +57,8 @@ PARALLEL_BUILDS = 4
 TIME_LIMIT_VARIABLE = "CMLOPS_LOCAL_BUILD_TIMEOUT"
 DEFAULT_TIME_LIMIT = 600.0
 MAX_ATTEMPTS = 3
+WORKER = "the build worker"
+DEFAULT_BUILD_SCRIPT = "cdsw-build.sh"
 EXIT_BUILD_FAILED = 10  # the worker's "the model is not fine" (automation.errors.EXIT_BUILD_FAILED)
 _TAIL_LINES = 3
 
@@ -66,9 +72,18 @@ class _Closing(Exception):
 
 
 @dataclass(frozen=True)
-class WorkerLaunch:
+class Step:
+    """One process of a build: the build script (file-based models), then the worker."""
+
+    label: str  # "the build script 'cdsw-build.sh'", "the build worker"
     cmd: list[str]
     env: dict[str, str]
+    cwd: Path
+
+
+@dataclass(frozen=True)
+class WorkerLaunch:
+    steps: list[Step]
     record: dict[str, Any]  # what the deployments need: the interpreter, PATH entries, the model's copy
 
 
@@ -208,30 +223,63 @@ class BuildWorker:
             path_entries=env.path_entries, python_path=python_path, home=project_dir, layers=[]
         )
         cmd = [str(env.python), "-m", f"{self.ws.serving_module}.worker", "--build", build_id, *task]
-        return WorkerLaunch(cmd, environment, record)
+        steps = [Step(WORKER, cmd, environment, self.ws.paths.root)]
+        if doc.get("file_path"):
+            steps[:0] = self._build_script(doc, env.path_entries)
+        return WorkerLaunch(steps, record)
+
+    def _build_script(self, doc: dict[str, Any], path_entries: list[str]) -> list[Step]:
+        """CML runs the project's build script (``build_script_path``, by default ``cdsw-build.sh``
+        when the project has one) in the build, typically to install requirements: here with bash in
+        the project's folder and environment, so its ``pip install`` lands in the project environment."""
+        project_dir = self.ws.paths.project_dir(doc["project_id"])
+        name = doc.get("build_script_path") or DEFAULT_BUILD_SCRIPT
+        try:
+            script = resolve_inside(project_dir, name, field="build_script_path", allow_root=False)
+        except Exception:  # checked when the build was created; the project may have changed since
+            raise BuildRefused(f"build_script_path {name!r} must stay inside the project folder") from None
+        if not script.is_file():
+            if doc.get("build_script_path"):
+                raise BuildRefused(f"build_script_path {name!r} is not a file of the project")
+            return []
+        env = engine_environment(
+            home=project_dir,
+            path_entries=path_entries,
+            layers=[],
+            cml={"CDSW_PROJECT_ID": doc["project_id"], "CDSW_MODEL_ID": doc["model_id"]},
+            hostname=f"build-{doc['id'][:8]}",
+        )
+        # The build's id on the command line lets a restarted server recognise a stray script.
+        cmd = ["/bin/bash", "-c", '/bin/bash "$1"', f"cmlops-build-{doc['id']}", str(script)]
+        return [Step(f"the build script {name!r}", cmd, env, project_dir)]
 
     # --- running it ------------------------------------------------------------------------------
 
-    def _run_worker(self, build_id: str, launch: WorkerLaunch) -> str | None:
-        """None when the worker says the model is fine; otherwise the reason."""
+    def _run_steps(self, build_id: str, launch: WorkerLaunch) -> str | None:
+        """None when every step succeeds (the worker says the model is fine); otherwise the reason."""
+        self._set(build_id, **launch.record)
+        for step in launch.steps:
+            reason = self._run_step(build_id, step)
+            if reason is not None:
+                return reason
+        return None
+
+    def _run_step(self, build_id: str, step: Step) -> str | None:
         log_path = self.log_path(build_id)
         offset = log_path.stat().st_size if log_path.exists() else 0
         with self._lock:
             if self._closing:
                 raise _Closing
-            current = self.ws.store.get(KIND, build_id) or {}
-            proc = spawn(launch.cmd, cwd=self.ws.paths.root, env=launch.env, log_path=log_path)
+            proc = spawn(step.cmd, cwd=step.cwd, env=step.env, log_path=log_path)
             self._procs[build_id] = proc
-            self._set(
-                build_id, worker_pid=proc.pid, attempts=int(current.get("attempts") or 0) + 1, **launch.record
-            )
+            self._set(build_id, worker_pid=proc.pid)
         started = time.monotonic()
         try:
             code = proc.wait(timeout=self.time_limit)
         except subprocess.TimeoutExpired:
             kill_group(proc, grace=2.0)
             return (
-                f"timed out after {self.time_limit:g} s: loading the model did not finish "
+                f"{step.label} timed out after {self.time_limit:g} s "
                 f"(the limit is {TIME_LIMIT_VARIABLE} in the workspace's environment)"
             )
         finally:
@@ -240,13 +288,13 @@ class BuildWorker:
         if self._closing:
             raise _Closing
         tail = self._tail(log_path, offset)
-        self._note(build_id, f"the build worker {_exit_text(code)} after {time.monotonic() - started:.1f} s")
+        self._note(build_id, f"{step.label} {_exit_text(code)} after {time.monotonic() - started:.1f} s")
         if code == 0:
             return None
-        if code == EXIT_BUILD_FAILED and tail:
+        if code == EXIT_BUILD_FAILED and tail and step.label == WORKER:
             return tail[-1]
         said = f"; its last output: {' | '.join(tail)}" if tail else " without any output"
-        return f"the build worker {_exit_text(code)}{said}"
+        return f"{step.label} {_exit_text(code)}{said}"
 
     @staticmethod
     def _tail(log_path: Path, offset: int) -> list[str]:
@@ -261,12 +309,21 @@ class BuildWorker:
 
     def _build(self, build_id: str) -> None:
         try:
-            doc = self._set(build_id, status="pending")
+            doc = self.ws.store.update(
+                KIND,
+                build_id,
+                lambda d: {
+                    **d,
+                    "status": "pending",
+                    "attempts": int(d.get("attempts") or 0) + 1,
+                    "updated_at": now(),
+                },
+            )
             if doc is None:
                 return
             what = f"{doc['file_path']}:{doc['function_name']}" if doc.get("file_path") else doc["model_uri"]
             self._note(build_id, f"checking {what}")
-            reason = self._run_worker(build_id, self._prepare(doc))
+            reason = self._run_steps(build_id, self._prepare(doc))
             if reason is not None and doc.get("model_uri"):
                 reason += self._python_mismatch(build_id)
         except _Closing:
