@@ -73,6 +73,47 @@ def model_requirements(text: str) -> list[str]:
     return sorted(kept)
 
 
+def _layer_root(environments: RuntimeEnvironments, python: str) -> Path:
+    key = hashlib.sha256(json.dumps([python, serving_lines()]).encode()).hexdigest()[:12]
+    return environments.cache / "runtimes" / f"serving-python{python}-{key}"
+
+
+def serving_layer_ready(environments: RuntimeEnvironments, python: str) -> bool:
+    return (_layer_root(environments, python) / MARKER).is_file()
+
+
+def serving_layer(environments: RuntimeEnvironments, python: str) -> Path:
+    """The wrapper's HTTP stack for ``python``, built once per machine (about a second with uv; the
+    first build takes the packages from the package index, or from the workspace's find-links)."""
+    root = _layer_root(environments, python)
+    if (root / MARKER).is_file():
+        return root
+    interpreter = find_python(python)
+    if interpreter is None:
+        raise RuntimeUnavailable(f"no Python {python} interpreter on this machine")
+    with file_lock(root.with_name(root.name + ".lock")):
+        if not (root / MARKER).is_file():
+            environments.log.info(
+                "installing the model server's packages for Python %s into %s", python, root
+            )
+            uv = uv_binary()
+            cmd = (
+                [uv, "pip", "install", "--python", interpreter]
+                if uv
+                else [interpreter, "-m", "pip", "install"]
+            )
+            links = environments.pip_find_links
+            cmd += ["--quiet", *(["--find-links", links] if links else [])]
+            cmd += ["--no-deps", "--target", str(root), "-r", str(SERVING_SET)]
+            _run(
+                cmd,
+                dict(os.environ, UV_PYTHON_DOWNLOADS="never"),
+                what="installing the model server's packages",
+            )
+            (root / MARKER).write_text(json.dumps({"packages": serving_lines()}), encoding="utf-8")
+    return root
+
+
 class BuildEnvironments:
     """Model environments, the serving wrapper's packages and the path to cmlops' serving code."""
 
@@ -85,35 +126,6 @@ class BuildEnvironments:
         self._env_locks: dict[str, threading.Lock] = {}
 
     # --- the serving wrapper ---------------------------------------------------------------------
-
-    def serving_layer(self, python: str) -> Path:
-        """The wrapper's HTTP stack for ``python`` (built once per machine, about a second with uv)."""
-        interpreter = find_python(python)
-        if interpreter is None:
-            raise RuntimeUnavailable(f"no Python {python} interpreter on this machine")
-        key = hashlib.sha256(json.dumps([python, serving_lines()]).encode()).hexdigest()[:12]
-        root = self.environments.cache / "runtimes" / f"serving-python{python}-{key}"
-        if (root / MARKER).is_file():
-            return root
-        with file_lock(root.with_name(root.name + ".lock")):
-            if not (root / MARKER).is_file():
-                self._build_layer(interpreter, root)
-                (root / MARKER).write_text(json.dumps({"packages": serving_lines()}), encoding="utf-8")
-        return root
-
-    def _build_layer(self, interpreter: str, root: Path) -> None:
-        self.log.info("installing the model server's packages for %s into %s", interpreter, root)
-        uv = uv_binary()
-        links = self.environments.pip_find_links
-        if uv:
-            cmd = [uv, "pip", "install", "--quiet", "--python", interpreter]
-            cmd += ["--find-links", links] if links else []
-        else:
-            cmd = [interpreter, "-m", "pip", "install", "--quiet"]
-            cmd += ["--find-links", links] if links else []
-        cmd += ["--no-deps", "--target", str(root), "-r", str(SERVING_SET)]
-        env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
-        _run(cmd, env, what="installing the model server's packages")
 
     def wrapper_path(self) -> Path:
         """A folder whose only entry is a link to cmlops' ``automation`` package (the serving code)."""
@@ -132,7 +144,7 @@ class BuildEnvironments:
 
     def python_path(self, python: str) -> list[str]:
         """What goes on ``PYTHONPATH`` of a build worker or a model server running on ``python``."""
-        return [str(self.wrapper_path()), str(self.serving_layer(python))]
+        return [str(self.wrapper_path()), str(serving_layer(self.environments, python))]
 
     # --- model environments ----------------------------------------------------------------------
 
