@@ -175,6 +175,10 @@ def test_a_hanging_load_times_out_without_holding_up_other_builds(bench: Bench) 
     assert f"timed out after {TIME_LIMIT} s" in failed["comment"]
     assert "CMLOPS_LOCAL_BUILD_TIMEOUT" in failed["comment"]
     _answers(bench.api)
+    copy = bench.state_dir / "builds" / failed["id"]
+    assert (copy / "hangs" / "MLmodel").is_file()  # the build's copy of the model version
+    bench.api.ok("DELETE", f"{hung.base}/{failed['id']}")
+    assert not copy.exists()
 
 
 def test_a_model_pickled_under_python_310_builds_and_serves_on_a_310_runtime(bench: Bench) -> None:

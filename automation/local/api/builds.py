@@ -203,7 +203,7 @@ def delete_build(project_id: str, model_id: str, build_id: str, request: Request
     build = build_or_404(ws, model, build_id)
     for dep in ws.store.list(DEPLOYMENT_KIND, parent=build["id"]):
         ws.deployments.remove(dep["id"])
-    ws.store.delete(BUILD_KIND, build["id"])
+    ws.builds.remove(build["id"])
     return {}
 
 

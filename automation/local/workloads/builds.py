@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -372,6 +373,15 @@ class BuildWorker:
             return
         config = build.get("auto_deployment_config") or {}
         self.ws.deployments.create(model, build, config)
+
+    def remove(self, build_id: str) -> None:
+        """Forget a build: stop its worker if it runs, delete its record and its copy of the model."""
+        with self._lock:
+            proc = self._procs.pop(build_id, None)
+        if proc is not None:
+            kill_group(proc, grace=2.0)
+        self.ws.store.delete(KIND, build_id)
+        shutil.rmtree(self.ws.paths.builds / build_id, ignore_errors=True)
 
     # --- server life cycle -----------------------------------------------------------------------
 
