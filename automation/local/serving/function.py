@@ -4,8 +4,9 @@ CML imports the model file with the project folder as working directory and on `
 answers each call with ``{"success": true, "response": function(request)}``. ``load_function``
 does the same import in this process (the model server's, or a build worker's, never the API
 server's: user code runs in its own process, on the build's runtime). ``main`` (also
-``python -m automation.local.serving.function PROJECT_DIR FILE_PATH FUNCTION_NAME``) is the build check: exit 0 when importing the file defines a
-callable ``FUNCTION_NAME``, else exit 10 with a one-line reason as the last line of stderr.
+``python -m automation.local.serving.function PROJECT_DIR FILE_PATH FUNCTION_NAME``) is the build
+check: exit 0 when importing the file defines a callable ``FUNCTION_NAME``, else exit 10 with a
+one-line reason as the last line of stderr.
 """
 
 from __future__ import annotations
