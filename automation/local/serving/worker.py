@@ -34,7 +34,7 @@ def check_model_dir(model_dir: str) -> int:
     from automation.local.serving.check import check_model
 
     # The model is a local folder: no tracking server is contacted (the URI only satisfies mlflow).
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"file://{os.path.abspath(model_dir)}"
+    uri = f"file://{os.path.abspath(model_dir)}"
     try:
         summary = check_model(model_dir, uri, uri)
     except ModelCheckError as exc:

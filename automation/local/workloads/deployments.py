@@ -139,7 +139,7 @@ class DeploymentSupervisor:
             path_entries=build.get("path_entries") or [str(Path(python).parent)],
             python_path=self.ws.builds.envs.python_path(build["python"]),
             home=self.ws.paths.project_dir(doc["project_id"]),
-            layers=[doc.get("environment")],
+            layers=[self.ws.mlflow.env(), doc.get("environment")],  # MLflow's store, as before runtimes
         )
         return [python, "-m", module, str(config)], env
 
