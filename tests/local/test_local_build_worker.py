@@ -56,6 +56,8 @@ mlflow.set_experiment("worker-exp")
 with mlflow.start_run() as run:
     for path, model in (("ok", Summer()), ("exits", Exits()), ("hangs", Hangs())):
         mlflow.pyfunc.log_model(path, python_model=model, signature=signature, pip_requirements=["cloudpickle"])
+    needs = ["cloudpickle", "no-such-package-for-cmlops==1.0"]  # in no wheelhouse
+    mlflow.pyfunc.log_model("needs", python_model=Summer(), signature=signature, pip_requirements=needs)
     print("RUN_ID=" + run.info.run_id)
 """
 
@@ -179,6 +181,14 @@ def test_a_hanging_load_times_out_without_holding_up_other_builds(bench: Bench) 
     assert (copy / "hangs" / "MLmodel").is_file()  # the build's copy of the model version
     bench.api.ok("DELETE", f"{hung.base}/{failed['id']}")
     assert not copy.exists()
+
+
+def test_a_model_whose_requirements_cannot_be_installed_fails_saying_so(bench: Bench) -> None:
+    endpoint = Endpoint(bench, "needs")
+    failed = endpoint.wait(endpoint.start("needs"))
+    assert failed["status"] == "build failed"
+    assert "installing the model's requirements failed" in failed["comment"]
+    assert "no-such-package-for-cmlops" in failed["comment"]
 
 
 def test_a_model_pickled_under_python_310_builds_and_serves_on_a_310_runtime(bench: Bench) -> None:

@@ -108,7 +108,7 @@ def serving_layer(environments: RuntimeEnvironments, python: str) -> Path:
             _run(
                 cmd,
                 dict(os.environ, UV_PYTHON_DOWNLOADS="never"),
-                what="installing the model server's packages",
+                what="installing the model server's packages (`cmlops local prepare` does it while online)",
             )
             (root / MARKER).write_text(json.dumps({"packages": serving_lines()}), encoding="utf-8")
     return root
@@ -160,7 +160,13 @@ class BuildEnvironments:
                 note(f"installing the model's requirements into {env.root}: {' '.join(requirements)}")
                 # --no-compile: a third of the time; the modules a model imports compile on first use.
                 cmd = [str(env.python), "-m", "pip", "install", "--quiet", "--no-compile", *requirements]
-                _run(cmd, {**_clean_env(), "PIP_CONFIG_FILE": str(env.root / "pip.conf")}, what="pip install")
+                # HOME is the environment itself, so no user pip.conf applies: the workspace's settings only.
+                pip_env = {
+                    **_clean_env(),
+                    "HOME": str(env.root),
+                    "PIP_CONFIG_FILE": str(env.root / "pip.conf"),
+                }
+                _run(cmd, pip_env, what="installing the model's requirements")
             if not done.is_file():
                 done.write_text(json.dumps(requirements), encoding="utf-8")
         return env
@@ -168,7 +174,7 @@ class BuildEnvironments:
 
 def _clean_env() -> dict[str, str]:
     """pip's environment: the machine's PATH and proxies, nothing of the person's pip settings."""
-    keep = ("PATH", "HOME", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy")
+    keep = ("PATH", "TMPDIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy")
     return {name: os.environ[name] for name in keep if name in os.environ}
 
 
