@@ -35,10 +35,14 @@ os.environ.setdefault("CMLOPS_LOCAL_PIP_NO_INDEX", "1")
 
 
 def _missing_preparation() -> list[str]:
+    from automation.local.workloads.runtime.build_envs import serving_layer_ready
     from automation.local.workloads.runtime.environments import RuntimeEnvironments
 
     envs = RuntimeEnvironments.from_environment(__import__("logging").getLogger("tests"))
     missing = [f"the Python {p} runtime environment" for p in TEST_PYTHONS if not envs.runtime_ready(p)]
+    missing += [
+        f"the Python {p} model server packages" for p in TEST_PYTHONS if not serving_layer_ready(envs, p)
+    ]
     if not any(_wheelhouse().glob("scikit_learn-*.whl")):
         missing.append(f"the wheelhouse {_wheelhouse()}")
     return missing

@@ -242,9 +242,12 @@ def _db_rows(paths: StatePaths, kinds: tuple[str, ...]) -> list[tuple[str, dict[
 
 
 def _kill_leftovers(paths: StatePaths) -> None:
-    """A server that died hard leaves model servers, job runs and applications; end them (if still ours)."""
-    for kind, doc in _db_rows(paths, ("deployment", "job_run", "application")):
-        if kind == "deployment" and doc.get("pid"):
+    """A server that died hard leaves model servers, build workers, job runs and applications; end them
+    (if still ours)."""
+    for kind, doc in _db_rows(paths, ("deployment", "job_run", "application", "build")):
+        if kind == "build" and doc.get("worker_pid"):
+            kill_stray(doc["worker_pid"], doc["id"])  # the build's id is on its worker's command line
+        elif kind == "deployment" and doc.get("pid"):
             kill_stray(doc["pid"], str(paths.deployment_configs / f"{doc['id']}.json"))
         elif kind == "job_run" and doc.get("status") in _ACTIVE_RUNS and len(doc.get("cmd") or []) > 1:
             kill_stray(doc.get("pid"), doc["cmd"][1])

@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     port = int(sock.getsockname()[1])
     url = f"http://127.0.0.1:{port}"
     serverlock.record(
-        lock, {"pid": os.getpid(), "port": port, "url": url, "model_service_url": url + "/model"}
+        lock, paths, {"pid": os.getpid(), "port": port, "url": url, "model_service_url": url + "/model"}
     )
     ws = Workspace.open(paths, port, log)
     config = uvicorn.Config(

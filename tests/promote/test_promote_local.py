@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,9 +158,6 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterat
         spec = make_spec(
             {
                 **WITH_INSTALL_STEP,
-                # A PythonModel class pickled by value loads only under the Python that saved it, and
-                # the local workspace serves registry models with cmlops' interpreter (README).
-                "runtime": {"kernel": f"Python {sys.version_info[0]}.{sys.version_info[1]}"},
                 "training": {
                     **WITH_INSTALL_STEP["training"],
                     "job": {"environment": {"EXPERIMENT_NAME": "wine-test", "WINE_DATA": wine_data}},

@@ -140,6 +140,8 @@ def _start_file_build(
         raise bad_request(f"function_name {body.function_name!r} is not a Python identifier")
     root = ws.paths.project_dir(model["project_id"])
     resolve_inside(root, body.file_path, field="file_path", allow_root=False)
+    if body.build_script_path:
+        resolve_inside(root, body.build_script_path, field="build_script_path", allow_root=False)
     fields = {
         "comment": body.comment,
         "file_path": body.file_path,
@@ -201,7 +203,7 @@ def delete_build(project_id: str, model_id: str, build_id: str, request: Request
     build = build_or_404(ws, model, build_id)
     for dep in ws.store.list(DEPLOYMENT_KIND, parent=build["id"]):
         ws.deployments.remove(dep["id"])
-    ws.store.delete(BUILD_KIND, build["id"])
+    ws.builds.remove(build["id"])
     return {}
 
 

@@ -19,7 +19,7 @@ def delete_model(ws: Workspace, model_id: str) -> None:
     for build in ws.store.list("build", parent=model_id):
         for dep in ws.store.list("deployment", parent=build["id"]):
             ws.deployments.remove(dep["id"])
-        ws.store.delete("build", build["id"])
+        ws.builds.remove(build["id"])
     ws.store.delete("model", model_id)
 
 

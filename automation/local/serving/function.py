@@ -2,10 +2,11 @@
 
 CML imports the model file with the project folder as working directory and on ``sys.path``, then
 answers each call with ``{"success": true, "response": function(request)}``. ``load_function``
-does the same import in this process (the model server's, or a build check's, never the API
-server's: user code runs in its own process). ``python -m automation.local.serving.function
-PROJECT_DIR FILE_PATH FUNCTION_NAME`` is the build check: exit 0 when importing the file defines a
-callable ``FUNCTION_NAME``, else exit 10 with a one-line reason as the last line of stderr.
+does the same import in this process (the model server's, or a build worker's, never the API
+server's: user code runs in its own process, on the build's runtime). ``main`` (also
+``python -m automation.local.serving.function PROJECT_DIR FILE_PATH FUNCTION_NAME``) is the build
+check: exit 0 when importing the file defines a callable ``FUNCTION_NAME``, else exit 10 with a
+one-line reason as the last line of stderr.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from automation.errors import EXIT_BUILD_FAILED, EXIT_USAGE
 from automation.local.serving.errors import ModelCheckError, one_line
 
 USAGE = "usage: python -m automation.local.serving.function PROJECT_DIR FILE_PATH FUNCTION_NAME"
-# The build check is started with the API server's environment; the model file it imports is user
-# code and must not see the server's workspace settings or key (a model server never does).
+# The model file is user code and must not see a workspace's settings or key, whatever starts the
+# check (the build worker's environment holds none; this is the check's own guard).
 SERVER_ONLY_PREFIXES = ("CML_", "CDSW_")
 
 

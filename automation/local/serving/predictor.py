@@ -14,8 +14,8 @@ zero row built from the signature) its answer must equal pyfunc's exactly (``==`
 Otherwise the model is served through pyfunc and the reason is kept in ``fast_path_note``.
 
 mlflow's tracking and registry URIs are process-wide settings; ``mlflow_uris`` sets them for the
-duration of a load and puts the previous values back, under a lock, so a caller such as the local
-API server (which runs builds in-process) is left as it was.
+duration of a load and puts the previous values back, under a lock, so a caller that loads several
+models in one process is left as it was.
 """
 
 from __future__ import annotations

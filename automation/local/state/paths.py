@@ -76,8 +76,13 @@ class StatePaths:
 
     @property
     def server_lock(self) -> Path:
-        """Held (flock) by the one server of this folder for its whole life; holds its address."""
+        """Held (filelock) by the one server of this folder for its whole life."""
         return self.root / "server.lock"
+
+    @property
+    def server_owner(self) -> Path:
+        """The address of the server holding ``server_lock`` (written by that server only)."""
+        return self.root / "server.owner"
 
     @property
     def tracking_uri(self) -> str:
@@ -100,6 +105,21 @@ class StatePaths:
     def project_envs(self, project_id: str) -> Path:
         return self.envs / project_id
 
+    @property
+    def model_envs(self) -> Path:
+        """Registry models' environments: a runtime plus a model's requirements (shared by builds)."""
+        return self.envs / "models"
+
+    @property
+    def builds(self) -> Path:
+        """Each build's copy of its model (``builds/<id>/``): what CML bakes into the build's image."""
+        return self.root / "builds"
+
+    @property
+    def serving_wrapper(self) -> Path:
+        """The folder a build worker or model server finds cmlops' serving code in (PYTHONPATH)."""
+        return self.root / "serving"
+
     def ensure(self) -> None:
         """Create the folder tree. A root created here is private to the user (it holds the API key,
         itself 0600); an existing folder given as the state folder keeps its mode."""
@@ -110,6 +130,7 @@ class StatePaths:
             self.artifacts,
             self.projects,
             self.envs,
+            self.builds,
             self.logs,
             self.jobrun_logs,
             self.build_logs,

@@ -1,46 +1,124 @@
-"""Model builds: resolve a registry version to ``models:/<name>/<version>`` and check it loads.
+"""Model builds: prove a model will serve, in a worker process on the build's runtime, with a time limit.
 
-A file-based build (``file_path`` + ``function_name``, as AMP ``build_model`` tasks make) is
-checked in a subprocess instead (``python -m <serving>.function``: the file exists in the project
-folder and importing it, with that folder as cwd and on sys.path, defines the callable), so user
-code never runs in the API server.
+A build never loads user code in the API server. For each build the server prepares the environment
+the model will run in (``runtime/build_envs.py``: for a registry version, the runtime named by
+``runtime_identifier`` plus the model's requirements, and a copy of the model under
+``builds/<id>/model``, which the deployments serve; for a file-based model, its project's
+environment) and starts ``python -m <serving>.worker`` there. The worker loads the model and
+predicts once on its input example (or imports the project file and checks the function). Whatever
+the model's code does (exits, crashes, hangs), only the worker suffers: the build fails with the
+reason (the worker's last line, or its exit code and the tail of its output, or "timed out after
+N s"), and other builds carry on (up to ``PARALLEL_BUILDS`` at once, so one hung build delays none).
 
+The time limit is ``CMLOPS_LOCAL_BUILD_TIMEOUT`` seconds in the server's environment (default 600).
 Statuses ``queued`` -> ``pending`` -> ``built`` or ``build failed`` (lowercase free text, as CML).
-The check is ``check_model(model_uri, tracking_uri, registry_uri)`` of the model-serving package
-(``automation.local.serving``), imported lazily so the server starts without it. The API has no
-field for a failure reason and we invent none: the reason goes to the server log and the build's
-log (``cmlops local logs <build_id>``), and is appended to ``comment`` as ``" [build failed: why]"``.
+The API has no field for a failure reason and we invent none: the reason goes to the server log and
+the build's log (``cmlops local logs <build_id>``, which also holds the worker's output), and is
+appended to ``comment`` as ``" [build failed: why]"``.
+
+Restarts: each start of a build is counted in its ``attempts`` and its worker's pid kept. A clean stop
+of the server puts running builds back to ``queued`` (retried at the next start). A build found
+with a worker at start-up was running when the server died: it is marked failed, never retried
+(the model may be what brought the server down), and its stray worker is killed.
 """
 
 from __future__ import annotations
 
-import importlib
+import os
+import re
+import shutil
+import signal
 import subprocess
-import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automation.local.core.files import resolve_inside
 from automation.local.core.ids import new_uuid
 from automation.local.core.timefmt import now, rfc3339
-from automation.local.workloads.runtime.workload_env import service_environment
+from automation.local.workloads.engines import check_runtime
+from automation.local.workloads.procs import kill_group, kill_stray, spawn
+from automation.local.workloads.runtime.build_envs import BuildEnvironments, model_requirements
+from automation.local.workloads.runtime.environments import RuntimeUnavailable
+from automation.local.workloads.runtime.workload_env import (
+    engine_environment,
+    runtime_service_environment,
+)
+from automation.local.workloads.runtimes import profile_of
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
 
 KIND = "build"
 ACTIVE = frozenset({"queued", "pending"})
-FUNCTION_CHECK_TIMEOUT = 300.0
+PARALLEL_BUILDS = 4
+TIME_LIMIT_VARIABLE = "CMLOPS_LOCAL_BUILD_TIMEOUT"
+DEFAULT_TIME_LIMIT = 600.0
+MAX_ATTEMPTS = 3
+WORKER = "the build worker"
+DEFAULT_BUILD_SCRIPT = "cdsw-build.sh"
+EXIT_BUILD_FAILED = 10  # the worker's "the model is not fine" (automation.errors.EXIT_BUILD_FAILED)
+_TAIL_LINES = 3
+
+
+class BuildRefused(Exception):
+    """The build cannot run; the message is the build's failure reason."""
+
+
+class _Closing(Exception):
+    """The server is stopping: leave the build for the next start."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One process of a build: the build script (file-based models), then the worker."""
+
+    label: str  # "the build script 'cdsw-build.sh'", "the build worker"
+    cmd: list[str]
+    env: dict[str, str]
+    cwd: Path
+
+
+@dataclass(frozen=True)
+class WorkerLaunch:
+    steps: list[Step]
+    record: dict[str, Any]  # what the deployments need: the interpreter, PATH entries, the model's copy
+
+
+def build_time_limit() -> float:
+    """``CMLOPS_LOCAL_BUILD_TIMEOUT`` (seconds, > 0) or the default."""
+    raw = os.environ.get(TIME_LIMIT_VARIABLE, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_TIME_LIMIT
+    except ValueError:
+        return DEFAULT_TIME_LIMIT
+    return value if value > 0 else DEFAULT_TIME_LIMIT
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 class BuildWorker:
-    """Runs checks one at a time in the background (a check loads the model into this process)."""
+    """Queues builds and runs each one's worker process, several at once."""
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.log = ws.log.getChild("builds")
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="build")
+        self.time_limit = build_time_limit()
+        self.envs = BuildEnvironments(ws.environments, ws.paths.model_envs, ws.paths.serving_wrapper)
+        self._pool = ThreadPoolExecutor(max_workers=PARALLEL_BUILDS, thread_name_prefix="build")
         self._lock = threading.Lock()
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._closing = False
 
     def create(self, model: dict[str, Any], fields: dict[str, Any], model_uri: str) -> dict[str, Any]:
         ts = now()
@@ -55,10 +133,12 @@ class BuildWorker:
             "built_at": None,
             "model_uri": model_uri,
             "failure_reason": "",
+            "attempts": 0,
+            "worker_pid": None,
             **fields,
         }
         self.ws.store.insert(KIND, build_id, doc, parent=model["id"])
-        self.log.info("build %s of model %s queued for %s", build_id, model["id"], model_uri)
+        self.log.info("build %s of model %s queued for %s", build_id, model["id"], model_uri or "a file")
         self._pool.submit(self._build, build_id)
         return doc
 
@@ -66,109 +146,226 @@ class BuildWorker:
         changes["updated_at"] = now()
         return self.ws.store.update(KIND, build_id, changes)
 
+    def log_path(self, build_id: str) -> Path:
+        return self.ws.paths.build_logs / f"{build_id}.log"
+
     def _note(self, build_id: str, text: str) -> None:
-        with (self.ws.paths.build_logs / f"{build_id}.log").open("a", encoding="utf-8") as fh:
+        with self.log_path(build_id).open("a", encoding="utf-8") as fh:
             fh.write(f"{rfc3339(now())} {text}\n")
 
-    def _check(self, model_uri: str) -> str | None:
-        """None when the model loads; otherwise the reason it does not."""
-        module_name = self.ws.serving_module
-        try:
-            serving = importlib.import_module(module_name)
-        except ImportError as exc:
-            return f"the model server package {module_name} is not available ({exc})"
-        check = getattr(serving, "check_model", None)
-        if check is None:
-            return f"{module_name} has no check_model function"
-        expected = getattr(serving, "ModelCheckError", None)
+    # --- preparing the worker --------------------------------------------------------------------
+
+    def _python_of(self, doc: dict[str, Any]) -> str:
+        refusal = check_runtime(doc.get("runtime_identifier"))
+        if refusal:
+            raise BuildRefused(refusal)
+        profile = profile_of(doc.get("runtime_identifier"))
+        assert profile is not None
+        return profile.python
+
+    def _fetch_model(self, doc: dict[str, Any]) -> Path:
+        """Copy the registered version's artifacts to ``builds/<id>/model`` (no user code runs here)."""
+        from mlflow.artifacts import download_artifacts
+
+        match = re.fullmatch(r"models:/(?P<name>.+)/(?P<version>\d+)", doc["model_uri"])
+        if match is None:
+            raise BuildRefused(f"model {doc['model_uri']!r} is not a registered model version")
+        self.ws.mlflow.wait_ready()
         uri = self.ws.mlflow.uri
         try:
-            check(model_uri, uri, uri)
-        except Exception as exc:
-            if expected is not None and isinstance(exc, expected):
-                reason = str(exc) or type(exc).__name__
+            source = self.ws.mlflow.client().get_model_version_download_uri(match["name"], match["version"])
+            dest = self.ws.paths.builds / doc["id"]
+            dest.mkdir(parents=True, exist_ok=True)
+            local = Path(download_artifacts(artifact_uri=source, dst_path=str(dest), tracking_uri=uri))
+        except Exception as exc:  # mlflow raises many kinds; the build needs one line
+            raise BuildRefused(
+                f"cannot fetch model {doc['model_uri']!r}: {type(exc).__name__}: {exc}"
+            ) from None
+        if not (local / "MLmodel").is_file():
+            raise BuildRefused(f"{doc['model_uri']!r} is not an MLflow model (no MLmodel file)")
+        return local
+
+    def _prepare(self, doc: dict[str, Any]) -> WorkerLaunch:
+        build_id = doc["id"]
+        python = self._python_of(doc)
+        project_dir = self.ws.paths.project_dir(doc["project_id"])
+        note = lambda text: self._note(build_id, text)  # noqa: E731
+        if not self.ws.environments.runtime_ready(python):
+            note(
+                f"preparing the Standard runtime environment for Python {python} (first use on this machine)"
+            )
+        try:
+            if doc.get("file_path"):
+                env = self.ws.environments.project_env(self.ws.paths.project_envs(doc["project_id"]), python)
+                task = ["function", str(project_dir), doc["file_path"], doc["function_name"]]
+                model_dir = ""
             else:
-                reason = f"{type(exc).__name__}: {exc}"
-            return reason + self._python_mismatch(model_uri)
+                local = self._fetch_model(doc)
+                requirements = local / "requirements.txt"
+                text = (
+                    requirements.read_text(encoding="utf-8", errors="replace")
+                    if requirements.is_file()
+                    else ""
+                )
+                env = self.envs.model_env(python, model_requirements(text), note)
+                task = ["model", str(local)]
+                model_dir = str(local)
+            python_path = self.envs.python_path(python)
+        except RuntimeUnavailable as exc:
+            raise BuildRefused(str(exc)) from None
+        note(f"build environment: {env.root} (Python {python})")
+        record = {
+            "python": python,
+            "python_executable": str(env.python),
+            "path_entries": env.path_entries,
+            "model_dir": model_dir,
+        }
+        environment = runtime_service_environment(
+            path_entries=env.path_entries, python_path=python_path, home=project_dir, layers=[]
+        )
+        cmd = [str(env.python), "-m", f"{self.ws.serving_module}.worker", "--build", build_id, *task]
+        steps = [Step(WORKER, cmd, environment, self.ws.paths.root)]
+        if doc.get("file_path"):
+            steps[:0] = self._build_script(doc, env.path_entries)
+        return WorkerLaunch(steps, record)
+
+    def _build_script(self, doc: dict[str, Any], path_entries: list[str]) -> list[Step]:
+        """CML runs the project's build script (``build_script_path``, by default ``cdsw-build.sh``
+        when the project has one) in the build, typically to install requirements: here with bash in
+        the project's folder and environment, so its ``pip install`` lands in the project environment."""
+        project_dir = self.ws.paths.project_dir(doc["project_id"])
+        name = doc.get("build_script_path") or DEFAULT_BUILD_SCRIPT
+        try:
+            script = resolve_inside(project_dir, name, field="build_script_path", allow_root=False)
+        except Exception:  # checked when the build was created; the project may have changed since
+            raise BuildRefused(f"build_script_path {name!r} must stay inside the project folder") from None
+        if not script.is_file():
+            if doc.get("build_script_path"):
+                raise BuildRefused(f"build_script_path {name!r} is not a file of the project")
+            return []
+        env = engine_environment(
+            home=project_dir,
+            path_entries=path_entries,
+            layers=[],
+            cml={"CDSW_PROJECT_ID": doc["project_id"], "CDSW_MODEL_ID": doc["model_id"]},
+            hostname=f"build-{doc['id'][:8]}",
+        )
+        # The build's id on the command line lets a restarted server recognise a stray script.
+        cmd = ["/bin/bash", "-c", '/bin/bash "$1"', f"cmlops-build-{doc['id']}", str(script)]
+        return [Step(f"the build script {name!r}", cmd, env, project_dir)]
+
+    # --- running it ------------------------------------------------------------------------------
+
+    def _run_steps(self, build_id: str, launch: WorkerLaunch) -> str | None:
+        """None when every step succeeds (the worker says the model is fine); otherwise the reason."""
+        self._set(build_id, **launch.record)
+        for step in launch.steps:
+            reason = self._run_step(build_id, step)
+            if reason is not None:
+                return reason
         return None
 
-    def _python_mismatch(self, model_uri: str) -> str:
-        """Why a model pickled by another Python may not load here (the local workspace serves registry
-        models with cmlops' own interpreter; CML builds them in the runtime they were trained on)."""
+    def _run_step(self, build_id: str, step: Step) -> str | None:
+        log_path = self.log_path(build_id)
+        offset = log_path.stat().st_size if log_path.exists() else 0
+        with self._lock:
+            if self._closing:
+                raise _Closing
+            proc = spawn(step.cmd, cwd=step.cwd, env=step.env, log_path=log_path)
+            self._procs[build_id] = proc
+            self._set(build_id, worker_pid=proc.pid)
+        started = time.monotonic()
         try:
-            import mlflow
-
-            mlflow.set_tracking_uri(self.ws.mlflow.uri)
-            info = mlflow.models.get_model_info(model_uri)
-            trained = ".".join(
-                str(info.flavors.get("python_function", {}).get("python_version", "")).split(".")[:2]
-            )
-        except Exception:
-            return ""
-        here = f"{sys.version_info[0]}.{sys.version_info[1]}"
-        if not trained or trained == here:
-            return ""
-        return (
-            f" (the model was saved by Python {trained}; the local workspace serves registry models with "
-            f"Python {here}, and code pickled by value, such as a PythonModel class defined in the "
-            f"training script, does not load across Python versions: train it on a Python {here} runtime)"
-        )
-
-    def _check_function(self, doc: dict[str, Any]) -> str | None:
-        """None when the project file defines the callable; otherwise the reason (run in a subprocess)."""
-        project_dir = self.ws.paths.project_dir(doc["project_id"])
-        cmd = [
-            sys.executable,
-            "-m",
-            f"{self.ws.serving_module}.function",
-            str(project_dir),
-            doc["file_path"],
-            doc["function_name"],
-        ]
-        try:
-            done = subprocess.run(
-                cmd,
-                cwd=self.ws.paths.root,
-                env=service_environment([self.ws.mlflow.env()]),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=FUNCTION_CHECK_TIMEOUT,
-                check=False,
-            )
+            code = proc.wait(timeout=self.time_limit)
         except subprocess.TimeoutExpired:
-            return f"importing {doc['file_path']!r} took over {FUNCTION_CHECK_TIMEOUT:.0f} s"
-        if done.returncode == 0:
+            kill_group(proc, grace=2.0)
+            return (
+                f"{step.label} timed out after {self.time_limit:g} s "
+                f"(the limit is {TIME_LIMIT_VARIABLE} in the workspace's environment)"
+            )
+        finally:
+            with self._lock:
+                self._procs.pop(build_id, None)
+        if self._closing:
+            raise _Closing
+        tail = self._tail(log_path, offset)
+        self._note(build_id, f"{step.label} {_exit_text(code)} after {time.monotonic() - started:.1f} s")
+        if code == 0:
             return None
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        return lines[-1] if lines else f"the build check exited with code {done.returncode}"
+        if code == EXIT_BUILD_FAILED and tail and step.label == WORKER:
+            return tail[-1]
+        said = f"; its last output: {' | '.join(tail)}" if tail else " without any output"
+        return f"{step.label} {_exit_text(code)}{said}"
+
+    @staticmethod
+    def _tail(log_path: Path, offset: int) -> list[str]:
+        try:
+            with log_path.open("rb") as fh:
+                fh.seek(offset)
+                text = fh.read().decode(errors="replace")
+        except OSError:
+            return []
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return [line[:300] for line in lines[-_TAIL_LINES:]]
 
     def _build(self, build_id: str) -> None:
         try:
-            doc = self._set(build_id, status="pending")
+            doc = self.ws.store.update(
+                KIND,
+                build_id,
+                lambda d: {
+                    **d,
+                    "status": "pending",
+                    "attempts": int(d.get("attempts") or 0) + 1,
+                    "updated_at": now(),
+                },
+            )
             if doc is None:
                 return
-            if doc.get("file_path"):
-                self._note(build_id, f"checking {doc['file_path']}:{doc['function_name']}")
-                reason = self._check_function(doc)
-            else:
-                self._note(build_id, f"checking {doc['model_uri']}")
-                self.ws.mlflow.wait_ready()
-                reason = self._check(doc["model_uri"])
+            what = f"{doc['file_path']}:{doc['function_name']}" if doc.get("file_path") else doc["model_uri"]
+            self._note(build_id, f"checking {what}")
+            reason = self._run_steps(build_id, self._prepare(doc))
+            if reason is not None and doc.get("model_uri"):
+                reason += self._python_mismatch(build_id)
+        except _Closing:
+            return
+        except BuildRefused as exc:
+            reason = str(exc)
         except Exception as exc:  # a bug here must not leave the build pending forever
             self.log.exception("build %s crashed", build_id)
             reason = f"internal error: {type(exc).__name__}: {exc}"
+        self._finish(build_id, reason)
+
+    def _finish(self, build_id: str, reason: str | None) -> None:
         if self.ws.store.get(KIND, build_id) is None:
             return  # deleted meanwhile
         if reason is None:
-            doc = self._set(build_id, status="built", built_at=now())
+            doc = self._set(build_id, status="built", built_at=now(), worker_pid=None)
             self._note(build_id, "built")
             self.log.info("build %s built", build_id)
             if doc and doc.get("auto_deploy_model"):
                 self._auto_deploy(doc)
         else:
-            self._set(build_id, status="build failed", failure_reason=reason)
+            self._set(build_id, status="build failed", failure_reason=reason, worker_pid=None)
             self._note(build_id, f"build failed: {reason}")
             self.log.warning("build %s failed: %s", build_id, reason)
+
+    def _python_mismatch(self, build_id: str) -> str:
+        """Why a model pickled by another Python may not load on the build's runtime."""
+        doc = self.ws.store.get(KIND, build_id) or {}
+        mlmodel = Path(doc.get("model_dir") or "/nonexistent") / "MLmodel"
+        try:
+            found = re.search(r"python_version:\s*['\"]?(\d+\.\d+)", mlmodel.read_text(encoding="utf-8"))
+        except OSError:
+            return ""
+        runtime = doc.get("python", "")
+        if found is None or not runtime or found[1] == runtime:
+            return ""
+        return (
+            f" (the model was saved by Python {found[1]} and this build runs on a Python {runtime} runtime: "
+            "code pickled by value, such as a PythonModel class defined in the training script, does "
+            f"not load across Python versions; build it on a Python {found[1]} runtime)"
+        )
 
     def _auto_deploy(self, build: dict[str, Any]) -> None:
         model = self.ws.store.get("model", build["model_id"])
@@ -177,12 +374,51 @@ class BuildWorker:
         config = build.get("auto_deployment_config") or {}
         self.ws.deployments.create(model, build, config)
 
+    def remove(self, build_id: str) -> None:
+        """Forget a build: stop its worker if it runs, delete its record and its copy of the model."""
+        with self._lock:
+            proc = self._procs.pop(build_id, None)
+        if proc is not None:
+            kill_group(proc, grace=2.0)
+        self.ws.store.delete(KIND, build_id)
+        shutil.rmtree(self.ws.paths.builds / build_id, ignore_errors=True)
+
+    # --- server life cycle -----------------------------------------------------------------------
+
     def recover(self) -> None:
-        """Builds left queued/pending by a stopped server are checked again."""
+        """At start-up: queue again what a clean stop left queued; fail what a crash interrupted."""
         for doc in self.ws.store.list(KIND):
-            if doc["status"] in ACTIVE:
+            if doc["status"] not in ACTIVE:
+                continue
+            attempts = int(doc.get("attempts") or 0)
+            if doc.get("worker_pid"):
+                kill_stray(doc["worker_pid"], doc["id"], grace=2.0)
+                self._fail_on_start(
+                    doc["id"],
+                    f"the workspace stopped unexpectedly while this build's worker ran (attempt {attempts}); "
+                    "not retried, since the model may be what stopped it: start a new build",
+                )
+            elif attempts >= MAX_ATTEMPTS:
+                self._fail_on_start(
+                    doc["id"], f"interrupted {attempts} times by server restarts; not retried"
+                )
+            else:
                 self._set(doc["id"], status="queued")
                 self._pool.submit(self._build, doc["id"])
 
+    def _fail_on_start(self, build_id: str, reason: str) -> None:
+        self._set(build_id, status="build failed", failure_reason=reason, worker_pid=None)
+        self._note(build_id, f"build failed: {reason}")
+        self.log.warning("build %s failed: %s", build_id, reason)
+
     def shutdown(self) -> None:
+        """Stop running workers; their builds go back to ``queued`` for the next start."""
+        with self._lock:
+            self._closing = True
+            running = dict(self._procs)
+            self._procs.clear()
+        for build_id, proc in running.items():
+            kill_group(proc, grace=2.0)
+            self._set(build_id, status="queued", worker_pid=None)
+            self._note(build_id, "interrupted: the workspace stopped; the build runs again at the next start")
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -25,7 +25,10 @@ from automation.local.core.timefmt import now
 from automation.local.state.keys import sha256_hex
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
 from automation.local.workloads.routes import Route, RouteTable
-from automation.local.workloads.runtime.workload_env import service_environment
+from automation.local.workloads.runtime.workload_env import (
+    runtime_service_environment,
+    service_environment,
+)
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
@@ -122,8 +125,23 @@ class DeploymentSupervisor:
             changes["updated_at"] = now()
             return self.ws.store.update(KIND, dep_id, changes)
 
-    def _env(self, doc: dict[str, Any]) -> dict[str, str]:
-        return service_environment([self.ws.mlflow.env(), doc.get("environment")])
+    def _process(
+        self, doc: dict[str, Any], build: dict[str, Any], config: Path
+    ) -> tuple[list[str], dict[str, str]]:
+        """The model server's command and environment: the interpreter and environment its build used."""
+        module = self.ws.serving_module
+        python = build.get("python_executable")
+        if not python:  # a build made before builds ran on runtimes: cmlops' interpreter, as it was checked
+            return [sys.executable, "-m", module, str(config)], service_environment(
+                [self.ws.mlflow.env(), doc.get("environment")]
+            )
+        env = runtime_service_environment(
+            path_entries=build.get("path_entries") or [str(Path(python).parent)],
+            python_path=self.ws.builds.envs.python_path(build["python"]),
+            home=self.ws.paths.project_dir(doc["project_id"]),
+            layers=[self.ws.mlflow.env(), doc.get("environment")],  # MLflow's store, as before runtimes
+        )
+        return [python, "-m", module, str(config)], env
 
     def _write_config(self, dep_id: str, model: dict[str, Any], build: dict[str, Any], port: int) -> Path:
         uri = self.ws.mlflow.uri
@@ -135,6 +153,9 @@ class DeploymentSupervisor:
                     "function_name": build["function_name"],
                 }
             }
+        elif build.get("model_dir"):  # the build's copy of the model, loaded on the build's runtime
+            source = {"model_uri": build["model_dir"]}
+            uri = Path(build["model_dir"]).as_uri()  # nothing to track: the model is a local folder
         else:
             source = {"model_uri": build["model_uri"]}
         config = {
@@ -181,11 +202,11 @@ class DeploymentSupervisor:
         config = self._write_config(dep_id, model, build, port)
         ready = self.ready_path(dep_id)
         ready.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", self.ws.serving_module, str(config)]
+        cmd, env = self._process(doc, build, config)
         with self._lock:
             if self._closing or store.get(KIND, dep_id).get("generation") != generation:
                 return
-            proc = spawn(cmd, cwd=self.ws.paths.root, env=self._env(doc), log_path=self.log_path(dep_id))
+            proc = spawn(cmd, cwd=self.ws.paths.root, env=env, log_path=self.log_path(dep_id))
             self._procs[dep_id] = proc
             store.update(
                 KIND, dep_id, {"status": "deploying", "port": port, "pid": proc.pid, "updated_at": now()}

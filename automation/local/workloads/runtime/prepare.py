@@ -1,7 +1,8 @@
 """Prepare a machine for offline local workspaces: runtime environments and a wheelhouse.
 
 ``cmlops local prepare`` builds the runtime environment of each Python the workspace offers (from
-the package index, once; later builds reuse uv's cache) and, with ``--wheelhouse``, downloads the
+the package index, once; later builds reuse uv's cache) and the model server's packages next to it
+(``build_envs.serving_layer``), and, with ``--wheelhouse``, downloads the
 wheels a project's ``pip install -r requirements.txt`` needs for each of those Pythons, plus what
 installing cmlops itself into a project needs (the AMP's install step), into one folder. A local
 workspace started with ``CMLOPS_LOCAL_PIP_FIND_LINKS=<that folder>`` and
@@ -19,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from automation.local.workloads.runtime.build_envs import serving_layer
 from automation.local.workloads.runtime.environments import RuntimeEnvironments, RuntimeUnavailable, cache_dir
 from automation.local.workloads.runtime.interpreters import available_pythons
 from automation.local.workloads.runtimes import OFFERED_PYTHONS
@@ -72,6 +74,7 @@ def prepare(
     for python in pythons:
         t0 = time.monotonic()
         root = envs.ensure_runtime(python)
+        serving_layer(envs, python)  # the model server's own packages, next to the runtime
         report.runtimes[python] = round(time.monotonic() - t0, 1)
         if wheelhouse is not None:
             _download(root, python, requirements, wheelhouse, log)

@@ -60,3 +60,21 @@ def service_environment(layers: Iterable[Mapping[str, str] | None]) -> dict[str,
     see only what the model is given."""
     base = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), *SYSTEM_PATH])}
     return _compose((*NETWORK_VARIABLES, *SERVICE_VARIABLES), base, layers)
+
+
+def runtime_service_environment(
+    *,
+    path_entries: Iterable[str],
+    python_path: Iterable[str],
+    home: Path,
+    layers: Iterable[Mapping[str, str] | None],
+) -> dict[str, str]:
+    """The environment of a build worker or a model server on a runtime's Python: the environment's
+    commands on a system PATH, the serving wrapper on PYTHONPATH, ``HOME`` the project folder, the
+    network settings and ``layers``; nothing else of the server's shell, as for ``service_environment``."""
+    base = {
+        "PATH": os.pathsep.join([*path_entries, *SYSTEM_PATH]),
+        "PYTHONPATH": os.pathsep.join(python_path),
+        "HOME": str(home),
+    }
+    return _compose((*NETWORK_VARIABLES, "TMPDIR"), base, layers)
