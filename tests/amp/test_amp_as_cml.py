@@ -280,7 +280,11 @@ def test_import_says_precisely_why_it_cannot(tmp_path: Path, cli):
 def test_export_then_validate_round_trip_in_a_repository_without_our_scripts(tmp_path: Path, cli):
     repo = spec_repo(tmp_path)
     code, _, err = cli(
-        "amp", "export", str(repo / "specs" / "wine-quality.yaml"), "--file", str(repo / ".project-metadata.yaml")
+        "amp",
+        "export",
+        str(repo / "specs" / "wine-quality.yaml"),
+        "--file",
+        str(repo / ".project-metadata.yaml"),
     )
     assert code == 0, err
     code, out, err = cli("-o", "json", "amp", "validate", str(repo))

@@ -9,7 +9,7 @@ import pytest
 from spec_support import MINIMAL
 
 from automation.errors import SpecError
-from automation.spec import loader, load_spec, source_files
+from automation.spec import load_spec, loader, source_files
 from automation.spec.files import MAX_UPLOAD_FILES
 from automation.spec.yamlload import MAX_BYTES
 
@@ -39,7 +39,7 @@ def test_one_byte_over_the_limit_is_refused_at_line_1(tmp_path):
 class _SmallOnStat(type(Path())):  # type: ignore[misc]
     """A path whose size looks small when asked, as a file that grows between stat and read does."""
 
-    def stat(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def stat(self, *args, **kwargs):
         real = os.stat(self, *args, **kwargs)
         return os.stat_result((real.st_mode, *real[1:6], 10, *real[7:]))
 
@@ -59,7 +59,7 @@ def test_an_unreadable_spec_says_why_in_words(tmp_path, monkeypatch):
     path.write_text(MINIMAL)
 
     class Unreadable(type(Path())):  # type: ignore[misc]
-        def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        def open(self, *args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(loader, "Path", Unreadable)
