@@ -190,12 +190,18 @@ def status(ctx: CliContext, spec_path: str) -> None:
     spec = load(spec_path, check_files=False)
     the_plan, obs, _ = make_plan(ctx.client(spec), spec)
     summary = summary_ids(obs)
-    data = {"ok": True, "summary": summary, "in_sync": not the_plan.has_changes}
+    in_sync = not the_plan.has_changes
+    if obs.model is not None and obs.deployment is not None and spec.deployment.smoke is not None:
+        from automation.workflows.smoke import liveness
+
+        summary["endpoint"] = liveness(ctx.client(spec), obs.model, spec.deployment.smoke)
+        in_sync = in_sync and summary["endpoint"] == "answers"  # "deployed" that does not answer is not
+    data = {"ok": True, "summary": summary, "in_sync": in_sync}
 
     def text() -> None:
         for key, value in summary.items():
             click.echo(f"{key:>20}: {value if value not in (None, {}) else '-'}")
-        click.echo(f"{'in sync':>20}: {'yes' if not the_plan.has_changes else 'no (run cmlops plan)'}")
+        click.echo(f"{'in sync':>20}: {'yes' if in_sync else 'no (run cmlops plan)'}")
 
     ctx.emit(data, text)
 
