@@ -36,6 +36,7 @@ EXIT_UNREACHABLE = 8
 EXIT_JOB_FAILED = 9
 EXIT_BUILD_FAILED = 10
 EXIT_DEPLOY_FAILED = 11
+EXIT_BUSY = 12
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
@@ -50,6 +51,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_JOB_FAILED: "the training job run failed",
     EXIT_BUILD_FAILED: "the model build failed",
     EXIT_DEPLOY_FAILED: "the model deployment failed",
+    EXIT_BUSY: "another promote or rollback of the same PRD model holds its lease (nothing was changed)",
 }
 
 
@@ -242,6 +244,12 @@ class GateFailed(CmlopsError):
     def __init__(self, message: str, *, results: list[dict[str, Any]] | None = None) -> None:
         self.results = results or []
         super().__init__(message)
+
+
+class PromotionBusy(CmlopsError):
+    """Another promote or rollback of the same model holds the promotion lease (nothing was changed)."""
+
+    exit_code = EXIT_BUSY
 
 
 class SmokeTestFailed(CmlopsError):

@@ -21,6 +21,7 @@ def test_every_documented_exit_code_is_distinct_and_described() -> None:
         E.EXIT_JOB_FAILED,
         E.EXIT_BUILD_FAILED,
         E.EXIT_DEPLOY_FAILED,
+        E.EXIT_BUSY,
     ]
     assert len(set(codes)) == len(codes)
     assert sorted(E.EXIT_CODES) == sorted(codes)
@@ -38,6 +39,7 @@ def test_every_documented_exit_code_is_distinct_and_described() -> None:
         (E.Unauthenticated, E.EXIT_AUTH),
         (E.PermissionDenied, E.EXIT_AUTH),
         (E.TransportError, E.EXIT_UNREACHABLE),
+        (E.PromotionBusy, E.EXIT_BUSY),
         (E.WaitTimeout, E.EXIT_TIMEOUT),
         (E.JobRunFailed, E.EXIT_JOB_FAILED),
         (E.BuildFailed, E.EXIT_BUILD_FAILED),

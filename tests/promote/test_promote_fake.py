@@ -9,7 +9,7 @@ from promote_support import BETTER, WORSE, deployed_versions, sequence, serving_
 
 from automation.errors import EXIT_BUILD_FAILED, EXIT_DEPLOY_FAILED, EXIT_GATE, EXIT_SMOKE, InputError
 from automation.workflows.history import load_history
-from automation.workflows.promote import promote, rollback
+from automation.workflows.promotion import promote, rollback
 
 REGISTER = "POST /api/v2/registry/models"
 VERSION_GET = "GET /api/v2/registry/models/{registered_model}/versions/{version}"
@@ -22,6 +22,7 @@ DEPLOY_GET = f"GET {MODEL}/builds/{{build}}/deployments/{{deployment}}"
 STOP = f"POST {MODEL}/builds/{{build}}/deployments/{{deployment}}:stop"
 RESTART = f"POST {MODEL}/builds/{{build}}/deployments/{{deployment}}:restart"
 SMOKE = "POST model-endpoint"
+LEASE = "PATCH /api/v2/registry/models"  # the promotion lease: taken, released
 
 
 def steps(report) -> list[tuple[str, str]]:
@@ -135,9 +136,9 @@ def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_ser
         DEPLOY_POST,
         DEPLOY_GET,
         SMOKE,  # 500 from the broken model
+        DEPLOY_GET,  # the new one serves (so it is stopped only once the old one serves), the old one too
         STOP,  # the new deployment
-        DEPLOY_GET,  # the old one still deployed
-        SMOKE,  # and it answers
+        SMOKE,  # and the old one answers
         TAGS,  # version 2: rejected
     ]
     assert deployed_versions(converged) == [1]
@@ -145,11 +146,12 @@ def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_ser
     assert converged.tags_of(2)["stage"] == "rejected" and converged.tags_of(2)["rejected_step"] == "smoke"
     assert "stage" not in converged.tags_of(1)
     assert steps(report)[-4:] == [
-        ("stop_new", "ok"),
         ("restore_previous", "ok"),
+        ("stop_new", "ok"),
         ("verify_previous", "ok"),
         ("record", "ok"),
     ]
+    assert report.serving == "version 1 answers (verified after putting it back)"
 
 
 def test_when_cml_stopped_the_old_deployment_a_failed_smoke_test_restarts_it(converged, client, spec):
@@ -160,7 +162,8 @@ def test_when_cml_stopped_the_old_deployment_a_failed_smoke_test_restarts_it(con
 
     assert (report.exit_code, report.rolled_back) == (EXIT_SMOKE, True)
     seq = sequence(converged)
-    assert seq[seq.index(STOP) :] == [STOP, DEPLOY_GET, RESTART, DEPLOY_GET, SMOKE, TAGS]
+    # hitless: the old deployment is restarted and serves before the new one is stopped
+    assert seq[seq.index(SMOKE) :] == [SMOKE, DEPLOY_GET, RESTART, DEPLOY_GET, STOP, SMOKE, TAGS]
     assert deployed_versions(converged) == [1]
     restore = next(s for s in report.steps if s.step == "restore_previous")
     assert restore.status == "ok" and restore.detail.startswith("restarted")
@@ -174,7 +177,7 @@ def test_a_build_failure_exits_10_and_leaves_the_old_deployment_untouched(conver
     report = promote(client, spec)
 
     assert (report.failed_step, report.exit_code, report.rolled_back) == ("build", EXIT_BUILD_FAILED, False)
-    assert converged.write_summary() == [REGISTER, BUILD_POST, TAGS]  # no deployment, no stop
+    assert converged.write_summary() == [LEASE, REGISTER, BUILD_POST, TAGS, LEASE]  # no deployment, no stop
     assert json.dumps(converged.deployments, sort_keys=True) == old
     assert converged.tags_of(2)["rejected_step"] == "build"
 
@@ -188,11 +191,13 @@ def test_a_deployment_failure_exits_11_and_stops_the_new_deployment(converged, c
 
     assert (report.failed_step, report.exit_code) == ("deploy", EXIT_DEPLOY_FAILED)
     assert converged.write_summary() == [
+        LEASE,
         REGISTER,
         BUILD_POST,
         DEPLOY_POST,
-        STOP,
+        STOP,  # it never served: stopped before the old one is checked
         TAGS,
+        LEASE,
     ]
     assert deployed_versions(converged) == [1]
     assert serving_version(converged) == 1
@@ -310,8 +315,12 @@ def test_rollback_by_default_goes_to_the_version_promoted_before_the_current_one
 
     assert report.candidate["number"] == 2 and report.previous["number"] == 3
     assert serving_version(converged) == 2
-    # version 3 was rolled back from and version 1 was never promoted (bootstrapped): nothing left
-    with pytest.raises(InputError, match="no earlier promoted version"):
+    # version 3 was rolled back from; version 1 served before version 2 replaced it: a good version
+    report = rollback(client, spec)
+    assert (report.outcome, report.candidate["number"], report.previous["number"]) == ("promoted", 1, 2)
+    assert serving_version(converged) == 1
+    # versions 2 and 3 were rolled back from: no good version is left to roll back to
+    with pytest.raises(InputError, match="no earlier good version"):
         rollback(client, spec)
 
 

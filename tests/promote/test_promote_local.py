@@ -34,7 +34,7 @@ from automation.settings import Settings
 from automation.spec import Spec
 from automation.workflows.bootstrap import bootstrap
 from automation.workflows.history import load_history
-from automation.workflows.promote import PromotionReport, promote, rollback
+from automation.workflows.promotion import PromotionReport, promote, rollback
 from automation.workflows.smoke import call_endpoint, predictions_of
 
 pytestmark = pytest.mark.e2e
