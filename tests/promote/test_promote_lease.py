@@ -167,3 +167,60 @@ def test_promote_cli_exits_12_when_busy(converged, client, spec, monkeypatch, ca
     assert code == 12
     report = json.loads(out)
     assert report["outcome"] == "busy" and report["ok"] is False and report["exit_code"] == 12
+
+
+def _dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    return int(done.stdout)
+
+
+def _killed_rollback_left(converged, *, version: int) -> None:
+    """What a `cmlops rollback` SIGKILLed on this machine leaves: its lease line, its process gone."""
+    record = LeaseRecord(
+        "ci@here:1:dead",
+        socket.gethostname(),
+        _dead_pid(),
+        "rollback",
+        "the previous good version",
+        "t",
+        2e9,
+        version,
+    )
+    next(iter(converged.registered_models.values()))["description"] = join("", record)
+
+
+def _set_stage(converged, number: int, stage: str) -> None:
+    version = next(v for v in converged.model_versions.values() if v["number"] == number)
+    version["tags"] = [t for t in version["tags"] if t["key"] != "stage"] + [{"key": "stage", "value": stage}]
+
+
+def test_a_rollback_killed_after_its_deployment_is_finished_not_undone(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    promote(client, spec)  # version 2 serves
+    assert rollback(client, spec, to_version=1).outcome == "promoted"
+    _set_stage(converged, 1, "archived")  # killed before its record: version 2 still called production
+    _set_stage(converged, 2, "production")
+    _killed_rollback_left(converged, version=1)
+    converged.calls.clear()
+
+    report = rollback(client, spec)  # no --to: the interrupted rollback names its version
+
+    assert (report.outcome, report.candidate["number"], report.previous["number"]) == ("promoted", 1, 2)
+    assert [(s.step, s.status) for s in report.steps] == [("smoke", "ok"), ("record", "ok")]
+    assert serving_version(converged) == 1
+    assert converged.tags_of(1)["stage"] == "production" and converged.tags_of(2)["stage"] == "rolled_back"
+    assert split(converged.description_of())[1] is None  # the orphaned lease was taken over, then released
+
+
+def test_a_rollback_killed_before_its_deployment_is_redone(converged, client, spec):
+    train(converged, client, spec, BETTER)
+    promote(client, spec)  # version 2 serves; version 1 archived
+    _killed_rollback_left(converged, version=1)
+
+    report = rollback(client, spec)
+
+    assert (report.outcome, report.candidate["number"]) == ("promoted", 1)
+    assert [s.step for s in report.steps] == ["build", "deploy", "smoke", "stop_previous", "record"]
+    assert serving_version(converged) == 1

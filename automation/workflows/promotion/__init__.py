@@ -40,7 +40,9 @@ from automation.workflows.smoke import liveness
 
 __all__ = ["PromotionReport", "Step", "VersionRef", "promote", "rollback"]
 
-Observe = Callable[[Reader], Situation]
+# Observes PRD and the registry; the second argument pins the candidate to the one the first
+# observation chose (the decision is re-made under the lease, on the same candidate).
+Observe = Callable[[Reader, VersionRef | None], Situation]
 
 
 def promote(
@@ -63,9 +65,12 @@ def promote(
     if version is not None and run_id is not None:
         raise InputError("give either --version or --run-id, not both")
 
-    def observe(reader: Reader) -> Situation:
+    def observe(reader: Reader, pin: VersionRef | None) -> Situation:
         prd = observe_prd(client, spec)
         reg = load_registry(client, spec)
+        if pin is not None:  # the same candidate (an unregistered run may have been registered meanwhile)
+            number, run = (pin.number, None) if pin.number is not None else (None, pin.run_id)
+            return reader.situation(reg, prd, reader.candidate(reg, version=number, run_id=run))
         return reader.situation(reg, prd, reader.candidate(reg, version=version, run_id=run_id))
 
     target = f"version {version}" if version else f"run {run_id}" if run_id else "the selected run"
@@ -85,12 +90,14 @@ def rollback(
 ) -> PromotionReport:
     """Serve ``to_version`` again (default: the previous good version, see ``rollback_version``)."""
 
-    def observe(reader: Reader) -> Situation:
+    def observe(reader: Reader, pin: VersionRef | None) -> Situation:
         reg = load_registry(client, spec)
         name = spec.model.registered_name
         if reg.registered is None:
             raise InputError(f"registered model {name!r} does not exist: nothing to roll back to")
         prd = observe_prd(client, spec)
+        if pin is not None and pin.number is not None and reg.by_number(pin.number) is not None:
+            return reader.situation(reg, prd, reader.ref(reg.by_number(pin.number)))
         if to_version is not None:
             target = reg.by_number(to_version)
             if target is None:
@@ -145,7 +152,7 @@ def _run(
         git_commit=hist.git_commit(env),
         started_at=hist.utc_now_iso(),
     )
-    s, decision = _observe_and_decide(client, spec, action, observe)
+    s, decision = _observe_and_decide(client, spec, action, observe, None)
     lease = None
     if decision.kind == PLAN and not dry_run:
         # Something will change: take the lease, then decide again on what PRD is now (another run
@@ -159,7 +166,7 @@ def _run(
                 return _finish(report)
     try:
         if lease is not None:
-            s, decision = _observe_and_decide(client, spec, action, observe)
+            s, decision = _observe_and_decide(client, spec, action, observe, s.cand)
         _describe(report, s, decision)
         if decision.kind == REFUSED:
             err = decision.error
@@ -183,9 +190,9 @@ def _run(
 
 
 def _observe_and_decide(
-    client: CMLClient, spec: Any, action: str, observe: Observe
+    client: CMLClient, spec: Any, action: str, observe: Observe, pin: VersionRef | None
 ) -> tuple[Situation, Decision]:
-    s = observe(Reader(client, spec))
+    s = observe(Reader(client, spec), pin)
     return s, decide(spec, action, s, check_gates=action == "promote")
 
 
