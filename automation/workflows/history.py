@@ -21,8 +21,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from automation.api.types import RegisteredModelVersion
+from automation.reconcile.selection import REJECTED_STAGE, STAGE_TAG
 
-STAGE = "stage"
+STAGE = STAGE_TAG
 PROMOTED_AT = "promoted_at"
 FROM_RUN = "from_run"
 GATES = "gates"
@@ -37,7 +38,7 @@ REJECTED_STEP = "rejected_step"
 PRODUCTION = "production"
 ARCHIVED = "archived"
 ROLLED_BACK = "rolled_back"
-REJECTED = "rejected"
+REJECTED = REJECTED_STAGE
 STAGES = (PRODUCTION, ARCHIVED, ROLLED_BACK, REJECTED)
 
 # Where CI systems put the commit being built: GitHub Actions, GitLab CI, Jenkins (git plugin).

@@ -382,3 +382,18 @@ def test_a_promotion_create_that_answered_500_but_happened_is_finished_without_a
     assert len(converged.model_versions) == versions + 1
     assert len(converged.builds) == builds + 1 and len(converged.deployments) == deployments + 1
     assert serving_version(converged) == 2
+
+
+def test_a_rejected_version_is_never_redeployed_by_apply_nor_picked_again_by_promote(converged, client, spec):
+    from automation.reconcile import make_plan
+
+    converged.broken_runs.add(train(converged, client, spec, BETTER))
+    assert promote(client, spec).exit_code == EXIT_SMOKE  # version 2: rejected, version 1 serves
+    assert converged.tags_of(2)["stage"] == "rejected"
+
+    plan = make_plan(client, spec)[0]
+
+    assert not plan.has_changes, plan  # apply would not build or deploy the rejected version
+    report = promote(client, spec)  # the spec's selection skips the rejected run: version 1 serves
+    assert (report.outcome, report.candidate["number"]) == ("noop", 1)
+    assert serving_version(converged) == 1

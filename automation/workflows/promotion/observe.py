@@ -19,7 +19,14 @@ from automation.api.types import (
     RegisteredModelVersion,
 )
 from automation.errors import InputError, NotFound
-from automation.reconcile.selection import FINISHED, PROJECT_TAG, belongs, logged_model, select_run
+from automation.reconcile.selection import (
+    FINISHED,
+    PROJECT_TAG,
+    belongs,
+    logged_model,
+    rejected_runs,
+    select_run,
+)
 from automation.workflows import history as hist
 from automation.workflows.promotion.report import VersionRef
 
@@ -228,7 +235,8 @@ class Reader:
 
     def _selected_run(self, reg: RegistryView, dev_id: str, experiment_id: str) -> ExperimentRun:
         runs = list(self.client.experiments.list_runs(dev_id, experiment_id, sort="-start_time", limit=50))
-        run = select_run(runs, self.spec.model, dev_id, {v.run_id for v in reg.versions if v.run_id})
+        registered = {v.run_id for v in reg.versions if v.run_id}
+        run = select_run(runs, self.spec.model, dev_id, registered, rejected_runs(reg.versions))
         if run is None:
             raise InputError(
                 f"no finished run in experiment {self.spec.training.experiment!r} logged the model under "
