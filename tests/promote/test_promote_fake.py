@@ -397,3 +397,57 @@ def test_a_rejected_version_is_never_redeployed_by_apply_nor_picked_again_by_pro
     report = promote(client, spec)  # the spec's selection skips the rejected run: version 1 serves
     assert (report.outcome, report.candidate["number"]) == ("noop", 1)
     assert serving_version(converged) == 1
+
+
+# -- the staging model: smoke-tested before it takes live traffic ------------------------------------
+
+
+def _model_calls(fake, access_key: str) -> list[int]:
+    """HTTP statuses of the endpoint calls made with one model's access key."""
+    return [
+        c.status for c in fake.calls if c.host == "model" and (c.body or {}).get("accessKey") == access_key
+    ]
+
+
+def test_with_a_staging_model_a_failing_candidate_never_reaches_the_prd_model(converged, client, spec):
+    staged = spec.model_copy(
+        update={"deployment": spec.deployment.model_copy(update={"staging_model": "wine-staging"})}
+    )
+    converged.broken_runs.add(train(converged, client, staged, BETTER))
+    prd_model = next(iter(converged.models.values()))
+
+    report = promote(client, staged)
+
+    assert (report.outcome, report.failed_step, report.exit_code) == ("failed", "stage", EXIT_SMOKE)
+    assert report.rolled_back is False  # PRD was never touched
+    prd_builds = [b for b in converged.builds.values() if b["model_id"] == prd_model["id"]]
+    assert len(prd_builds) == 1, "the candidate was built in the PRD model"
+    staging = next(m for m in converged.models.values() if m["name"] == "wine-staging")
+    assert 500 in _model_calls(converged, staging["access_key"])  # it failed there...
+    assert set(_model_calls(converged, prd_model["access_key"])) <= {200}  # ...and never on PRD
+    assert not [d for d in converged.active_deployments() if d["model_id"] == staging["id"]]
+    assert serving_version(converged) == 1 and converged.tags_of(2)["rejected_step"] == "stage"
+
+
+def test_with_a_staging_model_a_good_candidate_is_staged_then_promoted(converged, client, spec):
+    staged = spec.model_copy(
+        update={"deployment": spec.deployment.model_copy(update={"staging_model": "wine-staging"})}
+    )
+    train(converged, client, staged, BETTER)
+
+    dry = promote(client, staged, dry_run=True)
+    report = promote(client, staged)
+
+    assert [s.step for s in dry.steps] == [s.step for s in report.steps]  # the dry run shows what runs
+    assert [s.step for s in report.steps] == [
+        "register",
+        "stage",
+        "build",
+        "deploy",
+        "smoke",
+        "stop_previous",
+        "record",
+    ]
+    assert report.outcome == "promoted" and serving_version(converged) == 2
+    staging = next(m for m in converged.models.values() if m["name"] == "wine-staging")
+    assert not [d for d in converged.active_deployments() if d["model_id"] == staging["id"]]

@@ -25,7 +25,7 @@ NOOP, REFUSED, PLAN = "noop", "refused", "plan"
 
 @dataclass(frozen=True)
 class PlannedStep:
-    name: str  # register | build | deploy | smoke | stop_previous | record
+    name: str  # register | stage | build | deploy | smoke | stop_previous | record
     detail: str
     skipped: bool = False
 
@@ -175,6 +175,14 @@ def decide(spec: Any, action: str, s: Situation, *, check_gates: bool) -> Decisi
         steps.append(
             PlannedStep(
                 "register", f"register run {cand.run_id} as a new version of {spec.model.registered_name!r}"
+            )
+        )
+    if spec.deployment.staging_model and spec.deployment.smoke is not None:
+        steps.append(
+            PlannedStep(
+                "stage",
+                f"build, deploy and smoke-test {cand.label} in staging model "
+                f"{spec.deployment.staging_model!r} before it takes live traffic; then stop it there",
             )
         )
     kind, build = build_choice(prd, cand.version_id)

@@ -14,19 +14,19 @@ from typing import Any
 from automation.api import CMLClient
 from automation.api.base import WaitEvent
 from automation.api.creates import create_once
-from automation.api.models import BUILD_FAILED, DEPLOY_ACTIVE
-from automation.api.types import ModelBuild, RegisteredModel
+from automation.api.types import ModelBuild, ModelDeployment, RegisteredModel
 from automation.errors import CmlopsError
-from automation.reconcile.observe import matches
 from automation.workflows import history as hist
 from automation.workflows.promotion.decide import Decision, retired_stage
 from automation.workflows.promotion.observe import ActiveDeployment, Situation, load_registry
 from automation.workflows.promotion.report import PromotionReport
 from automation.workflows.promotion.restore import put_back, smoke, stop_deployment
+from automation.workflows.promotion.staging import stage
 from automation.workflows.promotion.steps import StepRunner
+from automation.workflows.promotion.workloads import build_version, deploy_build, wait_deployment
 
 # Failures in these steps put PRD back as it was; later steps only finish the bookkeeping.
-ROLLBACK_STEPS = ("register", "build", "deploy", "smoke")
+ROLLBACK_STEPS = ("register", "stage", "build", "deploy", "smoke")
 
 
 class Executor:
@@ -46,6 +46,7 @@ class Executor:
         self.new_build: ModelBuild | None = decision.build if decision.build_kind == "reuse" else None
         self.handlers: dict[str, Callable[[], str]] = {
             "register": self.register,
+            "stage": self.stage,
             "build": self.build,
             "deploy": self.deploy,
             "smoke": lambda: smoke(client, spec, s.prd),
@@ -141,92 +142,52 @@ class Executor:
         view = load_registry(self.client, self.spec)
         return view.registered if view.by_run(run_id) is not None else None
 
-    # -- build and deploy -------------------------------------------------------------------
+    # -- staging, build and deploy ---------------------------------------------------------
 
-    def _runtime(self) -> str:
-        rt = self.spec.runtime
-        if rt.identifier:
-            return rt.identifier
-        return self.client.runtimes.pick(
-            editor=rt.editor, kernel=rt.kernel, edition=rt.edition
-        ).image_identifier
-
-    def _build_of_version(self, version_id: str | None) -> ModelBuild | None:
-        """After a lost answer to a build create: the newest live build of the version, if any."""
-        prd = self.s.prd
-        builds = [
-            b
-            for b in self.client.models.list_builds(prd.project.id, prd.model.id)
-            if b.registered_model_version_id == version_id and b.status.lower() not in BUILD_FAILED
-        ]
-        return max(builds, key=lambda b: b.created_at, default=None)
+    def stage(self) -> str:
+        return stage(self.client, self.spec, self.s.prd, self.s.cand, self.decision.action, self.on_progress)
 
     def build(self) -> str:
-        models, prd, cand, d = self.client.models, self.s.prd, self.s.cand, self.decision
-        build = d.build
+        prd, cand, d = self.s.prd, self.s.cand, self.decision
         if d.build_kind == "reuse":
-            self.new_build, cand.build_id = build, build.id
-            return f"reused build {build.id}"
-        if build is None:
-            runtime = self._runtime()
-            build = create_once(
-                lambda: models.create_build(
-                    prd.project.id,
-                    prd.model.id,
-                    registered_model_version_id=cand.version_id,
-                    runtime_identifier=runtime,
-                    comment=f"cmlops {d.action}: {self.spec.model.registered_name} v{cand.number}",
-                ),
-                lambda: self._build_of_version(cand.version_id),
-            )
-        cand.build_id = build.id
-        self.new_build = models.wait_build(
+            self.new_build, cand.build_id = d.build, d.build.id
+            return f"reused build {d.build.id}"
+        self.new_build = build_version(
+            self.client,
+            self.spec,
             prd.project.id,
             prd.model.id,
-            build.id,
-            timeout=self.spec.timeouts.build,
+            cand.version_id,
+            comment=f"cmlops {d.action}: {self.spec.model.registered_name} v{cand.number}",
+            existing=d.build,
             on_progress=self.on_progress,
         )
-        return f"{'built' if d.build_kind == 'create' else 'waited for'} build {build.id}"
+        cand.build_id = self.new_build.id
+        return f"{'built' if d.build_kind == 'create' else 'waited for'} build {self.new_build.id}"
+
+    def _created(self, dep: ModelDeployment) -> None:
+        self.new = ActiveDeployment(self.new_build, dep)
+        self.s.cand.deployment_id = dep.id
+        self.report.candidate = self.s.cand.to_dict()
 
     def deploy(self) -> str:
-        models, prd, cand, build = self.client.models, self.s.prd, self.s.cand, self.new_build
-        d = self.spec.deployment
-        dep = self.decision.deployment
-        reused = dep is not None
-        if dep is None:
-            dep = create_once(
-                lambda: models.create_deployment(
-                    prd.project.id,
-                    prd.model.id,
-                    build.id,
-                    cpu=float(d.cpu),
-                    memory=float(d.memory),
-                    replicas=int(d.replicas),
-                    nvidia_gpus=int(d.gpus),
-                    environment={k: str(v) for k, v in (d.environment or {}).items()},
-                ),
-                lambda: next(
-                    (
-                        x
-                        for x in models.list_deployments(prd.project.id, prd.model.id, build.id)
-                        if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
-                    ),
-                    None,
-                ),
+        prd, build, reuse = self.s.prd, self.new_build, self.decision.deployment
+        if reuse is not None:
+            self._created(reuse)
+            dep = wait_deployment(
+                self.client, self.spec, prd.project.id, prd.model.id, build.id, reuse.id, self.on_progress
             )
-        self.new = ActiveDeployment(build, dep)
-        cand.deployment_id = dep.id
-        self.report.candidate = cand.to_dict()
-        dep = models.wait_deployment(
+            return f"reused deployment {dep.id}"
+        dep = deploy_build(
+            self.client,
+            self.spec,
             prd.project.id,
             prd.model.id,
-            build.id,
-            dep.id,
-            timeout=self.spec.timeouts.deployment,
+            build,
+            on_created=self._created,
             on_progress=self.on_progress,
         )
-        return f"{'reused' if reused else 'deployed'} deployment {dep.id}"
+        return f"deployed deployment {dep.id}"
 
     # -- after the smoke test ---------------------------------------------------------------
 
