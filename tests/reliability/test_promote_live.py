@@ -39,23 +39,62 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO / "specs" / "wine-quality.yaml"
-ROLLBACK_STEPS = ["build", "deploy", "smoke", "stop_previous", "record"]
+# Where a rollback is killed: just before a step acts (``step:before``), just after it finished
+# (``step:after``), or while it waits (``wait:TEXT``, on the first progress line holding TEXT).
+KILL_POINTS = [
+    "build:before",
+    "deploy:before",
+    "wait:deploying",
+    "smoke:before",
+    "stop_previous:before",
+    "record:before",
+    "record:after",
+]
+# Loaded by the `cmlops` child (sitecustomize) when CMLOPS_TEST_KILL_POINT names a step: the child
+# SIGKILLs itself there, so each kill point is hit exactly, not after a racing delay.
+KILL_HOOK = """\
+import os
+import signal
+
+_point = os.environ.get("CMLOPS_TEST_KILL_POINT", "")
+if _point and not _point.startswith("wait:"):
+    from automation.workflows.promotion import steps
+
+    _step, _, _when = _point.partition(":")
+    _run = steps.StepRunner.run
+
+    def run(self, name, fn):
+        if name == _step and _when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        _run(self, name, fn)
+        if name == _step and _when == "after":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    steps.StepRunner.run = run
+"""
 
 
 @dataclass
 class Live:
     state_dir: Path
+    hook_dir: Path
     client: CMLClient
     spec: Spec
     better_run: str
     answers: dict[int, list[float]]  # version -> what the endpoint answers when it serves
 
-    def cmlops(self, *args: str, kill_after: str | None = None, delay: float = 0.0) -> tuple[int, str, str]:
-        """Run `cmlops --state-dir S ARGS` -> (exit code, stdout, stderr); SIGKILL it ``delay`` s after
-        a stderr line (where the steps are announced) contains ``kill_after``."""
+    def cmlops(self, *args: str, kill_point: str | None = None) -> tuple[int, str, str]:
+        """Run `cmlops --state-dir S ARGS` -> (exit code, stdout, stderr), killed at ``kill_point``."""
         cmd = [sys.executable, "-m", "automation", "--state-dir", str(self.state_dir), *args]
+        env = dict(os.environ)
+        if kill_point:
+            env["CMLOPS_TEST_KILL_POINT"] = kill_point
+            env["PYTHONPATH"] = os.pathsep.join([str(self.hook_dir), str(REPO), env.get("PYTHONPATH", "")])
+        kill_after = (
+            kill_point.removeprefix("wait:") if kill_point and kill_point.startswith("wait:") else None
+        )
         proc = subprocess.Popen(
-            cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
+            cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         seen: list[str] = []
         fired = threading.Event()
@@ -65,9 +104,7 @@ class Live:
                 seen.append(line)
                 if kill_after and kill_after in line and not fired.is_set():
                     fired.set()
-                    threading.Timer(
-                        delay, lambda: proc.poll() is None and proc.send_signal(signal.SIGKILL)
-                    ).start()
+                    proc.send_signal(signal.SIGKILL)  # mid-wait: the workspace goes on without it
 
         reader = threading.Thread(target=watch, daemon=True)
         reader.start()
@@ -111,6 +148,8 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterator[Live]:
     os.environ["WINE_DATA"] = str(Path(wine_data).resolve())  # the CLI processes load the spec too
     state_dir = tmp_path_factory.mktemp("promote-live") / ".cmlops"
+    hook_dir = tmp_path_factory.mktemp("kill-hook")
+    (hook_dir / "sitecustomize.py").write_text(KILL_HOOK)
     ws = control.start(state_dir, port=free_port(), wait=60)
     try:
         client = CMLClient(
@@ -129,7 +168,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterator[L
             for r in client.experiments.list_runs(dev.id, experiment.id)
             if r.params.get("alpha") == "0.01"
         )
-        yield Live(state_dir, client, spec, better, {1: first})
+        yield Live(state_dir, hook_dir, client, spec, better, {1: first})
     finally:
         control.stop(state_dir)
 
@@ -169,8 +208,8 @@ def test_two_concurrent_promotes_register_once_and_serve_one_version(live: Live)
     print(f"\nconcurrent promotes: outcomes {outcomes}; one version of the run, one deployment serving")
 
 
-@pytest.mark.parametrize("step", ROLLBACK_STEPS)
-def test_a_rollback_killed_at_each_step_is_finished_by_the_next(live: Live, step: str) -> None:
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_rollback_killed_at_each_step_is_finished_by_the_next(live: Live, point: str) -> None:
     if 2 not in live.answers:  # run alone: promote the better run first
         code, _, err = live.cmlops("promote", str(SPEC), "--run-id", live.better_run)
         assert code == 0, err[-3000:]
@@ -180,8 +219,8 @@ def test_a_rollback_killed_at_each_step_is_finished_by_the_next(live: Live, step
         assert code == 0, err[-3000:]
     assert live.serving_version() == 2
 
-    code, _, killed_err = live.cmlops("rollback", str(SPEC), kill_after=f"> {step}", delay=0.05)
-    killed = code == -signal.SIGKILL
+    code, _, killed_err = live.cmlops("rollback", str(SPEC), kill_point=point)
+    assert code == -signal.SIGKILL, killed_err[-3000:]
     left = live.client.registry.find(live.spec.model.registered_name).description
     started = time.monotonic()
     answered = live.answer()  # PRD answers at once after the kill, whichever version it is
@@ -195,8 +234,7 @@ def test_a_rollback_killed_at_each_step_is_finished_by_the_next(live: Live, step
     assert live.deployed() == [1]
     stages = {e.version: e.stage for e in load_history(live.client, live.spec)}
     assert stages[1] == "production" and stages[2] == "rolled_back"
-    landed = [line.strip() for line in killed_err.splitlines() if line.startswith(">")][-1:]
     print(
-        f"\nrollback killed after '> {step}' (killed: {killed}, in step {landed}); the re-run "
+        f"\nrollback killed at {point}; the re-run "
         f"({report['outcome']}, {time.monotonic() - started:.1f} s) left version 1 serving"
     )
