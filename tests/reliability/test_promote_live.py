@@ -178,20 +178,26 @@ def _model(client: CMLClient, spec: Spec):
     return client.models.find(prd.id, spec.deployment.model_name)
 
 
-def test_two_concurrent_promotes_register_once_and_serve_one_version(live: Live) -> None:
+def _at_once(live: Live, *args: str) -> list[tuple[str, int]]:
+    """Two `cmlops -o json ARGS` processes started together -> their sorted (outcome, exit code)."""
     results: list[tuple[int, str, str]] = [(0, "", "")] * 2
 
     def run(i: int) -> None:
-        results[i] = live.cmlops("-o", "json", "promote", str(SPEC), "--run-id", live.better_run)
+        results[i] = live.cmlops("-o", "json", *args)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    reports = [json.loads(out) for _, out, _ in results]
-    outcomes = sorted((r["outcome"], code) for r, (code, _, _) in zip(reports, results, strict=True))
-    assert outcomes in ([("busy", 12), ("promoted", 0)], [("noop", 0), ("promoted", 0)]), results
+    for code, out, err in results:
+        assert out.strip(), f"exit {code}, no report: {err[-3000:]}"
+    return sorted((json.loads(out)["outcome"], code) for code, out, _ in results)
+
+
+def test_two_concurrent_promotes_register_once_and_serve_one_version(live: Live) -> None:
+    outcomes = _at_once(live, "promote", str(SPEC), "--run-id", live.better_run)
+    assert outcomes in ([("busy", 12), ("promoted", 0)], [("noop", 0), ("promoted", 0)])
 
     c = live.client
     registered = c.registry.find(live.spec.model.registered_name)
@@ -238,3 +244,21 @@ def test_a_rollback_killed_at_each_step_is_finished_by_the_next(live: Live, poin
         f"\nrollback killed at {point}; the re-run "
         f"({report['outcome']}, {time.monotonic() - started:.1f} s) left version 1 serving"
     )
+
+
+def test_a_second_promote_with_wait_waits_for_the_first_then_finds_nothing_to_do(live: Live) -> None:
+    if 2 not in live.answers:  # run alone: promote the better run first, then go back to version 1
+        code, _, err = live.cmlops("promote", str(SPEC), "--run-id", live.better_run)
+        assert code == 0, err[-3000:]
+        live.answers[2] = live.answer()
+    if live.serving_version() != 1:
+        code, _, err = live.cmlops("rollback", str(SPEC), "--to", "1")
+        assert code == 0, err[-3000:]
+
+    outcomes = _at_once(live, "promote", str(SPEC), "--version", "2", "--wait", "300")
+
+    assert outcomes == [("noop", 0), ("promoted", 0)]
+    assert live.serving_version() == 2 and live.deployed() == [2]
+    stages = {e.version: e.stage for e in load_history(live.client, live.spec)}
+    assert stages[2] == "production" and stages[1] == "archived"
+    print(f"\nconcurrent promotes with --wait: {outcomes}")
