@@ -180,6 +180,7 @@ def test_a_build_failure_exits_10_and_leaves_the_old_deployment_untouched(conver
     assert converged.write_summary() == [LEASE, REGISTER, BUILD_POST, TAGS, LEASE]  # no deployment, no stop
     assert json.dumps(converged.deployments, sort_keys=True) == old
     assert converged.tags_of(2)["rejected_step"] == "build"
+    assert report.serving == "the endpoint answers"  # called at the end: version 1 still answers
 
 
 def test_a_deployment_failure_exits_11_and_stops_the_new_deployment(converged, client, spec):

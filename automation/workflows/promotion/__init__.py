@@ -28,7 +28,7 @@ from typing import Any
 
 from automation.api import CMLClient
 from automation.api.base import WaitEvent
-from automation.errors import EXIT_GATE, CmlopsError, InputError, PromotionBusy
+from automation.errors import EXIT_GATE, InputError, PromotionBusy
 from automation.workflows import history as hist
 from automation.workflows.promotion.decide import NOOP, PLAN, REFUSED, Decision, decide
 from automation.workflows.promotion.execute import Executor
@@ -242,10 +242,7 @@ def _serving(client: CMLClient, spec: Any, report: PromotionReport, s: Situation
         )
     if spec.deployment.smoke is None:
         return None
-    try:
-        return f"the endpoint {liveness(client, s.prd.model, spec.deployment.smoke)}"
-    except CmlopsError as exc:
-        return f"the endpoint does not answer: {exc.message}"
+    return f"the endpoint {liveness(client, s.prd.model, spec.deployment.smoke)}"
 
 
 def _renewing(
