@@ -146,10 +146,13 @@ def promote(
 ) -> None:
     """Put a model version into PRD if it passes the spec's gates; roll back if anything fails.
 
-    Checks the gates (metric thresholds, no worse than what PRD serves), builds and deploys the
-    candidate in the PRD model, smoke-tests the new deployment, and only then stops the previous
-    one and tags the registered versions. A failed build, deployment or smoke test stops the new
-    deployment and keeps (or restarts) the previous one.
+    Checks the gates (metric thresholds, no worse than what PRD serves), smoke-tests
+    the candidate in deployment.staging_model first when the spec names one, builds
+    and deploys it in the PRD model, smoke-tests the new deployment, and only then
+    stops the previous one and tags the registered versions. A failed build,
+    deployment or smoke test makes the previous deployment serve again (restarted
+    if needed) before the new one is stopped. One promote or rollback of a model
+    runs at a time (exit 12, or --wait).
     """
     given = [
         flag for flag, value in (("--version", version), ("--run-id", run_id), ("--latest", latest)) if value
