@@ -44,8 +44,7 @@ class Model:
         return build["id"]
 
     def _path(self, dep: str) -> str:
-        build = self.builds[self.deps.index(dep)] if dep in getattr(self, "deps", []) else self.builds[-1]
-        return f"{self.base}/{build}/deployments/{dep}"
+        return f"{self.base}/{self.builds[self.deps.index(dep)]}/deployments/{dep}"
 
     def _deploy(self, build: str) -> str:
         dep = self.api.ok("POST", f"{self.base}/{build}/deployments", json={})
