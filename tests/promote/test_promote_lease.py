@@ -15,7 +15,7 @@ from fakes.specs import TEST_SPEC
 from promote_support import BETTER, serving_version, train
 
 from automation.clock import FakeClock
-from automation.errors import EXIT_BUSY, PromotionBusy
+from automation.errors import EXIT_BUSY, PermissionDenied, PromotionBusy
 from automation.workflows.promotion import promote, rollback
 from automation.workflows.promotion.lease import MARK, Lease, LeaseRecord, join, split
 
@@ -224,3 +224,17 @@ def test_a_rollback_killed_before_its_deployment_is_redone(converged, client, sp
     assert (report.outcome, report.candidate["number"]) == ("promoted", 1)
     assert [s.step for s in report.steps] == ["build", "deploy", "smoke", "stop_previous", "record"]
     assert serving_version(converged) == 1
+
+
+def test_a_workspace_refusing_the_lease_write_fails_with_a_hint_and_nothing_else_written(
+    converged, client, spec
+):
+    train(converged, client, spec, BETTER)
+    converged.calls.clear()
+    converged.fail("PATCH", r"/api/v2/registry/models/?$", status=403)
+
+    with pytest.raises(PermissionDenied) as refused:
+        promote(client, spec)
+
+    assert "registered model's description" in refused.value.hint
+    assert converged.write_summary() == [LEASE] and serving_version(converged) == 1

@@ -29,12 +29,16 @@ from datetime import datetime, timezone
 
 from automation.api import CMLClient
 from automation.clock import Clock, SystemClock
-from automation.errors import PromotionBusy
+from automation.errors import ApiError, PromotionBusy
 
 MARK = "cmlops-promotion-lease: "
 TTL = 120.0  # seconds a lease lasts without renewal
 SETTLE = 1.0  # seconds between writing the lease and reading it back
 POLL = 2.0  # seconds between looks while waiting for another holder
+WRITE_HINT = (
+    "promote and rollback keep one line in the registered model's description (the promotion lease); "
+    "the API key needs the right to edit that registered model"
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,11 @@ class Lease:
         return split(self.client.registry.get(self.model_id).description)
 
     def _write(self, text: str, record: LeaseRecord | None) -> None:
-        self.client.registry.update(self.model_id, description=join(text, record))
+        try:
+            self.client.registry.update(self.model_id, description=join(text, record))
+        except ApiError as exc:
+            exc.hint = f"{WRITE_HINT} ({exc.hint})" if exc.hint else WRITE_HINT
+            raise
 
     def _record(self) -> LeaseRecord:
         return LeaseRecord(
