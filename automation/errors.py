@@ -19,6 +19,7 @@ code  meaning
 11    the model deployment failed
 12    not approved: declined at a confirmation prompt, or destructive actions planned off a
       terminal without --auto-approve (nothing was changed)
+13    another promote or rollback of the same PRD model holds its lease (nothing was changed)
 130   interrupted (Ctrl-C); re-run the command to finish the work
 ====  ===========================================================
 """
@@ -41,6 +42,7 @@ EXIT_BUILD_FAILED = 10
 EXIT_DEPLOY_FAILED = 11
 EXIT_APPROVAL = 12
 EXIT_DECLINED = EXIT_APPROVAL  # declining a prompt and a refused approval are one outcome: not approved
+EXIT_BUSY = 13
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES: dict[int, str] = {
@@ -58,6 +60,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_DEPLOY_FAILED: "the model deployment failed",
     EXIT_APPROVAL: "not approved: declined at a prompt, or destructive actions without --auto-approve off a "
     "terminal (nothing was changed)",
+    EXIT_BUSY: "another promote or rollback of the same PRD model holds its lease (nothing was changed)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C): re-run the command to finish",
 }
 
@@ -266,6 +269,12 @@ class GateFailed(CmlopsError):
     def __init__(self, message: str, *, results: list[dict[str, Any]] | None = None) -> None:
         self.results = results or []
         super().__init__(message)
+
+
+class PromotionBusy(CmlopsError):
+    """Another promote or rollback of the same model holds the promotion lease (nothing was changed)."""
+
+    exit_code = EXIT_BUSY
 
 
 class SmokeTestFailed(CmlopsError):

@@ -23,6 +23,7 @@ def test_every_documented_exit_code_is_distinct_and_described() -> None:
         E.EXIT_DEPLOY_FAILED,
         E.EXIT_APPROVAL,
         E.EXIT_INTERRUPTED,
+        E.EXIT_BUSY,
     ]
     assert len(set(codes)) == len(codes)
     assert sorted(E.EXIT_CODES) == sorted(codes)
@@ -41,6 +42,7 @@ def test_every_documented_exit_code_is_distinct_and_described() -> None:
         (E.PermissionDenied, E.EXIT_AUTH),
         (E.TransportError, E.EXIT_UNREACHABLE),
         (E.ApprovalRequired, E.EXIT_APPROVAL),
+        (E.PromotionBusy, E.EXIT_BUSY),
         (E.WaitTimeout, E.EXIT_TIMEOUT),
         (E.JobRunFailed, E.EXIT_JOB_FAILED),
         (E.BuildFailed, E.EXIT_BUILD_FAILED),

@@ -138,6 +138,13 @@ class Registry(Resource):
             )
         return max(matching, key=lambda v: int(v.number or 0))
 
+    def update(self, model_id: str, *, description: str) -> RegisteredModel:
+        """UpdateRegisteredModel: ``PATCH /api/v2/registry/models`` (the model id in the body)."""
+        body = {"model_id": model_id, "description": description}
+        return RegisteredModel.model_validate(
+            self.http.request("PATCH", "/api/v2/registry/models", json_body=body)
+        )
+
     def update_version(
         self, model_id: str, version_id: str, *, notes: str | None = None, tags: dict[str, str] | None = None
     ) -> RegisteredModelVersion:

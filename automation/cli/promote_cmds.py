@@ -3,7 +3,8 @@
 Made for CI: ``--output json`` prints the promotion report as one JSON document, ``--report FILE``
 writes the same document to a file (also when the promotion fails), and the exit code says what
 happened (0 promoted or nothing to do, 6 gate failed, 7 smoke test failed, 10 build failed,
-11 deployment failed, 5 timed out; see ``cmlops --help``).
+11 deployment failed, 5 timed out, 12 another promote/rollback of the model is running; see
+``cmlops --help``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ _REPORT_OPTION = click.option(
     metavar="FILE",
     help="Also write the JSON report to FILE (written whatever the outcome).",
 )
+_WAIT_OPTION = click.option(
+    "--wait",
+    "wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="When another promote/rollback of the model is running, wait up to SECONDS for it "
+    "(default 0: refuse at once with exit 13).",
+)
 _DRY_RUN_OPTION = click.option(
     "--dry-run", is_flag=True, help="Show the decision and the steps it would take; change nothing."
 )
@@ -36,6 +46,7 @@ _OUTCOME_TEXT = {
     "refused": "refused by the gates: nothing was built, PRD unchanged",
     "planned": "dry run: the steps above would run (nothing was changed)",
     "failed": "failed at step {step}",
+    "busy": "refused: another promote or rollback of this model is running (nothing was changed)",
 }
 
 
@@ -82,8 +93,10 @@ def render_report(report: Any) -> None:
         cand=_version_text(data["candidate"]), step=data["failed_step"]
     )
     if data["rolled_back"]:
-        text += "; rolled back: the previous deployment serves"
+        text += "; PRD was put back"
     click.echo(text)
+    if data.get("serving"):
+        click.echo(f"serving now: {data['serving']}")
     if data["error"] and data["outcome"] == "failed":
         click.echo(f"error: {data['error'].get('message')}", err=True)
         if data["error"].get("hint"):
@@ -118,6 +131,7 @@ def _finish(ctx: CliContext, report: Any, report_path: str | None) -> None:
 )
 @click.option("--latest", is_flag=True, help="The run the spec's model.select picks (the default).")
 @_DRY_RUN_OPTION
+@_WAIT_OPTION
 @_REPORT_OPTION
 @pass_ctx
 def promote(
@@ -127,14 +141,18 @@ def promote(
     run_id: str | None,
     latest: bool,
     dry_run: bool,
+    wait: float,
     report_path: str | None,
 ) -> None:
     """Put a model version into PRD if it passes the spec's gates; roll back if anything fails.
 
-    Checks the gates (metric thresholds, no worse than what PRD serves), builds and deploys the
-    candidate in the PRD model, smoke-tests the new deployment, and only then stops the previous
-    one and tags the registered versions. A failed build, deployment or smoke test stops the new
-    deployment and keeps (or restarts) the previous one.
+    Checks the gates (metric thresholds, no worse than what PRD serves), smoke-tests
+    the candidate in deployment.staging_model first when the spec names one, builds
+    and deploys it in the PRD model, smoke-tests the new deployment, and only then
+    stops the previous one and tags the registered versions. A failed build,
+    deployment or smoke test makes the previous deployment serve again (restarted
+    if needed) before the new one is stopped. One promote or rollback of a model
+    runs at a time (exit 13, or --wait).
     """
     given = [
         flag for flag, value in (("--version", version), ("--run-id", run_id), ("--latest", latest)) if value
@@ -142,7 +160,7 @@ def promote(
     if len(given) > 1:
         raise InputError(f"{' and '.join(given)} both pick the candidate; give one of them")
     _check_report_path(report_path)
-    from automation.workflows.promote import promote as run_promote
+    from automation.workflows.promotion import promote as run_promote
 
     spec = load(spec_path, check_files=False)
     client = ctx.client(spec)
@@ -152,6 +170,7 @@ def promote(
         version=version,
         run_id=run_id,
         dry_run=dry_run,
+        wait=wait,
         on_step=_step_printer(ctx),
         on_progress=ctx.progress,
     )
@@ -164,18 +183,26 @@ def promote(
     "--to", "to_version", type=click.IntRange(min=1), default=None, help="The version to serve again."
 )
 @_DRY_RUN_OPTION
+@_WAIT_OPTION
 @_REPORT_OPTION
 @pass_ctx
 def rollback(
-    ctx: CliContext, spec_path: str, to_version: int | None, dry_run: bool, report_path: str | None
+    ctx: CliContext,
+    spec_path: str,
+    to_version: int | None,
+    dry_run: bool,
+    wait: float,
+    report_path: str | None,
 ) -> None:
-    """Serve a previous version again (default: the one promoted before the current one).
+    """Serve a previous version again (default: the previous good version, i.e. the one that served
+    before the current one and was not rolled back from or rejected; a rollback that was interrupted
+    is finished first).
 
     Reuses the version's build when it is built (else builds it), deploys and smoke-tests it, then
     stops the current deployment and tags both versions. Gates are not checked.
     """
     _check_report_path(report_path)
-    from automation.workflows.promote import rollback as run_rollback
+    from automation.workflows.promotion import rollback as run_rollback
 
     spec = load(spec_path, check_files=False)
     client = ctx.client(spec)
@@ -184,6 +211,7 @@ def rollback(
         spec,
         to_version=to_version,
         dry_run=dry_run,
+        wait=wait,
         on_step=_step_printer(ctx),
         on_progress=ctx.progress,
     )

@@ -256,7 +256,13 @@ def status(ctx: CliContext, spec_path: str) -> None:
     client = ctx.client(spec)
     the_plan, obs, _ = make_plan(client, spec)
     summary = summary_ids(obs)
-    data = {"ok": True, "summary": summary, "in_sync": not the_plan.has_changes}
+    in_sync = not the_plan.has_changes
+    if obs.model is not None and obs.deployment is not None and spec.deployment.smoke is not None:
+        from automation.workflows.smoke import liveness
+
+        summary["endpoint"] = liveness(client, obs.model, spec.deployment.smoke)
+        in_sync = in_sync and summary["endpoint"] == "answers"  # "deployed" that does not answer is not
+    data = {"ok": True, "summary": summary, "in_sync": in_sync}
     ui = ctx.local_ui_url(client.http.base_url)
     if ui:
         data["ui_url"] = ui
@@ -264,7 +270,9 @@ def status(ctx: CliContext, spec_path: str) -> None:
     def text() -> None:
         for line in format_table(status_rows(spec, summary)):
             click.echo(line)
-        click.echo(f"in sync: {'yes' if not the_plan.has_changes else 'no (cmlops plan shows the changes)'}")
+        if "endpoint" in summary:
+            click.echo(f"endpoint: {summary['endpoint']}")
+        click.echo(f"in sync: {'yes' if in_sync else 'no (cmlops plan shows the changes)'}")
         if ui:
             click.echo(f"web UI: {ui} (cmlops local ui logs you in)")
 

@@ -20,7 +20,7 @@ from automation.api.types import (
     RegisteredModelVersion,
 )
 from automation.errors import InputError
-from automation.reconcile.selection import select_run
+from automation.reconcile.selection import rejected_runs, select_run
 
 
 @dataclass
@@ -111,7 +111,9 @@ def observe_candidate(client: CMLClient, spec, obs: Observed) -> None:
         runs = list(client.experiments.list_runs(obs.dev.id, obs.experiment.id, sort="-start_time", limit=50))
         # A version the training script registered itself names its run: that run logged the model,
         # and the version is the run's (no second one is registered, no second build made).
-        obs.mlflow_run = select_run(runs, spec.model, obs.dev.id, {v.run_id for v in versions if v.run_id})
+        # A run whose version a promotion rejected is never deployed again by apply.
+        registered = {v.run_id for v in versions if v.run_id}
+        obs.mlflow_run = select_run(runs, spec.model, obs.dev.id, registered, rejected_runs(versions))
     if obs.mlflow_run is not None:
         matching = [v for v in versions if v.run_id == obs.mlflow_run.id]
         obs.version = max(matching, key=lambda v: int(v.number), default=None)

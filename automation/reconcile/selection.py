@@ -28,6 +28,10 @@ from typing import Any
 from automation.api.types import ExperimentRun
 
 FINISHED = {"EXPERIMENT_RUN_FINISHED", "FINISHED"}
+# The promotion record's tag on registered versions (workflows/history.py writes it): a version whose
+# smoke test, build or deployment failed in a promotion is ``stage=rejected`` and never a candidate.
+STAGE_TAG = "stage"
+REJECTED_STAGE = "rejected"
 ARTIFACT_TAG = "model_artifact_path"
 HISTORY_TAG = "mlflow.log-model.history"
 PROJECT_TAG = "cml.project_id"
@@ -99,10 +103,16 @@ def select_run(
     model_spec: Any,
     project_id: str | None = None,
     registered_runs: Collection[str] = (),
+    rejected_runs: Collection[str] = (),
 ) -> ExperimentRun | None:
-    """Latest successful run of the project that logged the model, or the best by a metric."""
+    """Latest successful run of the project that logged the model, or the best by a metric; runs in
+    ``rejected_runs`` (their version was rejected by a promotion) are never picked."""
     path = model_spec.artifact_path
-    candidates = [r for r in of_project(runs, project_id) if logged_model(r, path, registered_runs)]
+    candidates = [
+        r
+        for r in of_project(runs, project_id)
+        if logged_model(r, path, registered_runs) and r.id not in rejected_runs
+    ]
     if not candidates:
         return None
     select = model_spec.select
@@ -114,6 +124,11 @@ def select_run(
         newest_first = sorted(scored, key=lambda r: r.start_time or "", reverse=True)
         return min(newest_first, key=lambda r: sign * r.metrics[select.metric])  # ties: the newest wins
     return max(candidates, key=lambda r: r.start_time or "")
+
+
+def rejected_runs(versions: list[Any]) -> set[str]:
+    """The MLflow runs behind versions a promotion rejected (``stage=rejected``)."""
+    return {v.run_id for v in versions if v.run_id and v.tag_map.get(STAGE_TAG) == REJECTED_STAGE}
 
 
 @dataclass

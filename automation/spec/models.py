@@ -550,6 +550,13 @@ class Deployment(SpecModel):
     replicas: int = Field(default=1, ge=1, le=9, description="Replicas serving the endpoint (1..9).")
     environment: Environment = Field(default_factory=dict, description="Deployment environment variables.")
     smoke: Smoke | None = Field(default=None, description="The smoke test run after deploying.")
+    staging_model: Name | None = Field(
+        default=None,
+        description="A CML model in the PRD project where promote and rollback first build, deploy and "
+        "smoke-test the candidate, before it takes live traffic on model_name (created when missing; "
+        "its deployment is stopped afterwards). Null: the candidate is deployed straight into "
+        "model_name and smoke-tested there.",
+    )
 
 
 class Timeouts(SpecModel):

@@ -5,7 +5,7 @@ touched (``update_version`` tags): the version put into PRD gets ``stage=product
 ``promoted_at``, ``from_run``, ``gates`` and ``git_commit``; the version it replaced gets
 ``stage=archived``; a version rolled back from gets ``stage=rolled_back``; a candidate that failed
 its build, deployment or smoke test gets ``stage=rejected``. ``history`` reads these tags back, and
-``rollback_target`` picks "the version promoted before the current one" from them.
+``rollback_target`` picks "the previous good version" from them.
 
 Each version carries the facts of its latest promotion only: the history lists versions in the
 order of their latest event, which is what rollback needs.
@@ -21,8 +21,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from automation.api.types import RegisteredModelVersion
+from automation.reconcile.selection import REJECTED_STAGE, STAGE_TAG
 
-STAGE = "stage"
+STAGE = STAGE_TAG
 PROMOTED_AT = "promoted_at"
 FROM_RUN = "from_run"
 GATES = "gates"
@@ -37,7 +38,7 @@ REJECTED_STEP = "rejected_step"
 PRODUCTION = "production"
 ARCHIVED = "archived"
 ROLLED_BACK = "rolled_back"
-REJECTED = "rejected"
+REJECTED = REJECTED_STAGE
 STAGES = (PRODUCTION, ARCHIVED, ROLLED_BACK, REJECTED)
 
 # Where CI systems put the commit being built: GitHub Actions, GitLab CI, Jenkins (git plugin).
@@ -175,14 +176,10 @@ def history(versions: list[RegisteredModelVersion]) -> list[HistoryEntry]:
 
 
 def rollback_target(entries: list[HistoryEntry], current_version_id: str | None) -> HistoryEntry | None:
-    """The version promoted before the current one: the newest promoted version that is not the
-    current one and was neither rejected nor rolled back from."""
-    promoted = [
-        e
-        for e in entries
-        if e.promoted_at and e.version_id != current_version_id and e.stage in (PRODUCTION, ARCHIVED)
-    ]
-    return max(promoted, key=lambda e: (e.promoted_at or "", e.version), default=None)
+    """The previous good version: of the versions that served in PRD (``production`` or ``archived``;
+    never one rejected or rolled back from) other than the current one, the one that served last."""
+    good = [e for e in entries if e.version_id != current_version_id and e.stage in (PRODUCTION, ARCHIVED)]
+    return max(good, key=lambda e: (e.at, e.version), default=None)
 
 
 def load_history(client: Any, spec: Any) -> list[HistoryEntry]:

@@ -47,6 +47,16 @@ def call_endpoint(client: CMLClient, model: Model, request: Any) -> Any:
     return predict(client.model_service(), model.access_key, request)
 
 
+def liveness(client: CMLClient, model: Model, smoke: Any) -> str:
+    """Whether the model's endpoint really answers the spec's smoke input: ``answers`` or
+    ``does not answer: <why>`` (what ``status`` shows next to the deployment's own status)."""
+    try:
+        smoke_test(client, model, smoke)
+    except CmlopsError as exc:
+        return f"does not answer: {exc.message}"
+    return "answers"
+
+
 def smoke_test(client: CMLClient, model: Model, smoke: Any) -> dict[str, Any]:
     """Call the endpoint with the spec's input and check the answer; raise SmokeTestFailed on any problem.
 

@@ -146,6 +146,14 @@ def test_update_version(client: CMLClient, wire: Wire) -> None:
     )
 
 
+def test_update_sets_the_description_with_the_model_id_in_the_body(client: CMLClient, wire: Wire) -> None:
+    body = {"model_id": "rm-1", "description": "wine\ncmlops-promotion-lease: {}"}
+    reply = registered_model("rm-1", "wine")
+    wire.expect("PATCH", REG, body=body, reply={**reply, "description": body["description"]})
+
+    assert client.registry.update("rm-1", description=body["description"]).description == body["description"]
+
+
 def test_delete(client: CMLClient, wire: Wire) -> None:
     wire.expect("DELETE", f"{REG}/rm-1")
 

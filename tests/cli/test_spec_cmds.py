@@ -167,6 +167,18 @@ def test_status(capsys, fake: FakeCML) -> None:
     deployment = next(line for line in lines if line.startswith("deployment"))
     assert deployment.split()[-1] == "deployed"
     assert any(line.startswith("MLflow run") and "rmse=" in line for line in lines)
+    code, data = run_json(capsys, "status", SPEC)
+    assert data["summary"]["endpoint"] == "answers" and data["in_sync"] is True
+
+
+def test_status_calls_the_endpoint_a_deployed_model_that_does_not_answer_is_not_in_sync(
+    capsys, fake: FakeCML
+) -> None:
+    run(capsys, "bootstrap", SPEC)
+    fake.prediction_response = {"prediction": ["not a number"]}
+    code, data = run_json(capsys, "status", SPEC)
+    assert code == 0 and data["summary"]["deployment_status"] == "deployed"
+    assert data["summary"]["endpoint"].startswith("does not answer") and data["in_sync"] is False
 
 
 # -- predict ------------------------------------------------------------------------------------------

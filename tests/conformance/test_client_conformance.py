@@ -185,6 +185,7 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
         notes="n",
         tags={"a": "b"},
     ),
+    "registry.update": lambda c: c.registry.update("rm1", description="wine"),
     "registry.update_version": lambda c: c.registry.update_version("rm1", "v1", notes="n", tags={"a": "b"}),
     "registry.delete": lambda c: c.registry.delete("rm1"),
     "registry.version_of_run": lambda c: c.registry.version_of_run(

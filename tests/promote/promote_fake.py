@@ -4,6 +4,8 @@ Kept apart from tests/fakes/fake_cml.py on purpose (that fake belongs to the rec
 
 * ``PATCH /api/v2/registry/models/{model_id}`` (UpdateRegisteredModelVersion): the body's ``tags``
   replace the version's tags, the strictest reading of CML's undocumented semantics;
+* ``PATCH /api/v2/registry/models`` (UpdateRegisteredModel, the model id in the body): sets the
+  ``description`` (where the promotion lease lives); no other field of the request is taken;
 * ``broken_runs``: the model endpoint answers HTTP 500 while the newest ``deployed`` deployment
   serves a version registered from one of these MLflow runs (a model whose predict raises).
 
@@ -36,7 +38,22 @@ class PromoteFake(FakeCML):
         routes.append(
             ("PATCH", re.compile(rf"/api/v2/registry/models/(?P<rmid>{_ID})/?$"), self._update_version)
         )
+        routes.append(("PATCH", re.compile(r"/api/v2/registry/models/?$"), self._update_registered))
         return routes
+
+    def _update_registered(self, call: Any) -> dict[str, Any]:
+        body = call.body or {}
+        unknown = set(body) - {"model_id", "description", "visibility", "user_id"}
+        if unknown:
+            raise FakeError(400, "invalid_argument", f"unknown field(s) {sorted(unknown)}")
+        model = self._get(self.registered_models, body.get("model_id") or "", "registered model")
+        if "description" in body:
+            model["description"] = body["description"]
+        model["updated_at"] = self._now()
+        return self._registered_view(body["model_id"], versions=False)
+
+    def description_of(self) -> str:
+        return next(iter(self.registered_models.values())).get("description", "")
 
     def _update_version(self, call: Any, rmid: str) -> dict[str, Any]:
         self._get(self.registered_models, rmid, "registered model")

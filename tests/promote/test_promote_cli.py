@@ -84,7 +84,18 @@ def test_promote_smoke_failure_report_says_rolled_back_and_exits_7(cli, converge
         True,
     )
     assert report["error"]["error"] == "SmokeTestFailed"
+    assert report["serving"] == "version 1 answers (verified after putting it back)"
     assert deployed_versions(converged) == [1]
+
+
+def test_promote_smoke_failure_text_says_what_serves_now(cli, converged, client, spec):
+    converged.broken_runs.add(train(converged, client, spec, BETTER))
+
+    code, out, _ = cli("promote", SPEC)
+
+    assert code == 7
+    assert "failed at step smoke; PRD was put back" in out
+    assert "serving now: version 1 answers (verified after putting it back)" in out
 
 
 def test_promote_text_dry_run_lists_the_planned_steps(cli, converged, client, spec):

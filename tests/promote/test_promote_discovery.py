@@ -7,7 +7,7 @@ import pytest
 from promote_support import BETTER, sequence, serving_version, train
 
 from automation.errors import InputError
-from automation.workflows.promote import promote
+from automation.workflows.promotion import promote
 
 REGISTER = "POST /api/v2/registry/models"
 BUILD_POST = "POST /api/v2/projects/{project}/models/{model}/builds"

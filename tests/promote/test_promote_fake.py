@@ -9,7 +9,7 @@ from promote_support import BETTER, WORSE, deployed_versions, sequence, serving_
 
 from automation.errors import EXIT_BUILD_FAILED, EXIT_DEPLOY_FAILED, EXIT_GATE, EXIT_SMOKE, InputError
 from automation.workflows.history import load_history
-from automation.workflows.promote import promote, rollback
+from automation.workflows.promotion import promote, rollback
 
 REGISTER = "POST /api/v2/registry/models"
 VERSION_GET = "GET /api/v2/registry/models/{registered_model}/versions/{version}"
@@ -22,6 +22,7 @@ DEPLOY_GET = f"GET {MODEL}/builds/{{build}}/deployments/{{deployment}}"
 STOP = f"POST {MODEL}/builds/{{build}}/deployments/{{deployment}}:stop"
 RESTART = f"POST {MODEL}/builds/{{build}}/deployments/{{deployment}}:restart"
 SMOKE = "POST model-endpoint"
+LEASE = "PATCH /api/v2/registry/models"  # the promotion lease: taken, released
 
 
 def steps(report) -> list[tuple[str, str]]:
@@ -135,9 +136,9 @@ def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_ser
         DEPLOY_POST,
         DEPLOY_GET,
         SMOKE,  # 500 from the broken model
+        DEPLOY_GET,  # the new one serves (so it is stopped only once the old one serves), the old one too
         STOP,  # the new deployment
-        DEPLOY_GET,  # the old one still deployed
-        SMOKE,  # and it answers
+        SMOKE,  # and the old one answers
         TAGS,  # version 2: rejected
     ]
     assert deployed_versions(converged) == [1]
@@ -145,11 +146,12 @@ def test_a_smoke_test_failure_stops_the_new_deployment_and_the_old_one_keeps_ser
     assert converged.tags_of(2)["stage"] == "rejected" and converged.tags_of(2)["rejected_step"] == "smoke"
     assert "stage" not in converged.tags_of(1)
     assert steps(report)[-4:] == [
-        ("stop_new", "ok"),
         ("restore_previous", "ok"),
+        ("stop_new", "ok"),
         ("verify_previous", "ok"),
         ("record", "ok"),
     ]
+    assert report.serving == "version 1 answers (verified after putting it back)"
 
 
 def test_when_cml_stopped_the_old_deployment_a_failed_smoke_test_restarts_it(converged, client, spec):
@@ -160,7 +162,8 @@ def test_when_cml_stopped_the_old_deployment_a_failed_smoke_test_restarts_it(con
 
     assert (report.exit_code, report.rolled_back) == (EXIT_SMOKE, True)
     seq = sequence(converged)
-    assert seq[seq.index(STOP) :] == [STOP, DEPLOY_GET, RESTART, DEPLOY_GET, SMOKE, TAGS]
+    # hitless: the old deployment is restarted and serves before the new one is stopped
+    assert seq[seq.index(SMOKE) :] == [SMOKE, DEPLOY_GET, RESTART, DEPLOY_GET, STOP, SMOKE, TAGS]
     assert deployed_versions(converged) == [1]
     restore = next(s for s in report.steps if s.step == "restore_previous")
     assert restore.status == "ok" and restore.detail.startswith("restarted")
@@ -174,9 +177,10 @@ def test_a_build_failure_exits_10_and_leaves_the_old_deployment_untouched(conver
     report = promote(client, spec)
 
     assert (report.failed_step, report.exit_code, report.rolled_back) == ("build", EXIT_BUILD_FAILED, False)
-    assert converged.write_summary() == [REGISTER, BUILD_POST, TAGS]  # no deployment, no stop
+    assert converged.write_summary() == [LEASE, REGISTER, BUILD_POST, TAGS, LEASE]  # no deployment, no stop
     assert json.dumps(converged.deployments, sort_keys=True) == old
     assert converged.tags_of(2)["rejected_step"] == "build"
+    assert report.serving == "the endpoint answers"  # called at the end: version 1 still answers
 
 
 def test_a_deployment_failure_exits_11_and_stops_the_new_deployment(converged, client, spec):
@@ -188,11 +192,13 @@ def test_a_deployment_failure_exits_11_and_stops_the_new_deployment(converged, c
 
     assert (report.failed_step, report.exit_code) == ("deploy", EXIT_DEPLOY_FAILED)
     assert converged.write_summary() == [
+        LEASE,
         REGISTER,
         BUILD_POST,
         DEPLOY_POST,
-        STOP,
+        STOP,  # it never served: stopped before the old one is checked
         TAGS,
+        LEASE,
     ]
     assert deployed_versions(converged) == [1]
     assert serving_version(converged) == 1
@@ -310,8 +316,12 @@ def test_rollback_by_default_goes_to_the_version_promoted_before_the_current_one
 
     assert report.candidate["number"] == 2 and report.previous["number"] == 3
     assert serving_version(converged) == 2
-    # version 3 was rolled back from and version 1 was never promoted (bootstrapped): nothing left
-    with pytest.raises(InputError, match="no earlier promoted version"):
+    # version 3 was rolled back from; version 1 served before version 2 replaced it: a good version
+    report = rollback(client, spec)
+    assert (report.outcome, report.candidate["number"], report.previous["number"]) == ("promoted", 1, 2)
+    assert serving_version(converged) == 1
+    # versions 2 and 3 were rolled back from: no good version is left to roll back to
+    with pytest.raises(InputError, match="no earlier good version"):
         rollback(client, spec)
 
 
@@ -373,3 +383,72 @@ def test_a_promotion_create_that_answered_500_but_happened_is_finished_without_a
     assert len(converged.model_versions) == versions + 1
     assert len(converged.builds) == builds + 1 and len(converged.deployments) == deployments + 1
     assert serving_version(converged) == 2
+
+
+def test_a_rejected_version_is_never_redeployed_by_apply_nor_picked_again_by_promote(converged, client, spec):
+    from automation.reconcile import make_plan
+
+    converged.broken_runs.add(train(converged, client, spec, BETTER))
+    assert promote(client, spec).exit_code == EXIT_SMOKE  # version 2: rejected, version 1 serves
+    assert converged.tags_of(2)["stage"] == "rejected"
+
+    plan = make_plan(client, spec)[0]
+
+    assert not plan.has_changes, plan  # apply would not build or deploy the rejected version
+    report = promote(client, spec)  # the spec's selection skips the rejected run: version 1 serves
+    assert (report.outcome, report.candidate["number"]) == ("noop", 1)
+    assert serving_version(converged) == 1
+
+
+# -- the staging model: smoke-tested before it takes live traffic ------------------------------------
+
+
+def _model_calls(fake, access_key: str) -> list[int]:
+    """HTTP statuses of the endpoint calls made with one model's access key."""
+    return [
+        c.status for c in fake.calls if c.host == "model" and (c.body or {}).get("accessKey") == access_key
+    ]
+
+
+def test_with_a_staging_model_a_failing_candidate_never_reaches_the_prd_model(converged, client, spec):
+    staged = spec.model_copy(
+        update={"deployment": spec.deployment.model_copy(update={"staging_model": "wine-staging"})}
+    )
+    converged.broken_runs.add(train(converged, client, staged, BETTER))
+    prd_model = next(iter(converged.models.values()))
+
+    report = promote(client, staged)
+
+    assert (report.outcome, report.failed_step, report.exit_code) == ("failed", "stage", EXIT_SMOKE)
+    assert report.rolled_back is False  # PRD was never touched
+    prd_builds = [b for b in converged.builds.values() if b["model_id"] == prd_model["id"]]
+    assert len(prd_builds) == 1, "the candidate was built in the PRD model"
+    staging = next(m for m in converged.models.values() if m["name"] == "wine-staging")
+    assert 500 in _model_calls(converged, staging["access_key"])  # it failed there...
+    assert set(_model_calls(converged, prd_model["access_key"])) <= {200}  # ...and never on PRD
+    assert not [d for d in converged.active_deployments() if d["model_id"] == staging["id"]]
+    assert serving_version(converged) == 1 and converged.tags_of(2)["rejected_step"] == "stage"
+
+
+def test_with_a_staging_model_a_good_candidate_is_staged_then_promoted(converged, client, spec):
+    staged = spec.model_copy(
+        update={"deployment": spec.deployment.model_copy(update={"staging_model": "wine-staging"})}
+    )
+    train(converged, client, staged, BETTER)
+
+    dry = promote(client, staged, dry_run=True)
+    report = promote(client, staged)
+
+    assert [s.step for s in dry.steps] == [s.step for s in report.steps]  # the dry run shows what runs
+    assert [s.step for s in report.steps] == [
+        "register",
+        "stage",
+        "build",
+        "deploy",
+        "smoke",
+        "stop_previous",
+        "record",
+    ]
+    assert report.outcome == "promoted" and serving_version(converged) == 2
+    staging = next(m for m in converged.models.values() if m["name"] == "wine-staging")
+    assert not [d for d in converged.active_deployments() if d["model_id"] == staging["id"]]

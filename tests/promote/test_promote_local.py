@@ -8,7 +8,8 @@ tests below check one by one:
    ALPHA 0.01 (a better model) and a tiny script that logs a pyfunc model whose predict raises;
 3. promote --dry-run, then promote the better run (version 2), then promote version 1 again
    (worse than what serves now: refused), then promote the broken model (version 3: its smoke test
-   fails and PRD is put back), then rollback --to 1.
+   fails and PRD is put back), then the broken model again with a staging model (it fails there,
+   while PRD is called all along and answers with version 2), then rollback --to 1.
 
 After each stage the endpoint is called with the spec's example input, so every assertion about
 "what serves" is about what really answers.
@@ -18,6 +19,9 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +37,7 @@ from automation.settings import Settings
 from automation.spec import Spec
 from automation.workflows.bootstrap import bootstrap
 from automation.workflows.history import load_history
-from automation.workflows.promote import PromotionReport, promote, rollback
+from automation.workflows.promotion import PromotionReport, promote, rollback
 from automation.workflows.smoke import call_endpoint, predictions_of
 
 pytestmark = pytest.mark.e2e
@@ -101,11 +105,13 @@ class Scenario:
     answers: dict[str, list[Any]] = field(default_factory=dict)  # stage -> the endpoint's predictions
     reports: dict[str, PromotionReport] = field(default_factory=dict)
     writes: dict[str, int] = field(default_factory=dict)
+    calls: dict[str, list[Any]] = field(default_factory=dict)  # stage -> answers of calls made meanwhile
 
-    def answer(self) -> list[Any]:
-        prd = self.client.projects.find(self.spec.projects.prd.name)
-        model = self.client.models.find(prd.id, self.spec.deployment.model_name)
-        return predictions_of(call_endpoint(self.client, model, self.spec.deployment.smoke.input))
+    def answer(self, client: CMLClient | None = None) -> list[Any]:
+        client = client or self.client
+        prd = client.projects.find(self.spec.projects.prd.name)
+        model = client.models.find(prd.id, self.spec.deployment.model_name)
+        return predictions_of(call_endpoint(client, model, self.spec.deployment.smoke.input))
 
     def serving_versions(self) -> list[int]:
         """Registered version numbers behind the PRD model's deployed deployments."""
@@ -120,6 +126,30 @@ class Scenario:
             for d in c.models.list_deployments(prd.id, model.id, b.id)
             if d.status == "deployed"
         )
+
+
+class Caller:
+    """Calls the PRD endpoint in a loop while a promotion runs (what live traffic sees)."""
+
+    def __init__(self, scenario: Scenario, client: CMLClient) -> None:
+        self.scenario, self.client, self.results, self._stop = scenario, client, [], threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.results.append(self.scenario.answer(self.client))
+            except Exception as exc:  # an error is what the test looks for
+                self.results.append(f"error: {exc}")
+            time.sleep(0.1)
+
+    def __enter__(self) -> Caller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def _train_runs(client: CMLClient, spec: Spec) -> tuple[str, str]:
@@ -150,11 +180,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterat
     state_dir: Path = tmp_path_factory.mktemp("promote-local") / ".cmlops"
     workspace = control.start(state_dir, port=_free_port(), wait=60)
     try:
-        client = CMLClient.from_settings(
-            Settings(
-                url=workspace.url, api_key=workspace.api_key, model_service_url=workspace.model_service_url
-            )
+        settings = Settings(
+            url=workspace.url, api_key=workspace.api_key, model_service_url=workspace.model_service_url
         )
+        client = CMLClient.from_settings(settings)
         spec = make_spec(
             {
                 **WITH_INSTALL_STEP,
@@ -190,6 +219,15 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterat
 
         s.reports["broken"] = promote(client, spec, run_id=broken_run)
         s.answers["broken"] = s.answer()
+
+        # The same broken model with a staging model: PRD is called all along and never errs.
+        staged = spec.model_copy(
+            update={"deployment": spec.deployment.model_copy(update={"staging_model": "wine-staging"})}
+        )
+        with Caller(s, CMLClient.from_settings(settings)) as caller:  # its own connection
+            s.reports["staged"] = promote(client, staged, run_id=broken_run)
+        s.calls["staged"] = caller.results
+        s.answers["staged"] = s.answer()
 
         s.reports["rollback"] = rollback(client, spec, to_version=1)
         s.answers["rollback"] = s.answer()
@@ -232,6 +270,16 @@ def test_a_broken_model_is_rolled_back_and_the_old_version_still_answers(scenari
     assert scenario.answers["broken"] == scenario.answers["better"]  # version 2 answers again
 
 
+def test_a_candidate_failing_in_the_staging_model_never_answered_a_live_request(scenario):
+    report = scenario.reports["staged"]
+    assert (report.outcome, report.failed_step, report.exit_code) == ("failed", "stage", EXIT_SMOKE)
+    assert "broken predict" in report.error["message"] and report.rolled_back is False
+    calls = scenario.calls["staged"]
+    assert len(calls) >= 10  # PRD was called all through the staging build, deployment and smoke test
+    assert all(answer == scenario.answers["better"] for answer in calls), calls  # version 2, never an error
+    assert scenario.answers["staged"] == scenario.answers["better"]
+
+
 def test_rollback_to_a_previous_version_serves_it_again(scenario):
     report = scenario.reports["rollback"]
     assert (report.outcome, report.exit_code) == ("promoted", 0), report.error
@@ -243,4 +291,4 @@ def test_history_records_every_promotion(scenario):
     entries = {e.version: e for e in load_history(scenario.client, scenario.spec)}
     assert entries[1].stage == "production" and entries[1].promoted_by == "rollback"
     assert entries[2].stage == "rolled_back" and json.loads(json.dumps(entries[2].gates))
-    assert entries[3].stage == "rejected" and entries[3].rejected_step == "smoke"
+    assert entries[3].stage == "rejected" and entries[3].rejected_step == "stage"  # its latest: staged

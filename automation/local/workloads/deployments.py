@@ -1,9 +1,11 @@
 """Model deployments: one model-server process per deployment, on its own loopback port.
 
 Statuses ``pending`` -> ``deploying`` -> ``deployed`` (the server wrote its ready file and answers
-``GET /health``) or ``failed``; ``:stop`` makes it ``stopped``. CML keeps one active deployment per
+``GET /health``) or ``failed``; ``:stop`` makes it ``stopped``; a deployed server that exits on its
+own makes it ``failed`` (watched every half second), so ``deployed`` always means "answers". CML keeps one active deployment per
 model: when a deployment becomes ``deployed``, older active deployments of the same model are
-stopped. Deployments survive a server restart: at shutdown their processes are killed but their
+stopped. Routing is by deployment (routes.py): a restarted older deployment answers while it is live,
+and stopping it hands the route back to the model's other live deployment. Deployments survive a server restart: at shutdown their processes are killed but their
 status kept, and at start-up every ``deployed`` (or half-started) deployment is launched again.
 """
 
@@ -39,6 +41,7 @@ RUNNING = frozenset({"pending", "deploying", "deployed"})
 READY_DEADLINE = 180.0
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_CONCURRENCY = 64
+WATCH_EVERY = 0.5  # seconds between liveness checks of a deployed model server
 
 
 def free_port() -> int:
@@ -237,6 +240,28 @@ class DeploymentSupervisor:
             )
         self.log.info("deployment %s deployed on port %s", dep_id, port)
         self._supersede(doc)
+        self._watch(dep_id, generation, proc)
+
+    def _watch(self, dep_id: str, generation: int, proc: subprocess.Popen[bytes]) -> None:
+        """While it is the deployment's current launch: a model server that exits on its own makes the
+        deployment ``failed`` and takes it out of the routes, so its status never claims ``deployed``
+        for a server that no longer answers (a stop, a restart or a shutdown ends the watch)."""
+        while True:
+            time.sleep(WATCH_EVERY)
+            current = self.ws.store.get(KIND, dep_id)
+            if current is None or current.get("generation") != generation:
+                return
+            if proc.poll() is None:
+                continue
+            with self._lock:
+                if self._closing or self._procs.get(dep_id) is not proc:
+                    return  # stopped, restarted or shut down on purpose
+                self._procs.pop(dep_id, None)
+                self.routes.drop_deployment(dep_id)
+            self._fail(
+                dep_id, generation, f"the model server exited with code {proc.returncode} while serving"
+            )
+            return
 
     def _supersede(self, doc: dict[str, Any]) -> None:
         """One active deployment per model: stop the older ones once the new one serves."""
