@@ -82,6 +82,29 @@ def test_pip_install_in_a_job_lands_in_the_project_only(api, local, runtime, whe
     assert own.returncode != 0
 
 
+def test_pip_install_of_a_source_tree_builds_with_its_own_setuptools_as_in_cml(api, local, runtime):
+    """pip's isolated build hides CML's runtime packages from a build backend: a project whose
+    pyproject needs a newer setuptools than the runtime's (an SPDX license string: 77+) builds."""
+    project = api.project("rt-pip-source")
+    api.upload(
+        project["id"],
+        "srcpkg/pyproject.toml",
+        '[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "cmlops-srcpkg"\nversion = "1.0"\nlicense = "Apache-2.0"\n'
+        "[tool.setuptools]\npy-modules = ['cmlops_srcpkg']\n",
+    )
+    api.upload(project["id"], "srcpkg/cmlops_srcpkg.py", "ANSWER = 7\n")
+    script = (
+        "!pip3 install --no-index ./srcpkg\n"
+        "import cmlops_srcpkg, setuptools\n"
+        "print('SRC', cmlops_srcpkg.ANSWER, 'RUNTIME_SETUPTOOLS', setuptools.__version__)\n"
+    )
+    api.upload(project["id"], "build.py", script)
+    run, log = _run(api, local, project["id"], "build.py", runtime)
+    assert run["status"] == "ENGINE_SUCCEEDED", log
+    assert "SRC 7 RUNTIME_SETUPTOOLS 75.6.0" in log  # built with 77+, the runtime's own unchanged
+
+
 def test_the_standard_runtime_has_mlflow_skinny_2_19_and_no_sklearn(api, local, runtime):
     project = api.project("rt-standard")
     script = (

@@ -44,6 +44,27 @@ PTH_NAME = "_cml_runtime.pth"
 BUILD_TIMEOUT = 900.0
 
 
+def runtime_pth_line(env: ProjectEnv) -> str:
+    """The ``.pth`` line that puts the runtime's packages after the project's own.
+
+    ``site.addsitedir`` (not a bare path) so the runtime's own ``.pth`` files are processed too. In
+    CML the runtime's packages are the system site-packages, which pip's isolated build environment
+    hides from a build backend; here they come through this line, so it steps aside inside such an
+    environment (pip puts its ``pip-build-env-*`` folder on ``sys.path`` before ``.pth`` files run).
+    Otherwise ``pip install .`` of a project needing a newer setuptools than the runtime's builds
+    with the runtime's and fails, where CML succeeds.
+    """
+    runtime_site = str(_site_packages(env.runtime_root, env.python_version))
+    return (
+        "import site, sys; any('pip-build-env-' in p for p in sys.path) or "
+        f"site.addsitedir({runtime_site!r})\n"
+    )
+
+
+def _write_runtime_pth(env: ProjectEnv) -> None:
+    (env.site_packages / PTH_NAME).write_text(runtime_pth_line(env), encoding="utf-8")
+
+
 class RuntimeUnavailable(Exception):
     """The runtime's environment cannot be built here; the message says why and what to do."""
 
@@ -224,6 +245,8 @@ class RuntimeEnvironments:
         with lock:
             if not (env.site_packages / PTH_NAME).is_file():
                 self._create_project_env(env)
+            elif (env.site_packages / PTH_NAME).read_text(encoding="utf-8") != runtime_pth_line(env):
+                _write_runtime_pth(env)  # made by an older cmlops: same packages, current rule
             self._write_pip_conf(env)
             if cmlapi_package.ensure_installed(env.site_packages):
                 self.log.info("cmlapi %s installed in %s", cmlapi_package.version(), env.root)
@@ -236,11 +259,7 @@ class RuntimeEnvironments:
             shutil.rmtree(env.root)
         env.root.parent.mkdir(parents=True, exist_ok=True)
         self._run([interpreter, "-m", "venv", "--without-pip", str(env.root)], dict(os.environ))
-        runtime_site = _site_packages(env.runtime_root, env.python_version)
-        # addsitedir (not a bare path line) so the runtime's own .pth files are processed too.
-        (env.site_packages / PTH_NAME).write_text(
-            f"import site; site.addsitedir({str(runtime_site)!r})\n", encoding="utf-8"
-        )
+        _write_runtime_pth(env)
         for name in ("pip", "pip3", f"pip{env.python_version}"):
             script = env.bin / name
             # A shell wrapper: a '#!' line naming a long state path can pass the kernel's limit.

@@ -25,7 +25,7 @@ from automation.local.workloads.runtime.environments import RuntimeEnvironments,
 from automation.local.workloads.runtime.interpreters import available_pythons
 from automation.local.workloads.runtimes import OFFERED_PYTHONS
 
-BUILD_TOOLS = ("setuptools>=68", "wheel")  # pip's isolated build of a project folder needs them
+BUILD_TOOLS = ("setuptools>=77", "wheel")  # pip's isolated build of a project folder (SPDX licenses: 77)
 
 
 def default_wheelhouse() -> Path:
