@@ -30,19 +30,26 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Local]:
     clock_file.write_text("")
     port = free_port()
     secrets = {"CML_API_KEY": LEAK_CANARY, "AWS_SECRET_ACCESS_KEY": LEAK_CANARY, "GITHUB_TOKEN": LEAK_CANARY}
+    # The scheduler's injected clock stays set for the whole session: a test that restarts this
+    # server (server death, state folder) must not start one that ignores the clock file.
     settings = {"CMLOPS_LOCAL_CLOCK_FILE": str(clock_file), "CMLOPS_LOCAL_SCHEDULER_TICK": "0.2"}
     saved = {name: os.environ.get(name) for name in {**secrets, **settings}}
     os.environ.update({**secrets, **settings})
     try:
         workspace = control.start(state_dir, port=port, wait=60)
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _restore(saved, secrets)
     yield Local(state_dir, port, workspace, clock_file)
     control.stop(state_dir)
+    _restore(saved, settings)
+
+
+def _restore(saved: dict[str, str | None], names: dict[str, str]) -> None:
+    for name in names:
+        if saved[name] is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved[name]  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")
