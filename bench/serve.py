@@ -8,7 +8,9 @@ same registered model on this machine:
 * the workspace's model service URL ``<workspace>/model`` (what users and ``cmlops predict`` call),
 * the deployment's own loopback port (what ``/model`` passes through to).
 
-Their predictions are compared for the same 50 rows (identical floats, not merely close), then each
+Their predictions are compared for the same 50 rows (``/model`` and the port: identical floats;
+mlflow serve, which runs the model in cmlops' own environment while the deployment runs on its
+runtime with the model's recorded requirements: within 1e-9 relative), then each
 gets the same load for ``--seconds`` (wrk with 2 threads when installed, else the asyncio generator)
 at ``--concurrency``, ``--rounds`` times in turn. Then ``--burst`` concurrent clients hit ``/model``
 (asyncio generator: statuses and the p99 of the answered calls). Prints the table, the headline
@@ -173,14 +175,19 @@ def _measure(
     mlflow_t, model_t, port_t = all_targets
     sample = rows[:50]
     answers = [t.predict(sample) for t in all_targets]
-    same = answers[0] == answers[1] == answers[2]
-    print(f"identical predictions on {len(sample)} rows from all three: {same}")
+    # /model and the port are one server: identical floats. mlflow serve runs the model in cmlops'
+    # own environment, the deployment on its runtime with the model's recorded requirements (as CML
+    # builds it), so their scikit-learn/numpy builds may differ in the last bits: close, not equal.
+    gap = max(abs(a - b) / max(abs(a), 1e-12) for a, b in zip(answers[0], answers[1], strict=True))
+    same = answers[1] == answers[2] and gap <= 1e-9
+    print(
+        f"predictions on {len(sample)} rows: /model == port: {answers[1] == answers[2]}; "
+        f"mlflow vs /model: largest relative gap {gap:.1e} (<= 1e-9: {gap <= 1e-9})"
+    )
     one_row = [rows[0]]
     singles = [t.predict(one_row) for t in all_targets]
-    same = same and singles[0] == singles[1] == singles[2]
-    print(
-        f"load input: one row {one_row[0]} -> {singles[0]} on all three: {singles[0] == singles[1] == singles[2]}"
-    )
+    same = same and singles[1] == singles[2]
+    print(f"load input: one row {one_row[0]} -> {singles[1]} on /model and port: {singles[1] == singles[2]}")
     print(
         f"load: {tool}, {args.concurrency} connections, {args.seconds:g} s per target, {args.rounds} round(s)"
     )
@@ -230,7 +237,7 @@ def _measure(
         and burst.errors == 0
         and burst.answered_p99_ms <= 1000
     )
-    print(f"predictions identical: {same}; targets met: {met}")
+    print(f"predictions agree: {same}; targets met: {met}")
     return 0 if met else 1
 
 
