@@ -78,3 +78,24 @@ def test_the_hint_counts_the_other_problems(spec_error):
     assert two.hint and two.hint.endswith("1 more problem after this one")
     three = spec_error(with_model("  select:\n    strategy: newest\n    order: up\n    metric: [1]\n"))
     assert three.hint and three.hint.endswith("2 more problems after this one")
+
+
+def test_a_secret_value_in_a_choice_is_neither_shown_nor_matched(spec_error):
+    err = spec_error(with_model("  select:\n    strategy: ${env:PICK}\n"), environ={"PICK": "lates"})
+    assert said(err) == "expected one of: latest, best; got a secret value"
+    assert err.hint is None  # a "did you mean 'latest'?" would tell what the secret looks like
+
+
+def test_a_number_where_text_belongs_is_told_to_be_quoted_but_a_boolean_is_not(spec_error):
+    number = spec_error(MINIMAL.replace("name: demo\n", "name: 123\n", 1))
+    assert said(number) == "expected text, got 123" and number.hint == "quote it: '123'"
+    boolean = spec_error(MINIMAL.replace("name: demo\n", "name: true\n", 1))
+    assert said(boolean) == "expected text, got true" and boolean.hint is None
+
+
+def test_a_constraint_names_the_value_a_validator_message_does_not_repeat_it(spec_error):
+    job = "    script: code/train.py\n"
+    bounded = spec_error(MINIMAL.replace(job, job + "    cpu: -1\n"))
+    assert said(bounded) == "must be greater than 0 (got -1)"
+    named = spec_error(MINIMAL.replace("registered_name: demo-model", "registered_name: team/model"))
+    assert "(got" not in said(named)
