@@ -105,7 +105,8 @@ def test_empty_response_has_no_body_part(mock):
     mock.delete(URL + "/p1", body=b"")
     lines: list[str] = []
     client(lines).request("DELETE", "/api/v2/projects/p1")
-    assert " body=" not in lines[1]
+    assert lines[0] == "-> DELETE /api/v2/projects/p1"  # no query, no body: nothing after the path
+    assert re.fullmatch(r"<- 200 DELETE /api/v2/projects/p1 \(\d+ ms\)", lines[1]), lines[1]
 
 
 # --- errors ---------------------------------------------------------------------------------------
