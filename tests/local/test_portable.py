@@ -40,7 +40,13 @@ def test_no_module_reads_proc_or_imports_fcntl() -> None:
 def test_a_process_is_alive_until_it_exits_and_a_zombie_counts_as_gone() -> None:
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "cmlops-probe-marker"])
     try:
-        assert alive(proc.pid) and "cmlops-probe-marker" in cmdline(proc.pid)
+        assert alive(proc.pid)
+        # Right after fork the child may not have exec'd yet (its command line is the parent's or
+        # empty): wait for the new program's command line, as the callers of cmdline() do.
+        deadline = time.monotonic() + 10
+        while "cmlops-probe-marker" not in cmdline(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "cmlops-probe-marker" in cmdline(proc.pid)
         proc.kill()
         deadline = time.monotonic() + 10
         while alive(proc.pid) and time.monotonic() < deadline:  # not reaped yet: a zombie
