@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.prd import deployed_version_numbers
 from fakes.specs import make_spec
 
 from automation.api import CMLClient
@@ -114,17 +115,7 @@ class Scenario:
 
     def serving_versions(self) -> list[int]:
         """Registered version numbers behind the PRD model's deployed deployments."""
-        c = self.client
-        prd = c.projects.find(self.spec.projects.prd.name)
-        model = c.models.find(prd.id, self.spec.deployment.model_name)
-        registered = c.registry.find(self.spec.model.registered_name)
-        number = {v.model_version_id: v.number for v in c.registry.versions(registered.model_id)}
-        return sorted(
-            number[b.registered_model_version_id]
-            for b in c.models.list_builds(prd.id, model.id)
-            for d in c.models.list_deployments(prd.id, model.id, b.id)
-            if d.status == "deployed"
-        )
+        return deployed_version_numbers(self.client, self.spec)
 
 
 class Caller:

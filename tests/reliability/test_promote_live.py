@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fakes.prd import deployed_version_numbers
 from fakes.specs import flagship
 from reliability_support import free_port
 
@@ -131,17 +132,7 @@ class Live:
 
     def deployed(self) -> list[int]:
         """Version numbers of the PRD model's deployed deployments."""
-        c = self.client
-        prd = c.projects.find(self.spec.projects.prd.name)
-        model = c.models.find(prd.id, self.spec.deployment.model_name)
-        registered = c.registry.find(self.spec.model.registered_name)
-        number = {v.model_version_id: v.number for v in c.registry.versions(registered.model_id)}
-        return sorted(
-            number[b.registered_model_version_id]
-            for b in c.models.list_builds(prd.id, model.id)
-            for d in c.models.list_deployments(prd.id, model.id, b.id)
-            if d.status == "deployed"
-        )
+        return deployed_version_numbers(self.client, self.spec)
 
 
 @pytest.fixture(scope="module")
