@@ -167,3 +167,30 @@ def test_an_open_schema_is_not_numeric():
 def test_a_number_too_large_for_a_float_is_named_by_its_own_column():
     message = refusal(SCHEMA, {"input": [[1.0, 2, 10**400]]})
     assert message.startswith("number too large in column 'c' row 0: ")
+
+
+def test_a_row_of_numeric_strings_is_refused_not_converted():
+    # numpy would read "1.5" as 1.5: every value of the row must be checked, even when none is a number
+    one_column = InputSchema([Column("a", "double")])
+    assert "non-numeric value '1.5' in column 'a' row 0" in refusal(one_column, {"input": [["1.5"]]})
+    assert "non-numeric value '1' in column 'a' row 1" in refusal(
+        SCHEMA, {"input": [[1, 2, 3], ["1", "2", "3"]]}
+    )
+
+
+def test_the_generic_path_gets_a_frame_with_the_signature_dtypes():
+    frame = SCHEMA.to_model_input({"input": [[1.5, 2, 3.25]]})
+    assert list(frame.columns) == ["a", "b", "c"]
+    assert str(frame.dtypes["b"]) == "int64" and frame.iloc[0].tolist() == [1.5, 2, 3.25]
+    floats = InputSchema([Column("x", "float"), Column("y", "double")])
+    typed = floats.to_model_input({"input": [[0.5, 0.25]]})
+    assert str(typed.dtypes["x"]) == "float32" and str(typed.dtypes["y"]) == "float64"
+
+
+def test_a_tensor_signature_gets_an_array_of_its_dtype():
+    tensor = InputSchema.from_signature(
+        ModelSignature(inputs=Schema([TensorSpec(np.dtype("float32"), (-1, 2))]))
+    )
+    array = tensor.to_model_input({"inputs": [[1.5, 2.0], [3.0, 4.5]]})
+    assert isinstance(array, np.ndarray) and array.dtype == np.float32
+    assert array.tolist() == [[1.5, 2.0], [3.0, 4.5]]
