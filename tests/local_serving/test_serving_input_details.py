@@ -194,3 +194,16 @@ def test_a_tensor_signature_gets_an_array_of_its_dtype():
     array = tensor.to_model_input({"inputs": [[1.5, 2.0], [3.0, 4.5]]})
     assert isinstance(array, np.ndarray) and array.dtype == np.float32
     assert array.tolist() == [[1.5, 2.0], [3.0, 4.5]]
+
+
+def test_only_the_repeated_column_names_are_called_duplicates():
+    split = {"dataframe_split": {"columns": ["a", "b", "a"], "data": [[1.0, 2, 3.0]]}}
+    assert refusal(SCHEMA, split).endswith("duplicate column names: a")
+
+
+def test_a_column_spec_without_required_counts_as_required():
+    # ColSpec objects of older MLflow versions have no `required` attribute
+    old_style = SimpleNamespace(name="a", type=SimpleNamespace(name="double"))
+    inputs = SimpleNamespace(is_tensor_spec=lambda: False, inputs=[old_style])
+    schema = InputSchema.from_signature(SimpleNamespace(inputs=inputs))
+    assert schema.columns == (Column("a", "double", required=True),)
