@@ -37,6 +37,16 @@ def children_seconds(pid: int) -> float:
     return sum(process_seconds(int(c)) for c in children)
 
 
+def loop_thread_seconds(pid: int) -> tuple[float, float]:
+    """(seconds on a core, seconds runnable but waiting for one) of a process's main thread: the
+    event loop's, for the server; the second is the loop's wait caused by CPU saturation."""
+    try:
+        run, wait = Path(f"/proc/{pid}/schedstat").read_text().split()[:2]
+    except OSError:
+        return 0.0, 0.0
+    return int(run) / 1e9, int(wait) / 1e9
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds spent not idle, all cores together, since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -60,6 +70,8 @@ class CpuShare:
     probes: float
     attacker: float
     machine: float
+    loop_busy: float = 0.0  # the server's event-loop thread on a core
+    loop_waiting: float = 0.0  # ... runnable but waiting for a core (saturation, not our code)
 
     @property
     def others(self) -> float:
@@ -70,7 +82,8 @@ class CpuShare:
         return (
             f"server {self.server:.0f}%, deployment {self.deployment:.0f}% + worker {self.worker:.0f}%, "
             f"attacker {self.attacker:.0f}%, "
-            f"probes {self.probes:.0f}%, others {self.others:.0f}%; machine {self.machine:.0f}% of {CORES * 100}%"
+            f"probes {self.probes:.0f}%, others {self.others:.0f}%; machine {self.machine:.0f}% of {CORES * 100}%; "
+            f"server event loop busy {self.loop_busy:.0f}%, waiting for a core {self.loop_waiting:.1f}%"
         )
 
 
@@ -88,6 +101,7 @@ class CpuMeter:
             children_seconds(self.deployment_pid),
             self_seconds(),
             machine_busy_seconds(),
+            *loop_thread_seconds(self.server_pid),
         )
 
     def __enter__(self) -> CpuMeter:
@@ -108,4 +122,6 @@ class CpuMeter:
             probes=100 * d[4] / wall,
             attacker=100 * attacker_seconds / wall,
             machine=100 * d[5] / wall,
+            loop_busy=100 * d[6] / wall,
+            loop_waiting=100 * d[7] / wall,
         )

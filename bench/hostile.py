@@ -255,12 +255,12 @@ def under_attack(
 def cpu_table(phases: list[tuple[str, dict, dict, CpuShare]]) -> str:
     """Each phase's CPU use by process, and what is left for the probes' processes."""
     lines = [
-        f"| phase | server | deployment | its large-call worker | attacker | probes | others on the box | machine (of {CORES * 100}%) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| phase | server | its event loop busy / waiting for a core | deployment | its large-call worker | attacker | probes | others on the box | machine (of {CORES * 100}%) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, _, _, cpu in phases:
         lines.append(
-            f"| {label} | {cpu.server:.0f}% | {cpu.deployment:.0f}% | {cpu.worker:.0f}% | {cpu.attacker:.0f}% | "
+            f"| {label} | {cpu.server:.0f}% | {cpu.loop_busy:.0f}% / {cpu.loop_waiting:.1f}% | {cpu.deployment:.0f}% | {cpu.worker:.0f}% | {cpu.attacker:.0f}% | "
             f"{cpu.probes:.0f}% | {cpu.others:.0f}% | {cpu.machine:.0f}% |"
         )
     return "\n".join(lines)
