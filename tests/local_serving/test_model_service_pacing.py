@@ -79,6 +79,24 @@ def test_a_flood_of_refused_bodies_is_held_in_turn_and_bounded() -> None:
         assert rig.model.calls == []
 
 
+def test_a_large_call_refused_for_a_full_lane_waits_its_turn_too() -> None:
+    with running_front(refusal_rate=0.25, held_refusals=1) as rig:
+        big = body({"hold": True, "input": [[1.0]] * 1500})  # over the small lane's 4 KB
+        holder = rig.connect()
+        holder.sendall(head(len(big)) + big)
+        assert rig.model.entered.acquire(timeout=30), "the held call never reached the model"
+        with _bogus(rig) as first:  # takes the burst
+            assert read_response(first)[0] == 404
+        with rig.connect() as second:
+            second.sendall(head(len(big)) + big[:100])  # the large lane's one slot is taken
+            _until(lambda: rig.front.pacer.waiting == 1, "the 429 is held")
+            status, headers, _ = read_response(second)
+            assert status == 429 and headers["retry-after"] == "1" and headers["connection"] == "close"
+        rig.model.release.set()
+        assert read_response(holder)[0] == 200
+        holder.close()
+
+
 def test_refusals_of_bodies_read_whole_are_not_paced() -> None:
     with running_front(refusal_rate=0.25, held_refusals=1) as rig, rig.connect() as sock:
         for _ in range(3):  # small bodies read whole: answered on a kept-alive connection
