@@ -4,6 +4,7 @@ large bodies never parsed by the front. Live on loopback with raw sockets; no ti
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -52,6 +53,16 @@ def test_the_pacer_answers_a_burst_at_once_then_one_refusal_per_turn() -> None:
     ]  # refilled to the burst only
 
 
+def test_a_refusal_that_waits_stops_its_connection_being_read_first() -> None:
+    now = [0.0]
+    pacer = RefusalPacer(rate=1000.0, held=4, clock=lambda: now[0])
+    paused: list[str] = []
+    for n in range(1000):  # the burst: answered at once, reading never paused
+        asyncio.run(pacer.turn(lambda n=n: paused.append(f"burst {n}")))
+    asyncio.run(pacer.turn(lambda: paused.append("held")))  # waits 1 ms for its turn
+    assert paused == ["held"] and pacer.waiting == 0
+
+
 def test_a_slow_rate_still_allows_one_refusal_at_once() -> None:
     pacer = RefusalPacer(rate=0.25, held=1, clock=lambda: 0.0)
     assert pacer.reserve() == 0.0
@@ -65,8 +76,17 @@ def test_a_flood_of_refused_bodies_is_held_in_turn_and_bounded() -> None:
     with running_front(refusal_rate=0.25, held_refusals=1) as rig:
         with _bogus(rig) as first:
             assert read_response(first)[0] == 404  # within the burst: at once
+        offered: list[object] = []
+        turn = rig.front.pacer.turn
+
+        async def spied(pause_reading: object = None) -> None:
+            offered.append(pause_reading)
+            await turn(pause_reading)  # type: ignore[arg-type]
+
+        rig.front.pacer.turn = spied  # type: ignore[method-assign]
         second = _bogus(rig)
         _until(lambda: rig.front.pacer.waiting == 1, "the second refusal is held")
+        assert offered and callable(offered[0])  # the server's protocol lets the front stop reading
         with _bogus(rig) as third:  # the one held slot is taken: answered at once, not held
             status, headers, _ = read_response(third)
             assert status == 404 and headers["connection"] == "close"

@@ -36,7 +36,7 @@ from urllib.parse import parse_qs
 
 from automation.local.api.modelservice.keyscan import NEED_MORE, leading_key, parsed_key
 from automation.local.api.modelservice.limits import Lanes, ServiceLimits
-from automation.local.api.modelservice.pacing import RefusalPacer
+from automation.local.api.modelservice.pacing import PAUSE_READING, RefusalPacer
 from automation.local.api.modelservice.upstream import Connection, UpstreamError, UpstreamPool
 from automation.local.workloads.routes import KeyIndex, Route, RouteTable
 
@@ -205,7 +205,7 @@ class ModelServiceFront:
             if not lane.try_acquire():
                 retry = (b"retry-after", str(self.limits.retry_after).encode())
                 if not body.done:
-                    await self.pacer.turn()
+                    await self.pacer.turn(_pause_reading(scope))
                 await _reply(send, 429, self._busy, [retry], closing=not body.done)
                 return
             try:
@@ -215,7 +215,7 @@ class ModelServiceFront:
         except Refused as refusal:
             closing = body is None or not body.done
             if closing and refusal.status != 408:  # 408: the sender has had its time already
-                await self.pacer.turn()
+                await self.pacer.turn(_pause_reading(scope))
             await _reply(send, refusal.status, refusal.body, refusal.headers, closing=closing)
         except _Gone:
             pass
@@ -423,6 +423,11 @@ def _request_head(
         lines.append(b"authorization: " + authorization)
     lines.append(b"content-length: %d" % length if length is not None else b"transfer-encoding: chunked")
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def _pause_reading(scope: Scope) -> Callable[[], None] | None:
+    pause: Callable[[], None] | None = (scope.get("extensions") or {}).get(PAUSE_READING)
+    return pause
 
 
 def _chunk(piece: bytes) -> bytes:

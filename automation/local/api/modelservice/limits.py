@@ -45,7 +45,7 @@ class ServiceLimits:
     retry_after: int = 1
     parse_body_bytes: int = 256 * 1024
     refusal_rate: float = 20.0
-    held_refusals: int = 64
+    held_refusals: int = 256
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], base: ServiceLimits | None = None) -> ServiceLimits:

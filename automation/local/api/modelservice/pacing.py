@@ -6,10 +6,11 @@ at once: answered as fast as possible, a handful of connections keep the server'
 on a 2-core machine, most of the CPU busy (the attacker's own load generator included), and every
 legitimate call waits for a core. The pacer is a token bucket shared by all these refusals:
 ``rate`` of them a second (and a burst of as many) are answered at once, as before; beyond that,
-each waits for its turn, its connection held with its body unread (the kernel's socket buffers fill
-and the sender blocks, so neither side spends CPU), and is then answered and closed. At most
-``held`` refusals wait at a time; any further one is answered at once, so the number of held
-connections (and what the server buffers for them, at most one read each) stays bounded. A
+each waits for its turn, its connection held with its body unread and no longer read at all (the
+server stops reading the socket, its buffers fill and the sender blocks, so neither side spends CPU
+and the server holds no body bytes), and is then answered and closed. At most ``held`` refusals
+wait at a time; any further one is answered at once, so the number of held connections stays
+bounded. A
 legitimate client that makes a mistake now and then is never slowed; one that keeps guessing keys
 is slowed to ``rate`` guesses a second in total.
 
@@ -21,6 +22,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+
+# The ASGI scope extension under which the server's protocol (protocol.py) offers a callable that
+# stops reading the request's connection.
+PAUSE_READING = "cmlops.pause_reading"
 
 
 class RefusalPacer:
@@ -48,11 +53,14 @@ class RefusalPacer:
         self._tokens -= 1.0  # a debt: the turns queue up behind each other
         return -self._tokens / self.rate
 
-    async def turn(self) -> None:
-        """Wait for this refusal's turn (see the module docstring)."""
+    async def turn(self, pause_reading: Callable[[], None] | None = None) -> None:
+        """Wait for this refusal's turn (see the module docstring); when it has to wait, stop
+        reading its connection first (``pause_reading``, if the server offers one)."""
         delay = self.reserve()
         if delay <= 0.0:
             return
+        if pause_reading is not None:
+            pause_reading()
         self.waiting += 1
         try:
             await asyncio.sleep(delay)
