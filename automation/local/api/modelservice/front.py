@@ -173,6 +173,20 @@ class ModelServiceFront:
     # --- one call ----------------------------------------------------------------------------
 
     async def _model(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = await self._call(scope, receive, send)
+        if refusal is None:
+            return
+        # Nothing of the body is referenced any more (_call's frame is gone): a held refusal costs
+        # its connection, not the body pieces read before the decision.
+        status, answer, headers, unread = refusal
+        if unread and status != 408:  # 408: the sender has had its time already
+            await self.pacer.turn(_pause_reading(scope))
+        await _reply(send, status, answer, headers, closing=unread)
+
+    async def _call(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]], bool] | None:
+        """Serve one call; or (status, body, headers, body left unread) of the refusal to answer."""
         body: Body | None = None
         try:
             if scope["method"] != "POST":
@@ -204,21 +218,16 @@ class ModelServiceFront:
                 prefix = [b"".join(prefix) + await body.rest()]
             if not lane.try_acquire():
                 retry = (b"retry-after", str(self.limits.retry_after).encode())
-                if not body.done:
-                    await self.pacer.turn(_pause_reading(scope))
-                await _reply(send, 429, self._busy, [retry], closing=not body.done)
-                return
+                return 429, self._busy, [retry], not body.done
             try:
                 await self._pass(scope, send, route, body, prefix, authorization, content_type)
             finally:
                 lane.release()
         except Refused as refusal:
-            closing = body is None or not body.done
-            if closing and refusal.status != 408:  # 408: the sender has had its time already
-                await self.pacer.turn(_pause_reading(scope))
-            await _reply(send, refusal.status, refusal.body, refusal.headers, closing=closing)
+            return refusal.status, refusal.body, refusal.headers, body is None or not body.done
         except _Gone:
             pass
+        return None
 
     async def _access_key(self, scope: Scope, body: Body) -> tuple[str, list[bytes]]:
         """(key, body pieces read so far)."""
