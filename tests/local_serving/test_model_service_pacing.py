@@ -8,6 +8,7 @@ import asyncio
 import json
 import socket
 import time
+from collections.abc import Callable
 
 from front_support import KEY, Rig, body, closed_by_peer, head, read_response, running_front
 
@@ -15,9 +16,9 @@ from automation.local.api.modelservice.keyscan import NEED_MORE, leading_key
 from automation.local.api.modelservice.pacing import RefusalPacer
 
 
-def _until(condition: object, what: str) -> None:
+def _until(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + 30
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, f"never happened: {what}"
         time.sleep(0.01)
 
