@@ -34,6 +34,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from cpuuse import CORES, CpuMeter, CpuShare, self_seconds
 from loadgen import quantile, request_bytes
 from workspace import Deployed, add_workspace_args, bootstrapped, check_data, rss_mb, tree_rss_mb
 
@@ -173,7 +174,7 @@ def attack(kind: str, port: int, params: dict[str, Any], seconds: float, queue: 
         t.start()
     for t in threads:
         t.join()
-    queue.put(dict(counts))
+    queue.put((dict(counts), self_seconds()))
 
 
 def gib_post(port: int, head: bytes, chunked: bool, prefix: bytes = b"") -> tuple[int, float, int]:
@@ -236,16 +237,48 @@ class RssSampler:
         self.thread.join()
 
 
-def under_attack(dep: Deployed, kind: str, params: dict[str, Any], seconds: float) -> tuple[dict, dict]:
+def under_attack(
+    dep: Deployed, kind: str, params: dict[str, Any], seconds: float
+) -> tuple[dict, dict, CpuShare]:
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    proc = ctx.Process(target=attack, args=(kind, dep.port, params, seconds + 1.0, queue))
-    proc.start()
-    time.sleep(1.0)  # let the attack get going
-    measured = probes(dep, seconds - 1.0)
-    counts = queue.get(timeout=seconds + 120)
+    with CpuMeter(dep.server_pid, dep.deployment_pid) as meter:
+        proc = ctx.Process(target=attack, args=(kind, dep.port, params, seconds + 1.0, queue))
+        proc.start()
+        time.sleep(1.0)  # let the attack get going
+        measured = probes(dep, seconds - 1.0)
+        counts, attacker_cpu = queue.get(timeout=seconds + 120)
     proc.join(30)
-    return measured, counts
+    return measured, counts, meter.share(attacker_cpu)
+
+
+def cpu_table(phases: list[tuple[str, dict, dict, CpuShare]]) -> str:
+    """Each phase's CPU use by process, and what is left for the probes' processes."""
+    lines = [
+        f"| phase | server | its event loop busy / waiting for a core | deployment | its large-call worker | attacker | probes | others on the box | machine (of {CORES * 100}%) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, _, _, cpu in phases:
+        lines.append(
+            f"| {label} | {cpu.server:.0f}% | {cpu.loop_busy:.0f}% / {cpu.loop_waiting:.1f}% | {cpu.deployment:.0f}% | {cpu.worker:.0f}% | {cpu.attacker:.0f}% | "
+            f"{cpu.probes:.0f}% | {cpu.others:.0f}% | {cpu.machine:.0f}% |"
+        )
+    return "\n".join(lines)
+
+
+def why_missed(label: str, api_ratio: float, model_ratio: float, cpu: CpuShare, quiet: CpuShare) -> str:
+    """Where the CPU went in a phase that missed 3x: saturation of the cores, or the service's work."""
+    full = cpu.machine >= 0.9 * CORES * 100
+    attack_cost = (
+        cpu.attacker + (cpu.server - quiet.server) + (cpu.deployment - quiet.deployment) + cpu.worker
+    )
+    return (
+        f"missed in '{label}' (API {api_ratio:.2f}x, /model {model_ratio:.2f}x): the machine was "
+        f"{'saturated' if full else 'not saturated'} ({cpu.machine:.0f}% of {CORES * 100}%); the attack "
+        f"cost {attack_cost:.0f}% of a core (its own load generator {cpu.attacker:.0f}%, the server "
+        f"{cpu.server - quiet.server:+.0f}% over quiet, the deployment {cpu.deployment - quiet.deployment:+.0f}% "
+        f"and its nice-10 worker {cpu.worker:.0f}%), other users of the box {cpu.others:.0f}%"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,9 +302,10 @@ def _run(dep: Deployed, args: argparse.Namespace) -> int:
     probes(dep, 2.0)  # warm-up
     rss_quiet = rss_mb(dep.server_pid)
     dep_rss_quiet = tree_rss_mb(dep.deployment_pid)
-    quiet = probes(dep, args.seconds)
-    phases: list[tuple[str, dict, dict]] = [("quiet", quiet, {})]
-    print(f"quiet: {quiet}; server RSS {rss_quiet:.0f} MB", flush=True)
+    with CpuMeter(dep.server_pid, dep.deployment_pid) as meter:
+        quiet = probes(dep, args.seconds)
+    phases: list[tuple[str, dict, dict, CpuShare]] = [("quiet", quiet, {}, meter.share())]
+    print(f"quiet: {quiet}; server RSS {rss_quiet:.0f} MB; CPU {phases[0][3].summary()}", flush=True)
 
     # 1 GiB bodies: with a declared length and no key; chunked with a valid key and auth.
     lines = "\r\n".join(f"{k}: {v}" for k, v in auth.items())
@@ -323,11 +357,12 @@ def _run(dep: Deployed, args: argparse.Namespace) -> int:
     peaks: dict[str, float] = {}
     for label, kind, params in attacks:
         with RssSampler(dep.server_pid) as sampler:
-            measured, counts = under_attack(dep, kind, params, args.seconds)
+            measured, counts, cpu = under_attack(dep, kind, params, args.seconds)
         peaks[label] = sampler.peak
-        phases.append((label, measured, counts))
+        phases.append((label, measured, counts, cpu))
         print(
-            f"{label}: {measured}; attackers' statuses {counts}; server RSS peak {sampler.peak:.0f} MB",
+            f"{label}: {measured}; attackers' statuses {counts}; server RSS peak {sampler.peak:.0f} MB; "
+            f"CPU {cpu.summary()}",
             flush=True,
         )
     time.sleep(2.0)
@@ -340,15 +375,22 @@ def _run(dep: Deployed, args: argparse.Namespace) -> int:
     )
     print("|---|---:|---:|---:|---:|---|---|")
     met = True
-    for label, m, counts in phases:
+    missed: list[str] = []
+    for label, m, counts, cpu in phases:
         ra, rm = m["api"]["p99"] / quiet["api"]["p99"], m["model"]["p99"] / quiet["model"]["p99"]
         bad = {k: v for k, v in {**m["api"]["statuses"], **m["model"]["statuses"]}.items() if k != 200}
         met = met and ra <= 3 and rm <= 3 and not bad
+        if ra > 3 or rm > 3:
+            missed.append(why_missed(label, ra, rm, cpu, phases[0][3]))
         print(
             f"| {label} | {m['api']['p50']:.1f} / {m['api']['p99']:.1f} | {ra:.2f}x | "
             f"{m['model']['p50']:.1f} / {m['model']['p99']:.1f} | {rm:.2f}x | "
             f"api {m['api']['statuses']}, model {m['model']['statuses']} | {counts or '-'} |"
         )
+    print()
+    print(cpu_table(phases))
+    for line in missed:
+        print(line)
     gib_ok = declared[0] == 413 and chunked[0] == 413 and gib_rise < 20
     print()
     print(

@@ -4,7 +4,8 @@ CML's ``https://modelservice.<domain>/model`` for local models. Per call, in thi
 
 1. ``Content-Length`` over the limit: 413 at once, body unread, connection closed.
 2. The access key: from ``?accessKey=``, else from the body's first member (keyscan.py: the first
-   chunk suffices), else from the whole body parsed as JSON (400 if it is not JSON or has no key).
+   chunk suffices), else from the whole body parsed as JSON (400 if it is not JSON or has no key, or
+   if it is over ``parse_body_bytes``: a large body must name its key first or in the query).
 3. The key's live deployment, from memory (routes.py). Unknown key: 404; a model whose deployment
    is still starting is waited for up to a minute; none running: 503.
 4. Model auth (when on): ``Authorization: Bearer <workspace API key>``, checked on SHA-256 digests in
@@ -18,7 +19,8 @@ CML's ``https://modelservice.<domain>/model`` for local models. Per call, in thi
    status, headers that matter and body come back unchanged, streamed when large.
 
 Refusals use CML's model-endpoint envelope ``{"success": false, "errors": {field: message}}`` and
-close the connection when the body was left unread. Everything else goes to the wrapped app.
+close the connection when the body was left unread; those are paced under a flood (pacing.py).
+Everything else goes to the wrapped app.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from urllib.parse import parse_qs
 
 from automation.local.api.modelservice.keyscan import NEED_MORE, leading_key, parsed_key
 from automation.local.api.modelservice.limits import Lanes, ServiceLimits
+from automation.local.api.modelservice.pacing import PAUSE_READING, RefusalPacer
 from automation.local.api.modelservice.upstream import Connection, UpstreamError, UpstreamPool
 from automation.local.workloads.routes import KeyIndex, Route, RouteTable
 
@@ -101,10 +104,13 @@ class Body:
     def extend(self, seconds: float) -> None:
         self._deadline += seconds
 
-    async def rest(self) -> bytes:
+    async def rest(self, refuse_over: int | None = None, why: str = "") -> bytes:
+        """The rest of the body; Refused 400 (``why``) once the whole passes ``refuse_over`` bytes."""
         pieces = []
         while not self.done:
             pieces.append(await self.next())
+            if refuse_over is not None and self.size > refuse_over:
+                raise Refused(400, "accessKey", why, _CLOSE)
         return b"".join(pieces)
 
 
@@ -138,6 +144,11 @@ class ModelServiceFront:
         self.start_wait = start_wait
         self._api_key_sha256 = api_key_sha256.encode()
         self._lanes: dict[str, Lanes] = {}
+        self.pacer = RefusalPacer(limits.refusal_rate, limits.held_refusals)
+        self._key_first = (
+            f"the access key must be the body's first member (or ?accessKey= in the query) for bodies "
+            f"over {limits.parse_body_bytes} bytes: the model service does not parse large bodies"
+        )
         self._busy = failure(
             "model.busy", "the model is busy (too many calls in flight); retry later or add replicas"
         )
@@ -162,6 +173,20 @@ class ModelServiceFront:
     # --- one call ----------------------------------------------------------------------------
 
     async def _model(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = await self._call(scope, receive, send)
+        if refusal is None:
+            return
+        # Nothing of the body is referenced any more (_call's frame is gone): a held refusal costs
+        # its connection, not the body pieces read before the decision.
+        status, answer, headers, unread = refusal
+        if unread and status != 408:  # 408: the sender has had its time already
+            await self.pacer.turn(_pause_reading(scope))
+        await _reply(send, status, answer, headers, closing=unread)
+
+    async def _call(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]], bool] | None:
+        """Serve one call; or (status, body, headers, body left unread) of the refusal to answer."""
         body: Body | None = None
         try:
             if scope["method"] != "POST":
@@ -193,17 +218,16 @@ class ModelServiceFront:
                 prefix = [b"".join(prefix) + await body.rest()]
             if not lane.try_acquire():
                 retry = (b"retry-after", str(self.limits.retry_after).encode())
-                await _reply(send, 429, self._busy, [retry], closing=not body.done)
-                return
+                return 429, self._busy, [retry], not body.done
             try:
                 await self._pass(scope, send, route, body, prefix, authorization, content_type)
             finally:
                 lane.release()
         except Refused as refusal:
-            closing = body is None or not body.done
-            await _reply(send, refusal.status, refusal.body, refusal.headers, closing=closing)
+            return refusal.status, refusal.body, refusal.headers, body is None or not body.done
         except _Gone:
             pass
+        return None
 
     async def _access_key(self, scope: Scope, body: Body) -> tuple[str, list[bytes]]:
         """(key, body pieces read so far)."""
@@ -224,7 +248,10 @@ class ModelServiceFront:
                 return found, pieces
             if found is not NEED_MORE:
                 break
-        whole = prefix + await body.rest()
+        limit = self.limits.parse_body_bytes
+        if body.size > limit or (body.declared is not None and body.declared > limit):
+            raise Refused(400, "accessKey", self._key_first, _CLOSE)
+        whole = prefix + await body.rest(limit, self._key_first)
         key, problem = parsed_key(whole)
         if key is None:
             if problem == "json":
@@ -405,6 +432,11 @@ def _request_head(
         lines.append(b"authorization: " + authorization)
     lines.append(b"content-length: %d" % length if length is not None else b"transfer-encoding: chunked")
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def _pause_reading(scope: Scope) -> Callable[[], None] | None:
+    pause: Callable[[], None] | None = (scope.get("extensions") or {}).get(PAUSE_READING)
+    return pause
 
 
 def _chunk(piece: bytes) -> bytes:

@@ -16,6 +16,10 @@ from typing import Any
 # The first member of the top-level object is "accessKey" with a string value. Anchored at the start
 # (after optional whitespace), so a key nested inside "request" can never match.
 _LEADING = re.compile(rb'\s*\{\s*"accessKey"\s*:\s*"((?:[^"\\]|\\.){0,1024})"')
+# The first member's name, once complete: if it is not "accessKey", the key is not first.
+_FIRST_NAME = re.compile(rb'\s*\{\s*"((?:[^"\\]|\\.){0,64})"\s*:')
+# Not an object at all (a list, a number, junk): decided at the first byte.
+_NOT_OBJECT = re.compile(rb"\s*[^\s{]")
 # Enough bytes to decide: a key longer than this is not a real access key.
 DECIDE_BYTES = 2048
 
@@ -47,6 +51,9 @@ def leading_key(prefix: bytes, complete: bool) -> str | NeedMore | None:
         return value if isinstance(value, str) else None
     if complete or len(prefix) >= DECIDE_BYTES:
         return None
+    first = _FIRST_NAME.match(prefix)
+    if (first is not None and first.group(1) != b"accessKey") or _NOT_OBJECT.match(prefix):
+        return None  # decided early: another member comes first, or the body is no object
     return NEED_MORE
 
 

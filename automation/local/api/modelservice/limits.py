@@ -13,6 +13,13 @@ Every limit is enforced before the body is read, or while it is read:
   the large lane (``large_concurrency``). A full lane answers 429 ``model.busy`` with
   ``Retry-After`` at once, never a queue. Large batches can therefore never take the slots small
   calls need, and at most ``large_concurrency`` of them reach a deployment at a time.
+* ``parse_body_bytes``: the front finds the access key in a body's first bytes (keyscan.py); only a
+  body up to this size whose first member is not ``accessKey`` is parsed whole to find it. A larger
+  one is refused (400) unless the key comes first or in the query, so a flood of big bodies never
+  costs the front a JSON parse.
+* ``refusal_rate`` and ``held_refusals``: refusals that leave the body unread are answered at once
+  up to ``refusal_rate`` a second; beyond, each is held (at most ``held_refusals`` at a time) until
+  its turn (pacing.py), so a flood of refused bodies cannot take the CPU legitimate calls need.
 
 ``CMLOPS_MODEL_SERVICE="body_timeout=2,small_concurrency=4"`` overrides any of them (tests, benches).
 """
@@ -36,6 +43,9 @@ class ServiceLimits:
     header_timeout: float = 10.0
     body_timeout: float = 15.0
     retry_after: int = 1
+    parse_body_bytes: int = 256 * 1024
+    refusal_rate: float = 20.0
+    held_refusals: int = 256
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], base: ServiceLimits | None = None) -> ServiceLimits:

@@ -4,6 +4,8 @@ uvicorn bounds the idle time between requests on a keep-alive connection, but no
 takes to send a request's headers: a client that connects and trickles a header line every few
 seconds holds its connection forever. This protocol closes a connection whose request headers are
 not complete ``header_timeout`` seconds after it connected or after the request's first byte.
+It also offers the model service front a way to stop reading a request's connection (the scope
+extension ``cmlops.pause_reading``), used while a refusal waits its turn (pacing.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from automation.local.api.modelservice.pacing import PAUSE_READING
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
@@ -28,7 +32,8 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm_header_timer()
-        super().on_headers_complete()
+        super().on_headers_complete()  # builds the request's cycle on self.scope; its task has not run yet
+        self.scope.setdefault("extensions", {})[PAUSE_READING] = self.flow.pause_reading
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_timer()
