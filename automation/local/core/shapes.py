@@ -22,15 +22,6 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "project"
 
 
-def short_project(project: dict[str, Any]) -> dict[str, str]:
-    return {
-        "public_identifier": project["id"],
-        "name": project["name"],
-        "default_project_engine": project.get("default_engine_type", "ml_runtime"),
-        "slug": project.get("slug", slugify(project["name"])),
-    }
-
-
 def _parse_env(value: Any) -> Any:
     """``environment`` is a map in requests; accept the JSON string CML returns too (clients echo it back)."""
     if value is None:

@@ -1,6 +1,6 @@
 """What deleting a project or a model endpoint takes with it: the domain rule, not the route's.
 
-Deleting a model endpoint stops its deployments and forgets its builds; deleting a project deletes
+Deleting a build stops its deployments; deleting a model endpoint stops its deployments and forgets its builds; deleting a project deletes
 its model endpoints (as above), stops and forgets its applications and its jobs' runs, then removes
 its files and its Python environments. Routes call these after their 404 checks.
 """
@@ -14,12 +14,17 @@ if TYPE_CHECKING:
     from automation.local.workspace import Workspace
 
 
+def delete_build(ws: Workspace, build_id: str) -> None:
+    """Stop and forget a build's deployments, then the build (its worker and its copy of the model)."""
+    for dep in ws.store.list("deployment", parent=build_id):
+        ws.deployments.remove(dep["id"])
+    ws.builds.remove(build_id)
+
+
 def delete_model(ws: Workspace, model_id: str) -> None:
     """Stop and forget a model endpoint with its builds and deployments."""
     for build in ws.store.list("build", parent=model_id):
-        for dep in ws.store.list("deployment", parent=build["id"]):
-            ws.deployments.remove(dep["id"])
-        ws.builds.remove(build["id"])
+        delete_build(ws, build["id"])
     ws.store.delete("model", model_id)
 
 
