@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
+from automation.local.api.bodies import EnvMap, EnvString
 from automation.local.api.common import application_or_404, given, params, project_or_404, workspace
 from automation.local.api.render import render_application
 from automation.local.core.listing import ListSpec
-from automation.local.core.shapes import EnvMap, EnvString
 from automation.local.domain import applications
 from automation.local.state import records
 from automation.local.state.records import Application

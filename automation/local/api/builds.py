@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
+from automation.local.api.bodies import EnvMap
 from automation.local.api.common import (
     build_or_404,
     deployment_or_404,
@@ -25,7 +26,6 @@ from automation.local.api.common import (
 from automation.local.api.render import render_build, render_deployment
 from automation.local.core.ids import crn
 from automation.local.core.listing import ListSpec
-from automation.local.core.shapes import EnvMap
 from automation.local.domain import cascades, models
 from automation.local.state import records
 from automation.local.state.records import Build, Deployment, Model

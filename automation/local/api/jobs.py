@@ -14,10 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
+from automation.local.api.bodies import EnvMap, EnvString
 from automation.local.api.common import given, job_or_404, params, project_or_404, run_or_404, workspace
 from automation.local.api.render import render_job, render_run
 from automation.local.core.listing import ListSpec
-from automation.local.core.shapes import EnvMap, EnvString
 from automation.local.domain import jobs
 from automation.local.state import records
 from automation.local.state.records import Job, JobRun

@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
+from automation.local.api.bodies import EnvMap, EnvString
 from automation.local.api.common import given, params, project_or_404, workspace
 from automation.local.api.render import render_project
 from automation.local.core.listing import ListSpec
-from automation.local.core.shapes import EnvMap, EnvString
 from automation.local.domain import cascades, projects
 from automation.local.state import records
 from automation.local.state.records import Project
