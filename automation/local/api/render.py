@@ -12,7 +12,17 @@ from typing import Any
 from automation.local.core.ids import crn
 from automation.local.core.shapes import env_json, short_user, slugify
 from automation.local.core.timefmt import rfc3339
-from automation.local.state.records import Application, Build, Deployment, Job, JobRun, Model, Project
+from automation.local.state.records import (
+    Application,
+    Build,
+    Deployment,
+    Engine,
+    Job,
+    JobRun,
+    Model,
+    Project,
+    Workload,
+)
 
 PERMISSIONS = {
     "read": True,
@@ -71,60 +81,66 @@ def render_project(project: Project) -> dict[str, Any]:
     }
 
 
+def _times(record: Any, *names: str) -> dict[str, str | None]:
+    return {name: rfc3339(getattr(record, name)) for name in names}
+
+
+def _engine(engine: Engine) -> dict[str, Any]:
+    """The fields jobs, job runs and applications share: what their engines run with."""
+    return {
+        "id": engine.id,
+        "creator": short_user(),
+        "kernel": engine.kernel,
+        "cpu": engine.cpu,
+        "memory": engine.memory,
+        "nvidia_gpu": engine.nvidia_gpu,
+        "environment": env_json(engine.environment),
+        "runtime_identifier": engine.runtime_identifier,
+    }
+
+
+def _workload(workload: Workload) -> dict[str, Any]:
+    """The fields jobs and applications share."""
+    return {
+        **_engine(workload),
+        **_times(workload, "created_at", "updated_at"),
+        "name": workload.name,
+        "script": workload.script,
+        "runtime_addon_identifiers": list(workload.runtime_addon_identifiers),
+        "run_as": workload.run_as,
+        **NO_RESOURCE_PROFILE,
+    }
+
+
 def render_job(job: Job, project: Project) -> dict[str, Any]:
     return {
-        "id": job.id,
-        "cpu": job.cpu,
-        "created_at": rfc3339(job.created_at),
-        "creator": short_user(),
+        **_workload(job),
         "engine_image_id": "0",
         "english_schedule": "",
         "arguments": job.arguments,
         "type": job.type,
-        "kernel": job.kernel,
-        "memory": job.memory,
-        "name": job.name,
         "parent_id": job.parent_id,
         "paused": job.paused,
         "schedule": job.schedule,
-        "script": job.script,
         "timeout": str(job.timeout),
         "timezone": job.timezone,
-        "updated_at": rfc3339(job.updated_at),
-        "environment": env_json(job.environment),
-        "nvidia_gpu": job.nvidia_gpu,
-        "runtime_identifier": job.runtime_identifier,
-        "runtime_addon_identifiers": list(job.runtime_addon_identifiers),
         "kill_on_timeout": job.kill_on_timeout,
         "project": short_project(project),
         "owner": short_user(),
-        "run_as": job.run_as,
         "attachments": list(job.attachments),
         **NO_RETRIES,
         **NO_RECIPIENTS,
-        **NO_RESOURCE_PROFILE,
     }
 
 
 def render_run(run: JobRun) -> dict[str, Any]:
     return {
+        **_engine(run),
+        **_times(run, "created_at", "scheduling_at", "starting_at", "running_at", "finished_at"),
         "project_id": run.project_id,
         "job_id": run.job_id,
         "status": run.status,
-        "id": run.id,
-        "created_at": rfc3339(run.created_at),
-        "scheduling_at": rfc3339(run.scheduling_at),
-        "starting_at": rfc3339(run.starting_at),
-        "running_at": rfc3339(run.running_at),
-        "finished_at": rfc3339(run.finished_at),
-        "kernel": run.kernel,
-        "cpu": run.cpu,
-        "memory": run.memory,
-        "nvidia_gpu": run.nvidia_gpu,
         "arguments": run.arguments,
-        "environment": env_json(run.environment),
-        "creator": short_user(),
-        "runtime_identifier": run.runtime_identifier,
         "resource_group_id": 0,
     }
 
@@ -215,27 +231,11 @@ def render_deployment(dep: Deployment) -> dict[str, Any]:
 def render_application(app: Application) -> dict[str, Any]:
     """The swagger's Application, with zero values for fields never set."""
     return {
-        "id": app.id,
-        "name": app.name,
+        **_workload(app),
+        **_times(app, "starting_at", "running_at", "stopped_at"),
         "description": app.description,
-        "creator": short_user(),
-        "script": app.script,
         "subdomain": app.subdomain,
         "status": app.status,
-        "created_at": rfc3339(app.created_at),
-        "stopped_at": rfc3339(app.stopped_at),
-        "updated_at": rfc3339(app.updated_at),
-        "starting_at": rfc3339(app.starting_at),
-        "running_at": rfc3339(app.running_at),
-        "kernel": app.kernel,
-        "cpu": app.cpu,
-        "memory": app.memory,
-        "nvidia_gpu": app.nvidia_gpu,
         "bypass_authentication": app.bypass_authentication,
-        "environment": env_json(app.environment),
-        "runtime_identifier": app.runtime_identifier,
-        "runtime_addon_identifiers": list(app.runtime_addon_identifiers),
-        "run_as": app.run_as,
         "cdv_app": app.cdv_app,
-        **NO_RESOURCE_PROFILE,
     }

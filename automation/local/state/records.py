@@ -73,15 +73,21 @@ class Record:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Project(Record):
+class Stamped(Record):
+    """A document with creation and update times (epoch seconds)."""
+
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project(Stamped):
     KIND: ClassVar[str] = "project"
     name: str = ""
     slug: str = ""
     description: str = ""
     visibility: str = "private"
     default_engine_type: str = "ml_runtime"
-    created_at: float = 0.0
-    updated_at: float = 0.0
     creation_status: str = "success"
     shared_memory_limit: int = 0
     environment: dict[str, str] = field(default_factory=_empty_map)
@@ -96,38 +102,47 @@ class Project(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Job(Record):
-    KIND: ClassVar[str] = "job"
+class Engine(Record):
+    """What a process of a project runs with: its runtime, kernel, resources and variables."""
+
     PARENT: ClassVar[str] = "project_id"
     project_id: str = ""
-    name: str = ""
-    script: str = ""
+    kernel: str = ""
     cpu: float = 1.0
     memory: float = 1.0
     nvidia_gpu: int = 0
+    environment: dict[str, str] = field(default_factory=_empty_map)
+    runtime_identifier: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Workload(Engine, Stamped):
+    """A named script of a project that starts engines: a job or an application."""
+
+    name: str = ""
+    script: str = ""
+    runtime_addon_identifiers: list[str] = field(default_factory=_empty_list)
+    run_as: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job(Workload):
+    KIND: ClassVar[str] = "job"
     arguments: str = ""
-    kernel: str = ""
     schedule: str = ""
     timezone: str = DEFAULT_TIMEZONE
     timeout: int = 0
     kill_on_timeout: bool = True
     paused: bool = False
     parent_id: str = ""
-    environment: dict[str, str] = field(default_factory=_empty_map)
-    runtime_identifier: str = ""
-    runtime_addon_identifiers: list[str] = field(default_factory=_empty_list)
     attachments: list[str] = field(default_factory=_empty_list)
-    run_as: int = 0
-    created_at: float = 0.0
-    updated_at: float = 0.0
     type: str = "manual"
 
 
 @dataclass(frozen=True, kw_only=True)
-class JobRun(Record):
+class JobRun(Engine):
     KIND: ClassVar[str] = "job_run"
     PARENT: ClassVar[str] = "job_id"
-    project_id: str = ""
     job_id: str = ""
     status: str = ""
     created_at: float = 0.0
@@ -135,44 +150,24 @@ class JobRun(Record):
     starting_at: float | None = None
     running_at: float | None = None
     finished_at: float | None = None
-    kernel: str = ""
-    cpu: float = 1.0
-    memory: float = 1.0
-    nvidia_gpu: int = 0
     arguments: str = ""
-    environment: dict[str, str] = field(default_factory=_empty_map)
-    runtime_identifier: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class Application(Record):
+class Application(Workload):
     KIND: ClassVar[str] = "application"
-    PARENT: ClassVar[str] = "project_id"
-    project_id: str = ""
-    name: str = ""
     subdomain: str = ""
     description: str = ""
-    script: str = ""
     status: str = ""
-    cpu: float = 1.0
-    memory: float = 1.0
-    nvidia_gpu: int = 0
-    environment: dict[str, str] = field(default_factory=_empty_map)
-    kernel: str = ""
     bypass_authentication: bool = False
-    runtime_identifier: str = ""
-    runtime_addon_identifiers: list[str] = field(default_factory=_empty_list)
-    run_as: int = 0
     cdv_app: bool = False
-    created_at: float = 0.0
-    updated_at: float = 0.0
     starting_at: float | None = None
     running_at: float | None = None
     stopped_at: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class Model(Record):
+class Model(Stamped):
     KIND: ClassVar[str] = "model"
     PARENT: ClassVar[str] = "project_id"
     project_id: str = ""
@@ -189,19 +184,15 @@ class Model(Record):
     default_replication_policy: dict[str, Any] = field(
         default_factory=lambda: {"num_replicas": 1, "type": "fixed"}
     )
-    created_at: float = 0.0
-    updated_at: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
-class Build(Record):
+class Build(Stamped):
     KIND: ClassVar[str] = "build"
     PARENT: ClassVar[str] = "model_id"
     model_id: str = ""
     project_id: str = ""
     status: str = ""
-    created_at: float = 0.0
-    updated_at: float = 0.0
     built_at: float | None = None
     failure_reason: str = ""
     comment: str = ""
@@ -220,15 +211,13 @@ class Build(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Deployment(Record):
+class Deployment(Stamped):
     KIND: ClassVar[str] = "deployment"
     PARENT: ClassVar[str] = "build_id"
     project_id: str = ""
     model_id: str = ""
     build_id: str = ""
     status: str = ""
-    created_at: float = 0.0
-    updated_at: float = 0.0
     stopped_at: float | None = None
     cpu: float = 1.0
     memory: float = 2.0
