@@ -124,20 +124,21 @@ def _store_writes(tree: ast.Module) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(("room", "path"), _modules(), ids=lambda v: str(v) if isinstance(v, str) else v.name)
-def test_the_web_framework_stays_in_the_routes(room: str, path: Path):
-    if room not in FRAMEWORK_FREE:
-        return
-    found = _framework_imports(ast.parse(path.read_text(encoding="utf-8")))
-    assert found == [], f"{path.relative_to(LOCAL)} ({room}) imports a web framework: {found}"
+RULES = {  # rule -> (the rooms it holds in, what it finds in a module, what it means)
+    "framework": (FRAMEWORK_FREE, _framework_imports, "imports a web framework"),
+    "store-writes": (READ_ONLY, _store_writes, "writes the store; call the domain instead"),
+}
 
 
+@pytest.mark.parametrize("rule", sorted(RULES))
 @pytest.mark.parametrize(("room", "path"), _modules(), ids=lambda v: str(v) if isinstance(v, str) else v.name)
-def test_routes_and_pages_never_write_the_store(room: str, path: Path):
-    if room not in READ_ONLY:
+def test_rooms_keep_to_their_jobs(rule: str, room: str, path: Path):
+    """No web framework below the routes; routes and UI pages never write the store."""
+    rooms, find, meaning = RULES[rule]
+    if room not in rooms:
         return
-    found = _store_writes(ast.parse(path.read_text(encoding="utf-8")))
-    assert found == [], f"{path.relative_to(LOCAL)} ({room}) writes the store; call the domain instead: {found}"
+    found = find(ast.parse(path.read_text(encoding="utf-8")))
+    assert found == [], f"{path.relative_to(LOCAL)} ({room}) {meaning}: {found}"
 
 
 def test_the_new_rules_catch_what_they_forbid():

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from local_support import Api
 
 from automation.local import control
 from automation.local.state.paths import StatePaths
@@ -275,14 +276,11 @@ def test_a_state_folder_written_before_the_records_loads_and_keeps_its_documents
     ws = control.start(state, wait=60)
     session = requests.Session()
     session.trust_env = False
+    api = Api(ws.url, ws.api_key, session)
     try:
 
         def get(path: str) -> Any:
-            resp = session.get(
-                ws.url + "/api/v2" + path, headers={"Authorization": f"Bearer {ws.api_key}"}, timeout=30
-            )
-            assert resp.status_code == 200, f"{path}: {resp.status_code} {resp.text}"
-            return resp.json()
+            return api.ok("GET", "/api/v2" + path)
 
         pid = PROJECT["id"]
         project = get(f"/projects/{pid}")
@@ -334,27 +332,14 @@ def test_a_state_folder_written_before_the_records_loads_and_keeps_its_documents
         for cls, doc in STORED:  # reading changed nothing on disk
             assert _raw(paths, cls.KIND, doc["id"]) == doc, cls.KIND
 
-        headers = {"Authorization": f"Bearer {ws.api_key}"}
-        resp = session.patch(
-            f"{ws.url}/api/v2/projects/{pid}/jobs/{JOB['id']}",
-            json={"name": "renamed"},
-            headers=headers,
-            timeout=30,
-        )
-        assert resp.status_code == 200, resp.text
+        api.ok("PATCH", f"/api/v2/projects/{pid}/jobs/{JOB['id']}", json={"name": "renamed"})
         after = _raw(paths, "job", JOB["id"])
         assert after["name"] == "renamed" and after["updated_at"] > JOB["updated_at"]
         assert {k: v for k, v in after.items() if k not in ("name", "updated_at")} == {
             k: v for k, v in JOB.items() if k not in ("name", "updated_at")
         }  # the scheduler's bookkeeping (last_fired_at, schedule_set_at) survives an update
 
-        resp = session.patch(
-            f"{ws.url}/api/v2/projects/{pid}/jobs/{OLDER_JOB['id']}",
-            json={"arguments": "-v"},
-            headers=headers,
-            timeout=30,
-        )
-        assert resp.status_code == 200, resp.text
+        api.ok("PATCH", f"/api/v2/projects/{pid}/jobs/{OLDER_JOB['id']}", json={"arguments": "-v"})
         older = _raw(paths, "job", OLDER_JOB["id"])
         assert {k: older[k] for k in ("id", "project_id", "name", "script", "created_at")} == {
             k: OLDER_JOB[k] for k in ("id", "project_id", "name", "script", "created_at")
