@@ -18,7 +18,7 @@ from automation.local.api.bodies import EnvMap, EnvString
 from automation.local.api.common import given, job_or_404, params, project_or_404, run_or_404, workspace
 from automation.local.api.render import render_job, render_run
 from automation.local.core.listing import ListSpec
-from automation.local.domain import jobs
+from automation.local.domain import cascades, jobs
 from automation.local.state import records
 from automation.local.state.records import Job, JobRun
 from automation.local.workloads.jobruns import STATUS_WORD
@@ -105,7 +105,7 @@ def update_job(project_id: str, job_id: str, body: UpdateJobRequest, request: Re
 def delete_job(project_id: str, job_id: str, request: Request) -> dict[str, Any]:
     ws = workspace(request)
     project_or_404(ws, project_id)
-    jobs.delete(ws, job_or_404(ws, project_id, job_id))
+    cascades.delete_job(ws, job_or_404(ws, project_id, job_id).id)
     return {}
 
 

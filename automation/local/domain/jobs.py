@@ -103,12 +103,6 @@ def update(ws: Workspace, project: Project, job: Job, given: Mapping[str, Any]) 
     return job
 
 
-def delete(ws: Workspace, job: Job) -> None:
-    """A job goes with its runs (an active one is stopped first)."""
-    ws.runner.forget_job(job.id)
-    ws.store.delete(Job.KIND, job.id)
-
-
 def start_run(
     ws: Workspace, project: Project, job: Job, environment: dict[str, str] | None, arguments: str | None
 ) -> JobRun:
