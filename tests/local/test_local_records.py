@@ -351,3 +351,23 @@ def test_a_state_folder_written_before_the_records_loads_and_keeps_its_documents
         )
     finally:
         assert control.stop(state) is True
+
+
+RECORDS = {cls.KIND: cls for cls in (Project, Job, JobRun, Application, Model, Build, Deployment)}
+
+
+def test_every_document_the_workspace_writes_round_trips(api: Api, local: Any, runtime: str) -> None:
+    """Whatever the live server stored (with the workloads' bookkeeping) reads and writes back unchanged."""
+    project = api.project("records-round-trip")
+    api.upload(project["id"], "hello.py", "print('hello')\n")
+    job = api.job(project["id"], "hello.py", runtime, schedule="*/5 * * * *", paused=True)
+    assert api.wait_run(api.run(project["id"], job["id"]))["status"] == "ENGINE_SUCCEEDED"
+    with sqlite3.connect(StatePaths.of(local.state_dir).db) as conn:
+        rows = conn.execute("SELECT kind, doc FROM objects").fetchall()
+    seen: dict[str, int] = {}
+    for kind, text in rows:
+        if kind in RECORDS:
+            doc = json.loads(text)
+            assert RECORDS[kind].from_doc(doc).to_doc() == doc, (kind, doc.get("id"))
+            seen[kind] = seen.get(kind, 0) + 1
+    assert {"project", "job", "job_run"} <= set(seen), seen
