@@ -1,9 +1,9 @@
 """Applications: /api/v2/projects/{project_id}/applications[/{application_id}[:stop|:restart]].
 
-Creating an application starts it (as CML does). ``name``, ``subdomain`` and ``script`` are
-required; the subdomain must be a DNS label and unique in the workspace (409, gRPC code 6,
-ALREADY_EXISTS). ``runtime_identifier``, when given, must be in the catalogue. An update (PATCH)
-changes the stored fields only; ``:restart`` applies them. The processes: applications.py.
+Creating an application starts it (as CML does). The rules (required fields, DNS-label
+subdomains, runtimes) are ``domain/applications.py``'s; a subdomain taken in the workspace is 409
+(gRPC code 6, ALREADY_EXISTS). An update (PATCH) changes the stored fields only; ``:restart``
+applies them. The processes: ``workloads/applications.py``.
 """
 
 from __future__ import annotations

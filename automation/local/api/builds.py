@@ -2,9 +2,8 @@
 
 Builds come from the registry (``registered_model_version_id``) or from a project file
 (``file_path`` + ``function_name``, as AMP ``build_model`` tasks make; the build checks the file
-defines the function, see builds.py). ``runtime_identifier`` is required and must
-be in the catalogue, as for jobs. Deploying a build that is not ``built`` is 400 (FAILED_PRECONDITION).
-Stopping a deployment that is not running returns it unchanged.
+defines the function, see ``workloads/builds.py``). The rules (required runtime, which builds
+deploy) are ``domain/models.py``'s. Stopping a deployment that is not running returns it unchanged.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """Jobs and job runs: /api/v2/projects/{project_id}/jobs[/{job_id}[/runs[/{run_id}[:stop]]]].
 
-Job names need not be unique (CML allows duplicates; clients look jobs up by name first).
-``runtime_identifier`` is required and must be in the catalogue. ``kill_on_timeout`` defaults to
-true when the request leaves it out. ``schedule`` must be a five-field cron expression (and
-``timezone`` an IANA zone name); scheduled jobs fire (``workloads/schedules.py``) and dependent jobs
-(``parent_id``) start when a run of their parent succeeds.
+Job names need not be unique (CML allows duplicates; clients look jobs up by name first). The
+routes parse, call ``domain/jobs.py`` (required fields, runtime, cron schedule and time zone,
+parent jobs, type) and render (``render.py``); runs are ``workloads/jobruns.py``'s.
 """
 
 from __future__ import annotations

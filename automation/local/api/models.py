@@ -1,8 +1,7 @@
 """Model endpoints: /api/v2/projects/{project_id}/models[/{model_id}] and GET /api/v2/models.
 
-Model names are unique within a project (a duplicate is 409, code 6), so a retried create cannot
-make a twin. ``access_key`` is 32 lowercase alphanumerics; ``auth_enabled`` is the opposite of
-``disable_authentication``. ``auto_build_model``/``auto_deploy_model`` work as in CML.
+``access_key`` is 32 lowercase alphanumerics. The rules (unique names, ``auto_build_model`` and
+``auto_deploy_model`` as in CML) are ``domain/models.py``'s; deleting one is ``domain/cascades.py``'s.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Field rules shared by the workloads' resources (jobs, applications, model builds).
 
-Each takes plain values (what the client sent) and raises a 400/412 naming the field; routes parse
+Each takes plain values (what the client sent) and raises a 400 (INVALID_ARGUMENT or FAILED_PRECONDITION) naming the field; routes parse
 requests, these decide what is allowed. ``given`` maps are the fields the client set, nothing else.
 """
 

@@ -7,7 +7,7 @@ new model with it (all or nothing, so a retry is clean). A build comes from the 
 (``registered_model_version_id``, a version of the model's registered model when it has one) or
 from a project file (``file_path`` + ``function_name``, a Python identifier); its
 ``runtime_identifier`` is required and in the catalogue. Only a ``built`` build deploys or
-restarts (412, FAILED_PRECONDITION). Resources and replicas are non-negative.
+restarts (400, FAILED_PRECONDITION). Resources and replicas are non-negative.
 """
 
 from __future__ import annotations
