@@ -1,7 +1,8 @@
 """Field rules shared by the workloads' resources (jobs, applications, model builds).
 
-Each takes plain values (what the client sent) and raises a 400 (INVALID_ARGUMENT or FAILED_PRECONDITION) naming the field; routes parse
-requests, these decide what is allowed. ``given`` maps are the fields the client set, nothing else.
+Each takes plain values (what the client sent) and raises a 400 (INVALID_ARGUMENT or
+FAILED_PRECONDITION) naming the field; routes parse requests, these decide what is allowed.
+``given`` maps are the fields the client set, nothing else.
 """
 
 from __future__ import annotations
