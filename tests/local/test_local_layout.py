@@ -5,6 +5,11 @@ A room may import its own modules and the rooms below it, never above; only the 
 the top (app.py, server.py, workspace.py, control.py, faults.py) import across. ``Workspace`` may
 appear below the top as a type only (under ``if TYPE_CHECKING:``). The model server (serving/)
 stands alone: it runs in its own process and imports no other room (others may use its parts).
+
+Two more rules keep the rooms' jobs apart: the web framework (fastapi, starlette, pydantic) stays in
+the routes and the UI (domain rules, workloads, state and core take plain values and records), and
+routes and UI pages never write the store themselves: they call the domain or the workloads, which
+own the rules of what a stored document may hold (``state/records.py`` types those documents).
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ import pytest
 LOCAL = Path(__file__).resolve().parents[2] / "automation" / "local"
 RANK = {"ui": 5, "api": 4, "domain": 3, "workloads": 2, "state": 1, "core": 0}
 WIRING = {"__init__", "app", "server", "workspace", "control", "faults"}
+FRAMEWORKS = ("fastapi", "starlette", "pydantic")
+FRAMEWORK_FREE = ("domain", "workloads", "state", "core")
+READ_ONLY = ("api", "ui")
+STORE_WRITES = {"insert", "update", "delete"}
+RECORD_WRITES = {"insert", "save"}
 
 
 def _room(module: str) -> str | None:
@@ -85,3 +95,60 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path):
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from automation.local.workspace import W\n"
     )
     assert _runtime_imports(typed) == []
+
+
+def _framework_imports(tree: ast.Module) -> list[str]:
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names)
+    return [m for m in found if m.split(".")[0] in FRAMEWORKS]
+
+
+def _store_writes(tree: ast.Module) -> list[str]:
+    """Calls like ``ws.store.update(...)`` or ``records.save(...)``, as source text."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner, verb = node.func.value, node.func.attr
+        on_store = verb in STORE_WRITES and (
+            (isinstance(owner, ast.Attribute) and owner.attr == "store")
+            or (isinstance(owner, ast.Name) and owner.id == "store")
+        )
+        on_records = verb in RECORD_WRITES and isinstance(owner, ast.Name) and owner.id == "records"
+        if on_store or on_records:
+            found.append(ast.unparse(node.func))
+    return found
+
+
+RULES = {  # rule -> (the rooms it holds in, what it finds in a module, what it means)
+    "framework": (FRAMEWORK_FREE, _framework_imports, "imports a web framework"),
+    "store-writes": (READ_ONLY, _store_writes, "writes the store; call the domain instead"),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+@pytest.mark.parametrize(("room", "path"), _modules(), ids=lambda v: str(v) if isinstance(v, str) else v.name)
+def test_rooms_keep_to_their_jobs(rule: str, room: str, path: Path):
+    """No web framework below the routes; routes and UI pages never write the store."""
+    rooms, find, meaning = RULES[rule]
+    if room not in rooms:
+        return
+    found = find(ast.parse(path.read_text(encoding="utf-8")))
+    assert found == [], f"{path.relative_to(LOCAL)} ({room}) {meaning}: {found}"
+
+
+def test_the_new_rules_catch_what_they_forbid():
+    assert _framework_imports(ast.parse("from pydantic import BaseModel\nimport fastapi.routing\n")) == [
+        "pydantic",
+        "fastapi.routing",
+    ]
+    assert _framework_imports(ast.parse("from automation.local.core import shapes\nimport json\n")) == []
+    writes = ast.parse(
+        "ws.store.update('job', i, doc)\nstore.delete('job', i)\nrecords.save(ws.store, job)\n"
+        "ws.store.get('job', i)\nrecords.load(ws.store, Job, i)\ndoc.update(changes)\n"
+    )
+    assert _store_writes(writes) == ["ws.store.update", "store.delete", "records.save"]

@@ -1,12 +1,15 @@
-"""Helpers every route module uses: the workspace from the request, lookups that 404 properly."""
+"""Helpers every route module uses: the workspace from the request, typed lookups that 404 properly."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
+from pydantic import BaseModel
 
-from automation.local.core.problems import bad_request, not_found
+from automation.local.core.problems import not_found
+from automation.local.state import records
+from automation.local.state.records import Application, Build, Deployment, Job, JobRun, Model, Project, R
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
@@ -20,41 +23,45 @@ def params(request: Request) -> dict[str, str]:
     return dict(request.query_params)
 
 
-def project_or_404(ws: Workspace, project_id: str) -> dict[str, Any]:
-    doc = ws.store.get("project", project_id)
-    if doc is None:
+def given(body: BaseModel) -> dict[str, Any]:
+    """The fields a request body set (parsed and converted), for the domain rules to check."""
+    return body.model_dump(include=body.model_fields_set)
+
+
+def _child_or_404(ws: Workspace, cls: type[R], ident: str, owner: str, what: str) -> R:
+    """A record of ``cls`` whose parent field is ``owner`` (anything else is a 404 naming ``what``)."""
+    record = records.load(ws.store, cls, ident)
+    if record is None or record.parent != owner:
+        raise not_found(what, ident)
+    return record
+
+
+def project_or_404(ws: Workspace, project_id: str) -> Project:
+    project = records.load(ws.store, Project, project_id)
+    if project is None:
         raise not_found("project", project_id)
-    return doc
+    return project
 
 
-def job_or_404(ws: Workspace, project_id: str, job_id: str) -> dict[str, Any]:
-    doc = ws.store.get("job", job_id)
-    if doc is None or doc["project_id"] != project_id:
-        raise not_found("job", job_id)
-    return doc
+def job_or_404(ws: Workspace, project_id: str, job_id: str) -> Job:
+    return _child_or_404(ws, Job, job_id, project_id, "job")
 
 
-def model_or_404(ws: Workspace, project_id: str, model_id: str) -> dict[str, Any]:
-    doc = ws.store.get("model", model_id)
-    if doc is None or doc["project_id"] != project_id:
-        raise not_found("model", model_id)
-    return doc
+def run_or_404(ws: Workspace, job: Job, run_id: str) -> JobRun:
+    return _child_or_404(ws, JobRun, run_id, job.id, "job run")
 
 
-def build_or_404(ws: Workspace, model: dict[str, Any], build_id: str) -> dict[str, Any]:
-    doc = ws.store.get("build", build_id)
-    if doc is None or doc["model_id"] != model["id"]:
-        raise not_found("model build", build_id)
-    return doc
+def application_or_404(ws: Workspace, project_id: str, app_id: str) -> Application:
+    return _child_or_404(ws, Application, app_id, project_id, "application")
 
 
-def deployment_or_404(ws: Workspace, build: dict[str, Any], deployment_id: str) -> dict[str, Any]:
-    doc = ws.store.get("deployment", deployment_id)
-    if doc is None or doc["build_id"] != build["id"]:
-        raise not_found("model deployment", deployment_id)
-    return doc
+def model_or_404(ws: Workspace, project_id: str, model_id: str) -> Model:
+    return _child_or_404(ws, Model, model_id, project_id, "model")
 
 
-def non_negative(value: float | int | None, field: str) -> None:
-    if value is not None and value < 0:
-        raise bad_request(f"{field} must not be negative, got {value}")
+def build_or_404(ws: Workspace, model: Model, build_id: str) -> Build:
+    return _child_or_404(ws, Build, build_id, model.id, "model build")
+
+
+def deployment_or_404(ws: Workspace, build: Build, deployment_id: str) -> Deployment:
+    return _child_or_404(ws, Deployment, deployment_id, build.id, "model deployment")

@@ -7,14 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from automation.local.api.common import params
-from automation.local.core.listing import apply, envelope, parse_list_query
+from automation.local.core.listing import ListSpec
 from automation.local.workloads.runtimes import FILTER_KEYS, catalogue
 
 router = APIRouter(prefix="/api/v2")
+RUNTIMES = ListSpec("runtimes", tuple(FILTER_KEYS), tuple(FILTER_KEYS))
 
 
 @router.get("/runtimes")
 def list_runtimes(request: Request) -> dict[str, Any]:
-    query = parse_list_query(params(request), filter_keys=FILTER_KEYS, sort_keys=FILTER_KEYS)
-    page, token = apply(catalogue(), query, lambda item, key: item.get(key))
-    return envelope("runtimes", [dict(r) for r in page], token)
+    return RUNTIMES.page(params(request), catalogue(), dict)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from automation.local.core.problems import bad_request
+from automation.local.core.shapes import dig, short_user
 
 DEFAULT_PAGE_SIZE = 10
 T = TypeVar("T")
@@ -144,3 +145,38 @@ def apply(items: list[T], query: ListQuery, accessor: Accessor) -> tuple[list[T]
 
 def envelope(key: str, page: list[Any], next_token: str) -> dict[str, Any]:
     return {key: page, "next_page_token": next_token}
+
+
+def read_field(item: Any, key: str) -> Any:
+    """``key`` of a record (attribute) or a document (mapping), dotted keys going into maps."""
+    head, _, rest = key.partition(".")
+    value = item.get(head) if isinstance(item, Mapping) else getattr(item, head, None)
+    return dig(value, rest) if rest else value
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """One list endpoint: its envelope key, the keys it filters and sorts on, how keys read.
+
+    ``computed`` maps a key to how it reads from an item when it is not simply the item's field
+    (e.g. a status word); keys under ``user_prefixes`` (``creator.``, ``owner.``) read the local user.
+    """
+
+    key: str
+    filter_keys: tuple[str, ...] = ()
+    sort_keys: tuple[str, ...] = ()
+    computed: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    user_prefixes: tuple[str, ...] = ("creator.",)
+
+    def field(self, item: Any, key: str) -> Any:
+        if key in self.computed:
+            return self.computed[key](item)
+        if key.startswith(self.user_prefixes):
+            return short_user().get(key.split(".", 1)[1])
+        return read_field(item, key)
+
+    def page(self, params: Mapping[str, str], items: list[T], render: Callable[[T], Any]) -> dict[str, Any]:
+        """Filter, sort and page ``items`` as ``params`` ask; the envelope with the rendered page."""
+        query = parse_list_query(params, filter_keys=self.filter_keys, sort_keys=self.sort_keys)
+        page, token = apply(items, query, self.field)
+        return envelope(self.key, [render(item) for item in page], token)

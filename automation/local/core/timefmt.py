@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
+DEFAULT_TIMEZONE = "America/Los_Angeles"  # CML's default for a job's schedule
+
 
 def now() -> float:
     return time.time()

@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-DEFAULT_TIMEZONE = "America/Los_Angeles"  # CML's default for a job's schedule
+from automation.local.core.timefmt import DEFAULT_TIMEZONE
+
 CLOCK_FILE_VARIABLE = "CMLOPS_LOCAL_CLOCK_FILE"
 TICK_VARIABLE = "CMLOPS_LOCAL_SCHEDULER_TICK"
 TICK_SECONDS = 15.0  # cron's granularity is a minute; a quarter of it is soon enough
