@@ -20,21 +20,17 @@ from automation.api.jobs import RUN_ACTIVE
 from automation.api.models import DEPLOY_ACTIVE
 from automation.api.types import Job
 from automation.errors import CmlopsError, GateFailed, NotFound
-from automation.reconcile.observe import Observed, matches, observe_candidate
+from automation.reconcile import desired
+from automation.reconcile.desired import matches
+from automation.reconcile.model import Action, Kind, Plan, Res
+from automation.reconcile.observe import Observed, observe_candidate
 from automation.reconcile.ownership import (
     created_description,
     created_environment,
     keep_description_mark,
     keep_mark,
 )
-from automation.reconcile.plan import (
-    JOB_FIELDS_CML_MAY_IGNORE,
-    Action,
-    Plan,
-    desired_install_job,
-    desired_job,
-    job_fields,
-)
+from automation.reconcile.plan.common import JOB_FIELDS_CML_MAY_IGNORE, job_fields
 from automation.reconcile.selection import check_thresholds
 
 
@@ -93,11 +89,11 @@ class Applier:
         for action in plan.actions:
             if not action.is_change:
                 continue
-            handler = getattr(self, "_" + action.resource.replace(".", "_"))
+            handler = HANDLERS[action.type]
             started = time.monotonic()
             if self.on_step:
                 self.on_step(action, "start")
-            detail = handler(action) or ""
+            detail = handler(self, action) or ""
             elapsed = time.monotonic() - started
             self.result.steps.append(
                 StepReport(action.resource, action.kind, action.name, round(elapsed, 2), detail)
@@ -110,16 +106,18 @@ class Applier:
 
     # -- projects -------------------------------------------------------------------------------
 
-    def _ensure_project(self, key: str, action: Action) -> str:
+    def _project(self, action: Action) -> str:
+        key = action.key
         pspec = getattr(self.spec.projects, key)
         projects = self.client.projects
-        if action.kind == "create":
+        want = action.desired
+        if action.kind is Kind.CREATE:
             existing = projects.find(pspec.name)  # a retry must not create a twin
             project = existing or create_once(
                 lambda: projects.create(
                     pspec.name,
-                    description=pspec.description or "",
-                    environment=created_environment(pspec.environment, self.spec.name),
+                    description=want["description"],
+                    environment=created_environment(want["environment"], self.spec.name),
                     **(
                         {"git_url": pspec.source.git_url, "git_ref": pspec.source.git_ref}
                         if key == "dev" and pspec.source and pspec.source.git_url
@@ -135,19 +133,13 @@ class Applier:
             observed = getattr(self.obs, key)
             project = projects.update(
                 action.id,
-                description=pspec.description or "",
-                environment=keep_mark(pspec.environment, observed.environment if observed else None),
+                description=want["description"],
+                environment=keep_mark(want["environment"], observed.environment if observed else None),
             )
         setattr(self.obs, key, project)
         return f"id {project.id}"
 
-    def _project_dev(self, action: Action) -> str:
-        return self._ensure_project("dev", action)
-
-    def _project_prd(self, action: Action) -> str:
-        return self._ensure_project("prd", action)
-
-    def _files_dev(self, action: Action) -> str:
+    def _files(self, action: Action) -> str:
         project_id = self.obs.dev.id
         for path, (remote_size, _local_size) in action.changes.items():
             if remote_size is not None:
@@ -171,14 +163,12 @@ class Applier:
     # -- training -------------------------------------------------------------------------------
 
     def _job(self, action: Action) -> str:
-        want = desired_job(self.spec, self.obs.runtime_identifier, self.obs.runtime_addons)
-        self.obs.job, detail = self._ensure_job(self.spec.training.job.name, want)
-        return detail
-
-    def _job_install(self, action: Action) -> str:
-        want = desired_install_job(self.spec, self.obs.runtime_identifier, self.obs.runtime_addons)
-        assert want is not None
-        self.obs.install_job, detail = self._ensure_job(self.spec.training.install.name, want)
+        job, detail = self._ensure_job(action.key, action.desired)
+        install = self.spec.training.install
+        if install is not None and action.key == install.name:
+            self.obs.install_job = job
+        else:
+            self.obs.job = job
         return detail
 
     def _ensure_job(self, name: str, want: dict[str, Any]) -> tuple[Job, str]:
@@ -269,7 +259,7 @@ class Applier:
     def _job_run(self, action: Action) -> str:
         dev_id, job_id = self.obs.dev.id, self.obs.job.id
         installed = ""
-        if action.kind == "wait":
+        if action.kind is Kind.WAIT:
             run_id = action.id
         else:
             installed = self._install_dependencies()
@@ -345,25 +335,25 @@ class Applier:
 
     # -- serving --------------------------------------------------------------------------------
 
-    def _model(self, action: Action) -> str:
+    def _endpoint(self, action: Action) -> str:
         prd_id = self.obs.prd.id
-        d = self.spec.deployment
+        d, want = self.spec.deployment, action.desired
         models = self.client.models
-        if action.kind == "update":
-            description = keep_description_mark(d.description, self.obs.model.description)
+        if action.kind is Kind.UPDATE:
+            description = keep_description_mark(want["description"], self.obs.model.description)
             self.obs.model = models.update(prd_id, action.id, description=description)
             return f"id {action.id}"
-        if action.kind == "replace":
+        if action.kind is Kind.REPLACE:
             self._stop_deployments(exclude=None)
             models.delete(prd_id, action.id)
-        model = models.find(prd_id, d.model_name) if action.kind == "create" else None
+        model = models.find(prd_id, d.model_name) if action.kind is Kind.CREATE else None
         model = model or create_once(
             lambda: models.create(
                 prd_id,
                 name=d.model_name,
-                description=created_description(d.description, self.spec.name),
+                description=created_description(want["description"], self.spec.name),
                 registered_model_id=self.obs.registered.model_id,
-                disable_authentication=not d.auth,
+                disable_authentication=not want["auth_enabled"],
             ),
             lambda: models.find(prd_id, d.model_name),
         )
@@ -373,7 +363,7 @@ class Applier:
 
     def _build(self, action: Action) -> str:
         prd_id, model_id = self.obs.prd.id, self.obs.model.id
-        if action.kind == "wait":
+        if action.kind is Kind.WAIT:
             build_id = action.id
         else:
             self._gate()
@@ -409,7 +399,7 @@ class Applier:
     def _deployment(self, action: Action) -> str:
         prd_id, model_id, build_id = self.obs.prd.id, self.obs.model.id, self.obs.build.id
         d = self.spec.deployment
-        if action.kind == "wait":
+        if action.kind is Kind.WAIT:
             dep_id = action.id
         else:
 
@@ -418,7 +408,7 @@ class Applier:
                     (
                         x
                         for x in self.client.models.list_deployments(prd_id, model_id, build_id)
-                        if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
+                        if x.status.lower() in DEPLOY_ACTIVE and matches(x, d)
                     ),
                     None,
                 )
@@ -428,11 +418,7 @@ class Applier:
                     prd_id,
                     model_id,
                     build_id,
-                    cpu=float(d.cpu),
-                    memory=float(d.memory),
-                    replicas=int(d.replicas),
-                    nvidia_gpus=int(d.gpus),
-                    environment={k: str(v) for k, v in (d.environment or {}).items()},
+                    **desired.deployment_request(d),
                 ),
                 existing,
             )
@@ -464,6 +450,20 @@ class Applier:
 
     def _collect_ids(self) -> None:
         self.result.ids = summary_ids(self.obs)
+
+
+Handler = Callable[[Applier, Action], str]
+HANDLERS: dict[Res, Handler] = {
+    Res.PROJECT: Applier._project,
+    Res.FILES: Applier._files,
+    Res.JOB: Applier._job,
+    Res.JOB_RUN: Applier._job_run,
+    Res.MODEL_VERSION: Applier._model_version,
+    Res.ENDPOINT: Applier._endpoint,
+    Res.BUILD: Applier._build,
+    Res.DEPLOYMENT: Applier._deployment,
+    Res.OLD_DEPLOYMENTS: Applier._old_deployments,
+}
 
 
 def summary_ids(obs: Observed) -> dict[str, Any]:

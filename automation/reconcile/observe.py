@@ -20,6 +20,7 @@ from automation.api.types import (
     RegisteredModelVersion,
 )
 from automation.errors import InputError
+from automation.reconcile.desired import matches
 from automation.reconcile.selection import rejected_runs, select_run
 
 
@@ -148,20 +149,8 @@ def observe_serving(client: CMLClient, spec, obs: Observed) -> None:
                 obs.build is not None
                 and build.id == obs.build.id
                 and obs.deployment is None
-                and matches(dep, spec)
+                and matches(dep, spec.deployment)
             ):
                 obs.deployment = dep
             else:
                 obs.other_deployments.append(dep)
-
-
-def matches(dep: ModelDeployment, spec) -> bool:
-    """Does a deployment have the spec's resources? Server representations are normalised."""
-    d = spec.deployment
-    return (
-        float(dep.cpu) == float(d.cpu)
-        and float(dep.memory) == float(d.memory)
-        and int(dep.replicas or 1) == int(d.replicas)
-        and int(dep.nvidia_gpu or 0) == int(d.gpus)
-        and dep.environment == {k: str(v) for k, v in (d.environment or {}).items()}
-    )

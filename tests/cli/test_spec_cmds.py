@@ -111,7 +111,11 @@ def test_plan_json(capsys, fake: FakeCML) -> None:
     code, data = run_json(capsys, "plan", SPEC)
     assert code == 0 and data["ok"] is True and data["has_changes"] is True
     kinds = {a["resource"]: a["kind"] for a in data["actions"]}
-    assert kinds["project.dev"] == "create" and kinds["job"] == "create" and kinds["deployment"] == "deploy"
+    assert (
+        kinds["project.dev"] == "create"
+        and kinds["job.train wine model"] == "create"
+        and kinds["deployment.wine-test-model"] == "deploy"
+    )
     assert data["runtime_identifier"].endswith("python3.10-standard:2024.10.1-b12")
     assert data["reads"] == len(fake.calls)
 

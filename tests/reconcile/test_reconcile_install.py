@@ -23,8 +23,12 @@ def test_install_job_is_created_and_run_before_training(fake: FakeCML, client) -
     spec = make_spec(INSTALL)
     the_plan, _, _ = make_plan(client, spec)
     resources = [a.resource for a in the_plan.actions]
-    assert resources.index("job.install") < resources.index("job") < resources.index("job_run")
-    assert "after 'install deps' installs the dependencies" in the_plan.get("job_run").reason
+    assert (
+        resources.index("job.install deps")
+        < resources.index("job.train wine model")
+        < resources.index("job_run.wine-test-model")
+    )
+    assert "after 'install deps' installs the dependencies" in the_plan.get("job_run.wine-test-model").reason
 
     bootstrap(client, spec)
     jobs = _jobs_by_name(fake)
@@ -58,8 +62,8 @@ def test_changing_the_install_step_retrains(converged: FakeCML, client) -> None:
         }
     )
     the_plan, _, _ = make_plan(client, moved)
-    assert the_plan.get("job.install").changes == {"timeout": [900, 60]}
-    assert the_plan.get("job_run").kind == "run"
+    assert the_plan.get("job.install deps").changes == {"timeout": [900, 60]}
+    assert the_plan.get("job_run.wine-test-model").kind == "run"
 
 
 def test_install_and_training_jobs_need_distinct_names() -> None:

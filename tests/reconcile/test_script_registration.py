@@ -33,7 +33,9 @@ def test_bootstrap_reuses_the_version_the_script_registered(fake: FakeCML, clien
 def test_a_retrain_whose_script_registers_builds_that_version_once(converged: FakeCML, client, spec) -> None:
     converged.script_registers = spec.model.registered_name
     the_plan, _, _ = make_plan(client, spec, retrain=True)
-    assert the_plan.get("model_version").kind == "register"  # planned: the run does not exist yet
+    assert (
+        the_plan.get("model_version.wine-test-model").kind == "register"
+    )  # planned: the run does not exist yet
     apply_spec(client, spec, retrain=True)
     versions = _versions(converged, spec.model.registered_name)
     assert sorted(v["number"] for v in versions) == [1, 2]  # bootstrap's and the script's

@@ -14,7 +14,8 @@ from typing import Any
 from automation.api.models import BUILD_FAILED
 from automation.api.types import ModelBuild, ModelDeployment, RegisteredModelVersion
 from automation.errors import GateFailed
-from automation.reconcile.observe import matches
+from automation.reconcile import desired
+from automation.reconcile.desired import matches
 from automation.reconcile.selection import GateResult, check_no_worse, check_thresholds
 from automation.workflows import history as hist
 from automation.workflows.promotion.observe import ActiveDeployment, PrdState, Situation
@@ -94,7 +95,12 @@ def deployment_to_reuse(prd: PrdState, build: ModelBuild | None, spec: Any) -> M
     if build is None:
         return None
     return next(
-        (a.deployment for a in prd.active if a.build.id == build.id and matches(a.deployment, spec)), None
+        (
+            a.deployment
+            for a in prd.active
+            if a.build.id == build.id and matches(a.deployment, spec.deployment)
+        ),
+        None,
     )
 
 
@@ -198,14 +204,14 @@ def decide(spec: Any, action: str, s: Situation, *, check_gates: bool) -> Decisi
         )
     )
     decision.deployment = deployment_to_reuse(prd, build, spec)
-    d = spec.deployment
+    want = desired.deployment(spec.deployment)
     reuse = decision.deployment
     steps.append(
         PlannedStep(
             "deploy",
             f"reuse deployment {reuse.id} ({reuse.status})"
             if reuse
-            else f"deploy it (cpu {d.cpu}, memory {d.memory} GB, {d.replicas} replica(s))",
+            else f"deploy it (cpu {want['cpu']:g}, memory {want['memory']:g} GB, {want['replicas']} replica(s))",
         )
     )
     steps.append(_smoke_step(spec, "the new deployment"))

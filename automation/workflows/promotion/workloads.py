@@ -11,7 +11,8 @@ from automation.api.base import WaitEvent
 from automation.api.creates import create_once
 from automation.api.models import BUILD_FAILED, DEPLOY_ACTIVE
 from automation.api.types import ModelBuild, ModelDeployment
-from automation.reconcile.observe import matches
+from automation.reconcile import desired
+from automation.reconcile.desired import matches
 
 Progress = Callable[[WaitEvent], None] | None
 
@@ -80,17 +81,13 @@ def deploy_build(
             project_id,
             model_id,
             build.id,
-            cpu=float(d.cpu),
-            memory=float(d.memory),
-            replicas=int(d.replicas),
-            nvidia_gpus=int(d.gpus),
-            environment={k: str(v) for k, v in (d.environment or {}).items()},
+            **desired.deployment_request(d),
         ),
         lambda: next(
             (
                 x
                 for x in models.list_deployments(project_id, model_id, build.id)
-                if x.status.lower() in DEPLOY_ACTIVE and matches(x, spec)
+                if x.status.lower() in DEPLOY_ACTIVE and matches(x, d)
             ),
             None,
         ),
