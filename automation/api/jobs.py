@@ -41,6 +41,8 @@ class Jobs(Resource):
         timeout: int | None = None,
         kill_on_timeout: bool = True,
         parent_id: str | None = None,
+        schedule: str | None = None,
+        timezone: str | None = None,
         runtime_addon_identifiers: list[str] | None = None,
     ) -> Job:
         body: dict[str, Any] = {
@@ -59,6 +61,10 @@ class Jobs(Resource):
             body["timeout"] = int(timeout)
         if parent_id:
             body["parent_id"] = parent_id
+        if schedule:
+            body["schedule"] = schedule
+            if timezone:
+                body["timezone"] = timezone
         if runtime_addon_identifiers:
             body["runtime_addon_identifiers"] = list(runtime_addon_identifiers)
         return Job.model_validate(
