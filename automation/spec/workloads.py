@@ -11,7 +11,7 @@ import zoneinfo
 from typing import Annotated, Literal
 
 from croniter import croniter
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from automation.spec.fields import (
     Cpu,
@@ -70,6 +70,8 @@ class Resources(SpecModel):
 
 class JobSpec(Resources):
     """A CML job in the DEV project (its key under ``jobs:`` is its name in CML)."""
+
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["after", "schedule"]}})
 
     script: Annotated[str, rel_path("script")] = Field(
         description="Script the job runs, relative to the repo (= project) root."
