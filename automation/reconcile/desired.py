@@ -23,15 +23,37 @@ def project(pspec: Any) -> dict[str, Any]:
 
 
 def job(spec_job: Any, runtime_identifier: str | None, addons: Sequence[str] = ()) -> dict[str, Any]:
-    """A job's fields as apply sends them (create and PATCH)."""
-    return {
+    """A job's fields as apply sends them (create and PATCH). ``after`` is the parent job's name
+    (apply sends its id as ``parent_id``); ``timezone`` is compared only for a scheduled job."""
+    out = {
         "script": spec_job.script,
         "arguments": spec_job.arguments or "",
         "cpu": float(spec_job.cpu),
         "memory": float(spec_job.memory),
-        "nvidia_gpu": int(getattr(spec_job, "gpus", 0) or 0),
+        "nvidia_gpu": int(spec_job.gpus),
         "timeout": int(spec_job.timeout),
-        "environment": environment(getattr(spec_job, "environment", None)),
+        "environment": environment(spec_job.environment),
+        "runtime_identifier": runtime_identifier,
+        "runtime_addon_identifiers": list(addons),
+        "after": spec_job.after,
+        "schedule": spec_job.schedule.cron if spec_job.schedule else "",
+    }
+    if spec_job.schedule:
+        out["timezone"] = spec_job.schedule.timezone
+    return out
+
+
+def application(app: Any, runtime_identifier: str | None, addons: Sequence[str] = ()) -> dict[str, Any]:
+    """An application's fields as apply sends them (create and PATCH)."""
+    return {
+        "script": app.script,
+        "subdomain": app.subdomain,
+        "description": app.description or "",
+        "cpu": float(app.cpu),
+        "memory": float(app.memory),
+        "nvidia_gpu": int(app.gpus),
+        "environment": environment(app.environment),
+        "bypass_authentication": bool(app.bypass_authentication),
         "runtime_identifier": runtime_identifier,
         "runtime_addon_identifiers": list(addons),
     }

@@ -10,7 +10,7 @@ from fakes.fake_cml import FakeCML
 from fakes.specs import make_spec
 
 from automation.reconcile import make_plan
-from automation.reconcile.observe import observe
+from automation.reconcile.observe import ModelObserved, Observed, observe
 from automation.reconcile.plan import Action, Kind, Plan, Res, plan
 from automation.reconcile.sources import collect_files
 
@@ -127,9 +127,10 @@ def test_an_empty_plan() -> None:
 def test_superseded_deployments_are_planned_to_stop_by_id(converged: FakeCML, client, spec) -> None:
     files = collect_files(spec)
     obs = observe(client, spec, files)
-    old = obs.deployment.model_copy(update={"id": "old-dep-1", "replicas": 2})
-    older = obs.deployment.model_copy(update={"id": "old-dep-2"})
-    obs.other_deployments = [old, older]
+    m = obs.models["wine-test-model"]
+    old = m.deployment.model_copy(update={"id": "old-dep-1", "replicas": 2})
+    older = m.deployment.model_copy(update={"id": "old-dep-2"})
+    m.other_deployments = [old, older]
     the_plan = plan(spec, obs, local_files=files)
     stop = the_plan.actions[-1]
     assert (stop.resource, stop.kind) == ("old_deployments.wine-test-model", "update")
@@ -143,8 +144,8 @@ def test_a_logged_but_unregistered_run_is_registered_then_built_and_deployed(
 ) -> None:
     files = collect_files(spec)
     obs = observe(client, spec, files)
-    run_id = obs.mlflow_run.id
-    obs.version = None
+    run_id = obs.models["wine-test-model"].mlflow_run.id
+    obs.models["wine-test-model"].version = None
     the_plan = plan(spec, obs, local_files=files)
     version = the_plan.get("model_version.wine-test-model")
     assert (version.kind, version.reason) == ("register", f"MLflow run {run_id} not registered")
@@ -156,15 +157,20 @@ def test_a_logged_but_unregistered_run_is_registered_then_built_and_deployed(
     ]
 
 
+def with_model(obs: Observed, m: ModelObserved) -> Observed:
+    return replace(obs, models={"wine-test-model": m})
+
+
 def test_why_the_job_runs_again(converged: FakeCML, client, spec) -> None:
     files = collect_files(spec)
     obs = observe(client, spec, files)
-    no_success = plan(spec, replace(obs, last_success_run=None), local_files=files)
+    m = obs.models["wine-test-model"]
+    no_success = plan(spec, with_model(obs, replace(m, last_success_run=None)), local_files=files)
     assert (
         no_success.get("job_run.wine-test-model").kind,
         no_success.get("job_run.wine-test-model").reason,
     ) == ("run", "no successful run")
-    no_mlflow = plan(spec, replace(obs, mlflow_run=None), local_files=files)
+    no_mlflow = plan(spec, with_model(obs, replace(m, mlflow_run=None)), local_files=files)
     assert no_mlflow.get("job_run.wine-test-model").reason == "no MLflow run logged the model"
     assert no_mlflow.get("model_version.wine-test-model").reason == "after the training run"
 
@@ -172,11 +178,12 @@ def test_why_the_job_runs_again(converged: FakeCML, client, spec) -> None:
 def test_a_model_serving_another_registered_model_is_replaced(converged: FakeCML, client, spec) -> None:
     files = collect_files(spec)
     obs = observe(client, spec, files)
-    real = obs.registered.model_id
-    obs.model = obs.model.model_copy(update={"registered_model_id": "someone-elses"})
+    m = obs.models["wine-test-model"]
+    real = m.registered.model_id
+    m.model = m.model.model_copy(update={"registered_model_id": "someone-elses"})
     model = plan(spec, obs, local_files=files).get("endpoint.wine-test-model")
     assert (model.kind, model.changes) == ("replace", {"registered_model_id": ["someone-elses", real]})
-    obs.model = obs.model.model_copy(update={"registered_model_id": ""})  # not linked yet: keep it
+    m.model = m.model.model_copy(update={"registered_model_id": ""})  # not linked yet: keep it
     assert plan(spec, obs, local_files=files).get("endpoint.wine-test-model").kind == "noop"
 
 

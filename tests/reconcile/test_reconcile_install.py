@@ -1,4 +1,5 @@
-"""The dependency step (training.install): a DEV job run to success before every training run."""
+"""The dependency step (v1 training.install, a v2 job the training job follows): CML starts the
+training run when the install run succeeds; apply starts only the chain's root."""
 
 from __future__ import annotations
 
@@ -28,15 +29,23 @@ def test_install_job_is_created_and_run_before_training(fake: FakeCML, client) -
         < resources.index("job.train wine model")
         < resources.index("job_run.wine-test-model")
     )
-    assert "after 'install deps' installs the dependencies" in the_plan.get("job_run.wine-test-model").reason
+    run = the_plan.get("job_run.wine-test-model")
+    assert "started from 'install deps', the first job of its chain" in run.reason
+    assert run.depends_on == ["job.install deps", "job.train wine model"]
+    assert the_plan.get("job.train wine model").depends_on[-1] == "job.install deps"
 
     bootstrap(client, spec)
     jobs = _jobs_by_name(fake)
     install, train = jobs["install deps"], jobs["train wine model"]
     assert install["script"] == "code/install_dependencies.py"
     assert install["runtime_identifier"] == train["runtime_identifier"]
+    assert train["parent_id"] == install["id"] and train["type"] == "dependent"  # CML's own dependency
     run_creates = [c for c in fake.writes() if fake.shape(c.path) == RUNS]
-    assert [c.path.split("/jobs/")[1].split("/")[0] for c in run_creates] == [install["id"], train["id"]]
+    assert [c.path.split("/jobs/")[1].split("/")[0] for c in run_creates] == [install["id"]]  # the root only
+    (install_run,) = [r for r in fake.job_runs.values() if r["job_id"] == install["id"]]
+    (train_run,) = [r for r in fake.job_runs.values() if r["job_id"] == train["id"]]
+    assert install_run["status"] == train_run["status"] == "ENGINE_SUCCEEDED"
+    assert train_run["created_at"] >= install_run["finished_at"]  # started by the parent's success
 
     fake.calls.clear()
     again, _, _ = make_plan(client, spec)

@@ -113,7 +113,7 @@ def test_bootstrap_from_an_empty_workspace(fake: FakeCML, spec) -> None:
     assert len(model_calls) == 1 and model_calls[0].status == 200
     assert model_calls[0].body == {
         "accessKey": fake.models[model_id]["access_key"],
-        "request": spec.deployment.smoke.input,
+        "request": spec.model_named(None).endpoint.smoke.input,
     }
     assert result.smoke["predictions"] == [5.9]
 
@@ -160,7 +160,7 @@ def test_flagship_spec_bootstraps_and_its_converged_plan_reads(fake: FakeCML) ->
     """The README records how many requests a converged `plan` of specs/wine-quality.yaml makes."""
     spec = flagship()
     client = fake.client()
-    fake.experiment_name = spec.training.experiment
+    fake.experiment_name = spec.model_named(None).experiment
     result = bootstrap(client, spec)
     assert result.summary["smoke_prediction"] == [5.9]
     fake.calls.clear()

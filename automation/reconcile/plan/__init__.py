@@ -14,6 +14,7 @@ from typing import Any
 
 from automation.reconcile.model import CHANGE_KINDS, Action, Kind, Plan, Res, resource_key
 from automation.reconcile.observe import Observed
+from automation.reconcile.plan.applications import plan_applications
 from automation.reconcile.plan.common import JOB_FIELDS_CML_MAY_IGNORE, job_fields, masked_changes
 from automation.reconcile.plan.jobs import plan_jobs
 from automation.reconcile.plan.models import plan_model
@@ -26,12 +27,17 @@ def plan(
     actions = plan_projects(spec, obs, local_files)
     files = [a.resource for a in actions if a.type is Res.FILES]
     code_changed = any(a.type is Res.FILES and a.is_change for a in actions)
-    jobs = plan_jobs(spec, obs, files)
-    actions += jobs
-    changed = (
-        "the code changed" if code_changed else "the job changed" if any(j.is_change for j in jobs) else ""
-    )
-    actions += plan_model(spec, obs, retrain=retrain, changed=changed, job_keys=[j.resource for j in jobs])
+    jobs = {a.key: a for a in plan_jobs(spec, obs, files)}
+    actions += jobs.values()
+    serving: list[str] = []
+    for name, model in spec.models.items():
+        chain = [*spec.ancestors(model.job), model.job]
+        job_changed = any(jobs[j].is_change for j in chain)
+        changed = "the code changed" if code_changed else "the job changed" if job_changed else ""
+        keys = [jobs[j].resource for j in chain]
+        actions += plan_model(spec, name, obs.models[name], retrain=retrain, changed=changed, job_keys=keys)
+        serving.append(resource_key(Res.DEPLOYMENT, name))
+    actions += plan_applications(spec, obs, files, serving)
     return Plan(actions, runtime_identifier=obs.runtime_identifier, reads=obs.reads)
 
 

@@ -46,9 +46,18 @@ def masked_changes(
     return out
 
 
-def job_fields(job: Any, keys: Any) -> dict[str, Any]:
-    """A job's fields as the spec would write them (its ownership mark left out)."""
-    return {k: without_mark(job.environment) if k == "environment" else getattr(job, k) for k in keys}
+def job_fields(job: Any, keys: Any, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """A job's (or application's) fields as the spec would write them: its ownership mark left out,
+    ``after`` as the parent job's name (``names``: job id -> name; an unknown parent stays its id)."""
+
+    def value(k: str) -> Any:
+        if k == "environment":
+            return without_mark(job.environment)
+        if k == "after":
+            return (names or {}).get(job.parent_id, job.parent_id) or None
+        return getattr(job, k)
+
+    return {k: value(k) for k in keys}
 
 
 def file_changes(local_files: dict[str, bytes], remote: dict[str, int]) -> dict[str, list[Any]]:

@@ -7,13 +7,20 @@ from typing import Any
 
 from automation.reconcile import desired
 from automation.reconcile.model import Action, Kind, Res, resource_key
-from automation.reconcile.observe import Observed
+from automation.reconcile.observe import ModelObserved
 from automation.reconcile.ownership import description_text
 from automation.reconcile.plan.common import diff, masked_changes
 
 
 def plan_job_run(
-    key: str, job_name: str, obs: Observed, *, retrain: bool, changed: str, after: str | None, deps: list[str]
+    key: str,
+    job_name: str,
+    obs: ModelObserved,
+    *,
+    retrain: bool,
+    changed: str,
+    after: str | None,
+    deps: list[str],
 ) -> Action:
     """Wait for an active run, start one (``changed`` says what changed, "" if nothing), or keep the last."""
     if obs.active_run is not None and not retrain:
@@ -35,7 +42,7 @@ def plan_job_run(
     )
     if reason:
         if after:
-            reason += f"; after {after!r} installs the dependencies"
+            reason += f"; started from {after!r}, the first job of its chain"
         return Action(Res.JOB_RUN, key, Kind.RUN, job_name, reason, depends_on=deps)
     run = obs.last_success_run
     return Action(
@@ -43,7 +50,7 @@ def plan_job_run(
     )
 
 
-def plan_version(key: str, obs: Observed, *, training_pending: bool) -> Action:
+def plan_version(key: str, obs: ModelObserved, *, training_pending: bool) -> Action:
     deps = [resource_key(Res.JOB_RUN, key)]
     if training_pending or obs.mlflow_run is None:
         return Action(Res.MODEL_VERSION, key, Kind.REGISTER, key, "after the training run", depends_on=deps)
@@ -56,7 +63,7 @@ def plan_version(key: str, obs: Observed, *, training_pending: bool) -> Action:
     )
 
 
-def plan_endpoint(key: str, ep: Any, obs: Observed) -> Action:
+def plan_endpoint(key: str, ep: Any, obs: ModelObserved) -> Action:
     """The PRD model: created, its description updated, or replaced (authentication or registered
     model differ, which CML cannot change in place)."""
     want = desired.endpoint(ep)
@@ -96,7 +103,7 @@ def plan_endpoint(key: str, ep: Any, obs: Observed) -> Action:
     return Action(Res.ENDPOINT, key, Kind.NOOP, name, id=model.id, desired=want, depends_on=deps)
 
 
-def plan_build(key: str, name: str, obs: Observed, *, pending: bool) -> Action:
+def plan_build(key: str, name: str, obs: ModelObserved, *, pending: bool) -> Action:
     deps = [resource_key(Res.ENDPOINT, key), resource_key(Res.MODEL_VERSION, key)]
     build = obs.build
     if pending or build is None:
@@ -107,7 +114,7 @@ def plan_build(key: str, name: str, obs: Observed, *, pending: bool) -> Action:
     return Action(Res.BUILD, key, Kind.NOOP, name, f"build {build.id} built", id=build.id, depends_on=deps)
 
 
-def plan_deployment(spec: Any, key: str, ep: Any, obs: Observed, *, pending: bool) -> Action:
+def plan_deployment(spec: Any, key: str, ep: Any, obs: ModelObserved, *, pending: bool) -> Action:
     want = desired.deployment(ep)
     deps = [resource_key(Res.BUILD, key)]
     dep = obs.deployment
@@ -116,7 +123,7 @@ def plan_deployment(spec: Any, key: str, ep: Any, obs: Observed, *, pending: boo
         changes = {}
         if obs.other_deployments:
             changes = diff(desired.deployment_fields(obs.other_deployments[0]), want)
-        shown = masked_changes(spec, ("deployment",), changes)
+        shown = masked_changes(spec, ("models", key, "endpoint"), changes)
         return Action(
             Res.DEPLOYMENT, key, Kind.DEPLOY, ep.model_name, reason, shown, desired=want, depends_on=deps
         )
@@ -131,7 +138,7 @@ def plan_deployment(spec: Any, key: str, ep: Any, obs: Observed, *, pending: boo
     )
 
 
-def plan_old_deployments(key: str, name: str, obs: Observed) -> Action:
+def plan_old_deployments(key: str, name: str, obs: ModelObserved) -> Action:
     ids = ", ".join(dep.id for dep in obs.other_deployments)
     return Action(
         Res.OLD_DEPLOYMENTS,
@@ -144,30 +151,32 @@ def plan_old_deployments(key: str, name: str, obs: Observed) -> Action:
     )
 
 
-def plan_model(spec: Any, obs: Observed, *, retrain: bool, changed: str, job_keys: list[str]) -> list[Action]:
+def plan_model(
+    spec: Any, name: str, m: ModelObserved, *, retrain: bool, changed: str, job_keys: list[str]
+) -> list[Action]:
     """The model's chain, each action pending when the one before it is."""
-    key = spec.model.registered_name
-    ep = spec.deployment
-    install = spec.training.install
+    model = spec.models[name]
+    ep = model.endpoint
+    chain = spec.ancestors(model.job)
     run = plan_job_run(
-        key,
-        spec.training.job.name,
-        obs,
+        name,
+        model.job,
+        m,
         retrain=retrain,
         changed=changed,
-        after=install.name if install is not None else None,
+        after=chain[0] if chain else None,
         deps=job_keys,
     )
-    version = plan_version(key, obs, training_pending=run.is_change)
-    endpoint = plan_endpoint(key, ep, obs)
+    version = plan_version(name, m, training_pending=run.is_change)
+    endpoint = plan_endpoint(name, ep, m)
     build = plan_build(
-        key,
+        name,
         ep.model_name,
-        obs,
+        m,
         pending=version.is_change or endpoint.kind in (Kind.CREATE, Kind.REPLACE),
     )
-    deployment = plan_deployment(spec, key, ep, obs, pending=build.kind is Kind.BUILD)
+    deployment = plan_deployment(spec, name, ep, m, pending=build.kind is Kind.BUILD)
     actions = [run, version, endpoint, build, deployment]
-    if obs.other_deployments and not deployment.is_change:
-        actions.append(plan_old_deployments(key, ep.model_name, obs))
+    if m.other_deployments and not deployment.is_change:
+        actions.append(plan_old_deployments(name, ep.model_name, m))
     return actions

@@ -67,6 +67,7 @@ def build_version(
 def deploy_build(
     client: CMLClient,
     spec: Any,
+    endpoint: Any,
     project_id: str,
     model_id: str,
     build: ModelBuild,
@@ -74,8 +75,8 @@ def deploy_build(
     on_created: Callable[[ModelDeployment], None] | None = None,
     on_progress: Progress = None,
 ) -> ModelDeployment:
-    """Deploy the build with the spec's resources (found, not twinned, after a lost answer) and wait."""
-    models, d = client.models, spec.deployment
+    """Deploy the build with the endpoint's resources (found, not twinned, after a lost answer) and wait."""
+    models, d = client.models, endpoint
     dep = create_once(
         lambda: models.create_deployment(
             project_id,
