@@ -272,30 +272,37 @@ def bootstrap(ctx: CliContext, spec_path: str, retrain: bool, auto_approve: bool
 @MODEL_OPTION
 @pass_ctx
 def status(ctx: CliContext, spec_path: str, model_name: str | None) -> None:
-    """Show what exists of the spec in the workspace, and its state."""
+    """Show what exists of the spec in the workspace, and its state (--model: one model's rows)."""
     from automation.reconcile import make_plan, summary_ids
+    from automation.workflows.smoke import liveness
 
     spec = load(spec_path, check_files=False, ctx=ctx)
-    model = spec.model_named(model_name)
+    shown = [spec.model_named(model_name).registered_name] if model_name else list(spec.models)
     client = ctx.client(spec)
     the_plan, obs, _ = make_plan(client, spec)
     summary = summary_ids(obs)
     in_sync = not the_plan.has_changes
-    if obs.model is not None and obs.deployment is not None and model.endpoint.smoke is not None:
-        from automation.workflows.smoke import liveness
-
-        summary["endpoint"] = liveness(client, obs.model, model.endpoint.smoke)
-        in_sync = in_sync and summary["endpoint"] == "answers"  # "deployed" that does not answer is not
+    for name in shown:
+        m, smoke = obs.models[name], spec.models[name].endpoint.smoke
+        if m.model is not None and m.deployment is not None and smoke is not None:
+            answer = summary["models"][name]["endpoint"] = liveness(client, m.model, smoke)
+            in_sync = in_sync and answer == "answers"  # "deployed" that does not answer is not
+    first = summary["models"][shown[0]]
+    if "endpoint" in first:
+        summary["endpoint"] = first["endpoint"]
+    for app in summary["applications"].values():
+        app["url"] = _application_url(ctx, client.http.base_url, app)
     data = {"ok": True, "summary": summary, "in_sync": in_sync}
     ui = ctx.local_ui_url(client.http.base_url)
     if ui:
         data["ui_url"] = ui
 
     def text() -> None:
-        for line in format_table(status_rows(spec, summary, model.registered_name)):
+        for line in format_table(status_rows(spec, summary, shown)):
             click.echo(line)
-        if "endpoint" in summary:
-            click.echo(f"endpoint: {summary['endpoint']}")
+        for name in shown:
+            if "endpoint" in summary["models"][name]:
+                click.echo(f"endpoint {name}: {summary['models'][name]['endpoint']}")
         click.echo(f"in sync: {'yes' if in_sync else 'no (cmlops plan shows the changes)'}")
         if ui:
             click.echo(f"web UI: {ui} (cmlops local ui logs you in)")
@@ -303,37 +310,66 @@ def status(ctx: CliContext, spec_path: str, model_name: str | None) -> None:
     ctx.emit(data, text)
 
 
-def status_rows(spec: Any, s: dict[str, Any], model_name: str | None = None) -> list[tuple[Any, ...]]:
+def _application_url(ctx: CliContext, base_url: str, app: dict[str, Any]) -> str | None:
+    """Where an application answers: CML serves it at https://<subdomain>.<workspace host>; the
+    local workspace on the loopback port its log names (API v2 has no field for either)."""
+    if not app.get("id"):
+        return None
+    if ctx.local_workspace_dir is None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        return f"{parts.scheme}://{app['subdomain']}.{parts.netloc}"
+    import re
+
+    from automation.errors import CmlopsError
+    from automation.local.control import read_log
+
+    try:
+        ports = re.findall(r"on 127\.0\.0\.1:(\d+)", read_log(ctx.local_workspace_dir, app["id"]))
+    except CmlopsError:
+        return None
+    return f"http://127.0.0.1:{ports[-1]}/" if ports else None
+
+
+def status_rows(spec: Any, s: dict[str, Any], models: list[str] | None = None) -> list[tuple[Any, ...]]:
     """One row per resource of the spec: what it is, its name, its id and its state."""
-    model = spec.model_named(model_name)
-    version = f"version {s['model_version']}" if s.get("model_version") else None
-    return [
+
+    def exists(key: str) -> str:
+        return "exists" if s[key] else "missing"
+
+    rows: list[tuple[Any, ...]] = [
         ("RESOURCE", "NAME", "ID", "STATE"),
-        (
-            "DEV project",
-            spec.projects.dev.name,
-            s["dev_project_id"],
-            "exists" if s["dev_project_id"] else "missing",
-        ),
-        (
-            "job",
-            model.job,
-            s["job_id"],
-            s["job_run_status"] and f"last run {s['job_run_id']} {s['job_run_status']}",
-        ),
-        ("experiment", model.experiment, s["experiment_id"], None),
-        ("MLflow run", None, s["mlflow_run_id"], metrics_text(s.get("metrics"))),
-        ("registered model", model.registered_name, s["registered_model_id"], version),
-        (
-            "PRD project",
-            spec.projects.prd.name,
-            s["prd_project_id"],
-            "exists" if s["prd_project_id"] else "missing",
-        ),
-        ("model", model.endpoint.model_name, s["model_id"], None),
-        ("build", None, s["build_id"], s["build_status"]),
-        ("deployment", None, s["deployment_id"], s["deployment_status"]),
+        ("DEV project", spec.projects.dev.name, s["dev_project_id"], exists("dev_project_id")),
     ]
+    trained = {spec.models[name].job: s["models"][name] for name in spec.models}
+    for job, spec_job in spec.jobs.items():
+        m = trained.get(job)
+        state = m and m["job_run_status"] and f"last run {m['job_run_id']} {m['job_run_status']}"
+        if spec_job.schedule:
+            state = f"{state}; " if state else ""
+            state += f"cron {spec_job.schedule.cron} ({spec_job.schedule.timezone})"
+        rows.append(("job", job, s["jobs"].get(job), state or None))
+    for name in models or list(spec.models):
+        model, m = spec.models[name], s["models"][name]
+        version = f"version {m['model_version']}" if m.get("model_version") else None
+        rows += [
+            ("experiment", model.experiment, m["experiment_id"], None),
+            ("MLflow run", None, m["mlflow_run_id"], metrics_text(m.get("metrics"))),
+            ("registered model", name, m["registered_model_id"], version),
+        ]
+    rows.append(("PRD project", spec.projects.prd.name, s["prd_project_id"], exists("prd_project_id")))
+    for name in models or list(spec.models):
+        model, m = spec.models[name], s["models"][name]
+        rows += [
+            ("model", model.endpoint.model_name, m["model_id"], None),
+            ("build", None, m["build_id"], m["build_status"]),
+            ("deployment", None, m["deployment_id"], m["deployment_status"]),
+        ]
+    for name, app in s["applications"].items():
+        state = " ".join(str(x) for x in (app["status"], app.get("url")) if x) or None
+        rows.append(("application", name, app["id"], state))
+    return rows
 
 
 def _read_input(value: str) -> Any:

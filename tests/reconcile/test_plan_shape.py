@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from fakes.fake_cml import FakeCML
 from fakes.specs import make_spec
 

@@ -147,5 +147,5 @@ def test_run_logged_to_another_experiment_is_a_clear_error(fake: FakeCML, client
     assert (
         "'wine-test'" in err.message and "'model'" in err.message and next(iter(fake.job_runs)) in err.message
     )
-    assert "training.experiment" in err.hint
+    assert "models.wine-test-model.experiment" in err.hint
     assert fake.registered_models == {}
