@@ -25,14 +25,22 @@ def apply_application(applier: Applier, action: Action) -> str:
             lambda: apps.create(project.id, name=name, **marked),
             lambda: apps.find(project.id, name),
         )
-        applier.obs.applications[name] = app
-        return f"id {app.id}, started"
+        applier.obs.applications[name] = _running(applier, project.id, app.id)
+        return f"id {app.id}, running"
     changes: dict[str, Any] = {k: v for k, v in want.items() if job_fields(found, want)[k] != v}
     if "environment" in changes:
         changes["environment"] = keep_mark(changes["environment"], found.environment)
     if changes:
         apps.update(project.id, found.id, **changes)
     if changes or action.kind is Kind.RESTART:
-        found = apps.restart(project.id, found.id)
-    applier.obs.applications[name] = found
-    return f"id {found.id}" + (f", {len(changes)} field(s) updated" if changes else "") + ", restarted"
+        apps.restart(project.id, found.id)
+    applier.obs.applications[name] = _running(applier, project.id, found.id)
+    return (
+        f"id {found.id}" + (f", {len(changes)} field(s) updated" if changes else "") + ", restarted, running"
+    )
+
+
+def _running(applier: Applier, project_id: str, app_id: str) -> Any:
+    return applier.client.applications.wait_running(
+        project_id, app_id, timeout=applier.timeouts.deployment, on_progress=applier.on_progress
+    )

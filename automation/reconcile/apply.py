@@ -261,14 +261,20 @@ class Applier:
             run = self.client.jobs.wait_run(
                 dev_id, job_id, action.id, timeout=timeout, on_progress=self.on_progress
             )
-        elif model.job in self._trained:  # another model's chain ran it in this apply
-            run = self._trained[model.job]
         else:
             ids = [(name, self.obs.jobs[name].id) for name in chain]
-            root = self._active_run(ids[0][1]) or self._start_run(ids[0][1])
-            if len(chain) > 1:
-                started = f"started {chain[0]!r} run {root.id}, "
-            run = follow_chain(self.client, dev_id, root, ids, timeout=timeout, on_progress=self.on_progress)
+            # a job of the chain another model's chain ran in this apply: follow on from its run
+            ran = max((i for i, name in enumerate(chain) if name in self._trained), default=None)
+            if ran is not None:
+                root = self._trained[chain[ran]]
+                ids = ids[ran:]
+            else:
+                root = self._active_run(ids[0][1]) or self._start_run(ids[0][1])
+                if len(chain) > 1:
+                    started = f"started {chain[0]!r} run {root.id}, "
+            runs = follow_chain(self.client, dev_id, root, ids, timeout=timeout, on_progress=self.on_progress)
+            self._trained.update(runs)
+            run = runs[model.job]
         self._trained[model.job] = run
         m.last_success_run, m.active_run = run, None
         observe_candidate(self.client, model, m, dev_id)

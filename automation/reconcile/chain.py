@@ -45,13 +45,14 @@ def follow_chain(
     *,
     timeout: float,
     on_progress: Callable[[WaitEvent], None] | None = None,
-) -> JobRun:
+) -> dict[str, JobRun]:
     """Wait for ``root_run`` (of ``chain[0]``), then for the run of each next job (name, id) of
-    ``chain``; returns the last job's successful run. A failure anywhere raises (JobRunFailed)."""
+    ``chain``; returns each job's successful run by name. A failure anywhere raises (JobRunFailed)."""
     clock = client.jobs.clock
     deadline = clock.now() + timeout
-    (_, root_id), rest = chain[0], chain[1:]
+    (root_name, root_id), rest = chain[0], chain[1:]
     run = client.jobs.wait_run(dev_id, root_id, root_run.id, timeout=timeout, on_progress=on_progress)
+    runs = {root_name: run}
     for name, job_id in rest:
         parent = run
         found = wait_for(
@@ -68,7 +69,7 @@ def follow_chain(
         )
         if isinstance(found, _NotYet):  # pragma: no cover - wait_for raises on its timeout
             raise CmlopsError(f"job {name!r} did not start after its parent's run {parent.id}")
-        run = client.jobs.wait_run(
+        run = runs[name] = client.jobs.wait_run(
             dev_id, job_id, found.id, timeout=max(1.0, deadline - clock.now()), on_progress=on_progress
         )
-    return run
+    return runs
