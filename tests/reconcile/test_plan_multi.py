@@ -205,3 +205,29 @@ def test_a_v1_spec_migrated_to_v2_plans_no_change_on_a_workspace_made_from_v1(
     the_plan = make_plan(client, migrated)[0]
     assert not the_plan.has_changes and converged.writes() == []
     assert [a.resource for a in the_plan.actions] == [a.resource for a in make_plan(client, spec)[0].actions]
+
+
+def test_destroy_deletes_the_specs_own_applications_and_leaves_the_others(
+    fake: FakeCML, client, multi
+) -> None:
+    from automation.workflows.destroy import destroy, find_doomed
+
+    bootstrap(client, multi)
+    prd = client.projects.find(multi.projects.prd.name)
+    runtime = fake.runtimes[0]["image_identifier"]
+    client.applications.create(
+        prd.id, name="someone-elses", subdomain="other", script="x.py", runtime_identifier=runtime
+    )
+    doomed = find_doomed(client, multi, include_prd=True, include_registry=False)
+    kinds = [(d.kind, d.name) for d in doomed.delete]
+    assert ("application", "wine-scorer") in kinds and ("application", "someone-elses") not in kinds
+    assert {(x.kind, x.name) for x in doomed.left} >= {("application", "someone-elses")}
+    assert sorted(n for k, n in kinds if k == "job") == [
+        "install",
+        "train-red",
+        "train-white",
+        "weekly-retrain",
+    ]
+    assert sorted(n for k, n in kinds if k == "model") == ["wine-red-endpoint", "wine-white-endpoint"]
+    destroy(client, doomed.delete)
+    assert [a["name"] for a in fake.applications.values()] == ["someone-elses"]
