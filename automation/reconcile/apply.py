@@ -34,6 +34,7 @@ from automation.reconcile.ownership import (
 )
 from automation.reconcile.plan.common import JOB_FIELDS_CML_MAY_IGNORE, job_fields
 from automation.reconcile.selection import check_thresholds
+from automation.reconcile.sources import application_files
 from automation.reconcile.summary import summary_ids
 
 
@@ -145,21 +146,22 @@ class Applier:
         return f"id {project.id}"
 
     def _files(self, action: Action) -> str:
-        project_id = self.obs.dev.id
+        project_id = self.obs.project(action.key).id
+        local = self.local_files if action.key == "dev" else application_files(self.spec, action.key)
         for path, (remote_size, _local_size) in action.changes.items():
             if remote_size is not None:
                 try:
                     self.client.projects.delete_file(project_id, path)  # uploads never overwrite in CML
                 except NotFound:
                     pass
-            content = self.local_files[path]
+            content = local[path]
             create_once(
                 lambda p=path, c=content: self.client.projects.upload_file(project_id, p, c),
                 lambda p=path, c=content: (
                     self.client.projects.file_sizes(project_id, [p]).get(p) == len(c) or None
                 ),
             )
-        sizes = {path: len(self.local_files[path]) for path in action.changes}
+        sizes = {path: len(local[path]) for path in action.changes}
         twins = self.client.projects.remove_upload_twins(project_id, sizes)
         return f"{len(action.changes)} file(s)" + (
             f", {twins} twin(s) of a concurrent upload removed" if twins else ""

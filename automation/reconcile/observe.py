@@ -24,6 +24,7 @@ from automation.api.types import (
 from automation.errors import InputError
 from automation.reconcile.desired import matches
 from automation.reconcile.selection import rejected_runs, select_run
+from automation.reconcile.sources import application_files
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Observed:
     dev: Project | None = None
     prd: Project | None = None
     dev_files: dict[str, int] = field(default_factory=dict)  # path -> size, only the spec's folders
+    prd_files: dict[str, int] = field(default_factory=dict)  # path -> size, the PRD applications' scripts
+    prd_local: dict[str, int] = field(default_factory=dict)  # path -> size of those scripts here
     jobs: dict[str, Job | None] = field(default_factory=dict)
     applications: dict[str, Application | None] = field(default_factory=dict)
     models: dict[str, ModelObserved] = field(default_factory=dict)
@@ -103,6 +106,9 @@ def observe(client: CMLClient, spec: Any, local_files: dict[str, bytes] | None =
     obs.runtime_identifier, _, obs.runtime_addons = runtimes.resolve(spec.runtime)
     obs.dev = client.projects.find(spec.projects.dev.name)
     obs.prd = client.projects.find(spec.projects.prd.name)
+    obs.prd_local = {path: len(data) for path, data in application_files(spec, "prd").items()}
+    if obs.prd is not None and obs.prd_local:
+        obs.prd_files = client.projects.file_sizes(obs.prd.id, obs.prd_local)
     obs.models = {name: ModelObserved(job_name=model.job) for name, model in spec.models.items()}
     if obs.dev is None:
         # On an empty workspace nothing else reads the registry before apply writes: find out now

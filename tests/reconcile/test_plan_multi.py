@@ -34,6 +34,7 @@ def test_an_empty_workspace_plans_every_resource_with_its_dependencies(fake: Fak
         ("project.dev", "create"),
         ("files.dev", "upload"),
         ("project.prd", "create"),
+        ("files.prd", "upload"),
         ("job.install", "create"),
         ("job.train-red", "create"),
         ("job.train-white", "create"),
@@ -55,7 +56,15 @@ def test_an_empty_workspace_plans_every_resource_with_its_dependencies(fake: Fak
     assert deps["job.weekly-retrain"] == ["project.dev", "files.dev"]  # no parent: it has a schedule
     assert deps["job_run.wine-white"] == ["job.install", "job.train-white"]
     assert deps["deployment.wine-white"] == ["build.wine-white"]
-    assert deps["application.wine-scorer"] == ["project.prd", "deployment.wine-red", "deployment.wine-white"]
+    assert deps["application.wine-scorer"] == [
+        "project.prd",
+        "files.prd",
+        "deployment.wine-red",
+        "deployment.wine-white",
+    ]
+    assert the_plan.get("files.prd").changes == {
+        "code/wine.py": [None, len((REPO / "code/wine.py").read_bytes())]
+    }
     # every dependency is planned before the action that needs it
     seen: set[str] = set()
     for action in the_plan.actions:
@@ -103,6 +112,7 @@ def test_apply_builds_the_whole_project_and_a_reapply_writes_nothing(fake: FakeC
         result.summary["prd_project_id"],
     )
     assert '"CMLOPS_SPEC": "wine-multi"' in app["environment"]  # marked: destroy may delete it
+    assert list(fake.files[result.summary["prd_project_id"]]) == ["code/wine.py"]  # the PRD app's script only
 
     fake.calls.clear()
     again = bootstrap(client, multi).plan

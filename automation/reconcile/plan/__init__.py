@@ -25,8 +25,8 @@ def plan(
     spec: Any, obs: Observed, *, local_files: dict[str, bytes] | None = None, retrain: bool = False
 ) -> Plan:
     actions = plan_projects(spec, obs, local_files)
-    files = [a.resource for a in actions if a.type is Res.FILES]
-    code_changed = any(a.type is Res.FILES and a.is_change for a in actions)
+    files = [a.resource for a in actions if a.type is Res.FILES and a.key == "dev"]
+    code_changed = any(a.type is Res.FILES and a.key == "dev" and a.is_change for a in actions)
     jobs = {a.key: a for a in plan_jobs(spec, obs, files)}
     actions += jobs.values()
     serving: list[str] = []

@@ -54,6 +54,6 @@ def plan_applications(spec: Any, obs: Observed, files: list[str], serving: list[
     """Each application after its project (and the DEV files), and after the endpoints it may call."""
     out = []
     for name, app in spec.applications.items():
-        deps = [f"project.{app.project}", *(files if app.project == "dev" else []), *serving]
+        deps = [f"project.{app.project}", *(files if app.project == "dev" else ["files.prd"]), *serving]
         out.append(plan_application(spec, name, obs, deps))
     return out

@@ -60,8 +60,7 @@ def job_fields(job: Any, keys: Any, names: dict[str, str] | None = None) -> dict
     return {k: value(k) for k in keys}
 
 
-def file_changes(local_files: dict[str, bytes], remote: dict[str, int]) -> dict[str, list[Any]]:
-    """Files to upload: missing remotely, or with another size ([remote size or None, local size])."""
-    return {
-        p: [remote.get(p), len(data)] for p, data in sorted(local_files.items()) if remote.get(p) != len(data)
-    }
+def file_changes(local: dict[str, int], remote: dict[str, int]) -> dict[str, list[Any]]:
+    """Files to upload (``local``: path -> size): missing remotely, or with another size
+    ([remote size or None, local size])."""
+    return {p: [remote.get(p), size] for p, size in sorted(local.items()) if remote.get(p) != size}

@@ -24,16 +24,21 @@ def plan_project(spec: Any, key: str, obs: Observed) -> Action:
     )
 
 
-def plan_files(spec: Any, obs: Observed, local_files: dict[str, bytes]) -> Action:
-    changes = file_changes(local_files, obs.dev_files if obs.dev is not None else {})
+def plan_files(spec: Any, key: str, local: dict[str, int], remote: dict[str, int]) -> Action:
+    """Files to upload into project ``key``: missing there, or with another size."""
+    changes = file_changes(local, remote)
     kind = Kind.UPLOAD if changes else Kind.NOOP
     reason = f"{len(changes)} file(s) missing or changed" if changes else "up to date"
-    return Action(Res.FILES, "dev", kind, spec.projects.dev.name, reason, changes, depends_on=["project.dev"])
+    name = getattr(spec.projects, key).name
+    return Action(Res.FILES, key, kind, name, reason, changes, depends_on=[f"project.{key}"])
 
 
 def plan_projects(spec: Any, obs: Observed, local_files: dict[str, bytes] | None) -> list[Action]:
     actions = [plan_project(spec, "dev", obs)]
     if local_files:
-        actions.append(plan_files(spec, obs, local_files))
+        local = {path: len(data) for path, data in local_files.items()}
+        actions.append(plan_files(spec, "dev", local, obs.dev_files if obs.dev is not None else {}))
     actions.append(plan_project(spec, "prd", obs))
+    if obs.prd_local:
+        actions.append(plan_files(spec, "prd", obs.prd_local, obs.prd_files if obs.prd is not None else {}))
     return actions
