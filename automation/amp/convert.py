@@ -37,7 +37,7 @@ FLAGSHIP = "specs/wine-quality.yaml"
 FLAGSHIP_DEFAULTS: dict[str, Any] = {
     "runtime": {"editor": "Workbench", "kernel": "Python 3.10", "edition": "Standard"},
     "experiment": "wine-quality-test",
-    "registered_name": "wine-quality-elasticnet",
+    "registered_name": "wine-quality",
     "artifact_path": "model",
     "select": {"strategy": "latest", "metric": "rmse", "order": "min"},
     "gates": {

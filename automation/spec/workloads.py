@@ -33,7 +33,8 @@ class Schedule(SpecModel):
     """A recurring job: CML starts a run at every time the cron expression names."""
 
     cron: str = Field(
-        description="Five-field cron expression (minute hour day month weekday), e.g. '0 6 * * 1'."
+        description="Five-field cron expression (minute hour day month weekday), e.g. '0 6 * * 1'.",
+        json_schema_extra={"pattern": r"^\s*\S+(\s+\S+){4}\s*$"},
     )
     timezone: str = Field(default="UTC", description="IANA time zone the cron times are read in, e.g. UTC.")
 
