@@ -99,7 +99,7 @@ def test_secrets_are_masked_everywhere_but_usable(parse):
     assert public["models"]["demo-model"]["endpoint"]["environment"] == {"TOKEN": MASK, "PLAIN": "visible"}
     assert public["targets"]["cml"]["api_key"] == MASK
     assert "tok-abcdef" not in json.dumps(public) and "key-123456" not in json.dumps(public)
-    assert spec.is_secret(("deployment", "environment", "TOKEN"))
+    assert spec.is_secret(("models", "demo-model", "endpoint", "environment", "TOKEN"))
     assert "PLAIN='visible'" not in repr(spec.model_named().endpoint) and "'PLAIN': 'visible'" in repr(
         spec.model_named().endpoint
     )
