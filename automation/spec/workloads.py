@@ -10,7 +10,6 @@ import re
 import zoneinfo
 from typing import Annotated, Literal
 
-from croniter import croniter
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from automation.spec.fields import (
@@ -41,6 +40,8 @@ class Schedule(SpecModel):
     @field_validator("cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
+        from croniter import croniter  # imported when a schedule is read: `cmlops --help` stays light
+
         fields = value.split()
         if len(fields) != 5 or not croniter.is_valid(value):
             raise ValueError(
