@@ -67,6 +67,14 @@ def test_flagship_v1_migrates_to_an_equal_spec_with_its_comments(v1_flagship_pat
         "# every bound must hold, or promote stops (exit code 6)",
     ):
         assert comment in migrated, comment
+    lines = migrated.splitlines()
+    # moved comments follow their keys' new indentation
+    assert (
+        "    # The PRD model endpoint: a CML model in the PRD project, built from the registered version"
+        in lines
+    )
+    assert any(line.startswith("      # After deploying, cmlops POSTs") for line in lines)
+    assert "    artifact_path: model              # where the run logged the MLflow model" in lines
     assert "ca_bundle: null" in migrated and "training:" not in migrated
     jsonschema.Draft202012Validator(spec_json_schema()).validate(yaml.safe_load(migrated))
 
