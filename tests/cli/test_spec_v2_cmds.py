@@ -50,7 +50,6 @@ def spec(tmp_path: Path) -> str:
     "command",
     [
         ["predict"],
-        ["status"],
         ["history"],
         ["promote", "--dry-run"],
         ["rollback", "--dry-run"],
