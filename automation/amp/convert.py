@@ -37,7 +37,7 @@ FLAGSHIP = "specs/wine-quality.yaml"
 FLAGSHIP_DEFAULTS: dict[str, Any] = {
     "runtime": {"editor": "Workbench", "kernel": "Python 3.10", "edition": "Standard"},
     "experiment": "wine-quality-test",
-    "registered_name": "wine-quality-elasticnet",
+    "registered_name": "wine-quality",
     "artifact_path": "model",
     "select": {"strategy": "latest", "metric": "rmse", "order": "min"},
     "gates": {
@@ -400,12 +400,12 @@ def import_amp(
     comments[("model", "artifact_path")] = _FROM_FLAGSHIP
     comments[("model", "select")] = _FROM_FLAGSHIP
     comments[("model", "gates")] = _FROM_FLAGSHIP
-    rules = migrate.rules(data)
+    job_name, rules = job["name"], migrate.rules(data)
     migrate.convert_in_place(data)
     comments = migrate.remap(comments, rules)
     header = [
         f"cmlops spec imported by `cmlops amp import` from {Path(loaded.file).name} ({amp.name!r}).",
-        f"jobs.{job['name']} (the model's job): {job_task.title}, because {mapping.reason}.",
+        f"jobs.{job_name} (the model's job): {job_task.title}, because {mapping.reason}.",
     ]
     if mapping.install is not None:
         header.append(

@@ -151,6 +151,6 @@ class Jobs(Resource):
             failure_error=JobRunFailed,
             failure_hint=f"read its log in the workspace: project {project_id} > Jobs > {job_id} > run {run_id} "
             "(local workspace: `cmlops local logs " + run_id + "`)",
-            timeout_hint="raise timeouts.job_run (or training.job.timeout) in the spec",
+            timeout_hint="raise timeouts.job_run (or the job's timeout) in the spec",
             on_progress=on_progress,
         )

@@ -87,12 +87,30 @@ def parse_spec(
     if source_version == 1:
         _validate(SpecV1, doc, resolved)
         doc, resolved = _as_v2(doc, resolved)
+    elif isinstance(resolved.data, dict) and str(resolved.data.get("version")).strip() == "2":
+        _refuse_v1_sections(doc)
     spec = _validate(Spec, doc, resolved)
     assert isinstance(spec, Spec)
     spec._source_version = source_version
     _attach(spec, doc, resolved, source_path, repo_root)
     check_references(spec)
     return spec
+
+
+def _refuse_v1_sections(doc: YamlDocument) -> None:
+    """A version 1 section in a file saying version 2 (a half-done migration), named as such."""
+    for section in migrate.V1_SECTIONS:
+        if section in doc.data:
+            line, column = doc.position((section,), key=True)
+            raise SpecError(
+                f"'{section}' is a version 1 section, and this file says version: 2",
+                file=doc.file,
+                line=line,
+                column=column,
+                field=section,
+                hint="write version: 1 (and run `cmlops migrate FILE` to rewrite it), or move it to "
+                "jobs:/models: as the README's Spec v2 section shows",
+            )
 
 
 def _validate(model: type[Spec] | type[SpecV1], doc: YamlDocument, resolved: Substituted) -> Spec | SpecV1:

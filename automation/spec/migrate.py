@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -142,6 +143,8 @@ def migrate_text(text: str, file: str) -> str:
                 hint="write the name literally, then run cmlops migrate again",
             )
     carried = _comments_before(data)
+    _indent_comments(data["model"], 2)  # model -> models.<name>: one level deeper
+    _indent_comments(data["deployment"], 4)  # deployment -> models.<name>.endpoint: two levels
     convert_in_place(data)
     _restore_comments(data, carried)
     out = io.StringIO()
@@ -149,23 +152,73 @@ def migrate_text(text: str, file: str) -> str:
     return out.getvalue()
 
 
+def _comment_text(text: str) -> str | None:
+    """Comment lines without their '#' (None when there are none), for yaml_set_comment_before_after_key."""
+    lines = [line.strip() for line in text.splitlines()]
+    kept = [line.removeprefix("#").removeprefix(" ") for line in lines if line.startswith("#")]
+    return "\n".join(kept) or None
+
+
 def _comment_lines(tokens: Any) -> str | None:
-    """The text of ruamel comment tokens, one line each without '#' (None when there is none)."""
+    """The text of ruamel comment tokens (one, a list, or None)."""
     if tokens is None:
         return None
     tokens = tokens if isinstance(tokens, list) else [tokens]
-    lines = [line.strip() for token in tokens if token is not None for line in token.value.splitlines()]
-    kept = [line.removeprefix("#").removeprefix(" ") for line in lines if line.startswith("#")]
-    return "\n".join(kept) or None
+    return _comment_text("".join(token.value for token in tokens if token is not None))
+
+
+def _indent_comments(node: Any, by: int) -> None:
+    """Shift the indented full-line comments inside ``node`` right by ``by`` columns, so they stay
+    aligned with the keys they describe once the node moves deeper (column-0 comments stay: they
+    introduce the next top-level section)."""
+    ca = getattr(node, "ca", None)
+    if ca is not None:
+        for entry in ca.items.values():
+            for index, slot in enumerate(entry or []):
+                for token in slot if isinstance(slot, list) else [slot]:
+                    if token is None:
+                        continue
+                    if index in (1, 3) and token.column > 0:  # a whole-line comment above a key
+                        token.column += by
+                    elif index == 2:  # end-of-line comment, then maybe whole lines: shift those
+                        token.value = re.sub(
+                            r"(?<=\n)( +)#", lambda m: m.group(1) + " " * by + "#", token.value
+                        )
+    children = node.values() if hasattr(node, "values") else node if isinstance(node, list) else []
+    for child in children:
+        _indent_comments(child, by)
+
+
+def _take_trailing_lines(node: Any) -> str | None:
+    """Remove and return the column-0 comment lines after the last value of ``node`` (ruamel keeps
+    the comment above the next top-level key there)."""
+    while hasattr(node, "ca") and len(node):
+        last = list(node)[-1] if hasattr(node, "keys") else len(node) - 1
+        child = node[last]
+        if hasattr(child, "ca") and len(child):
+            node = child
+            continue
+        entry = node.ca.items.get(last)
+        token = entry[2] if entry and len(entry) > 2 else None
+        if token is None or "\n#" not in token.value:
+            return None
+        at = token.value.index("\n#")
+        text, token.value = token.value[at + 1 :], token.value[: at + 1]
+        return _comment_text(text)
+    return None
 
 
 def _comments_before(data: Any) -> dict[str, Any]:
     """Comments attached to the v1 keys that disappear: above each section, and above ``install``."""
     items = data.ca.items
+    keys = list(data)
+    above_deployment = _comment_lines((items.get("deployment") or [None, None])[1])
+    if keys.index("deployment") == keys.index("model") + 1:  # what closes model introduces deployment
+        above_deployment = _take_trailing_lines(data["model"]) or above_deployment
     return {
         "jobs": items.get("training"),
         "models": items.get("model"),
-        "endpoint": _comment_lines((items.get("deployment") or [None, None])[1]),
+        "endpoint": above_deployment,
         "install": _comment_lines((data["training"].ca.items.get("experiment") or [None, None, None])[2]),
         "has_install": data["training"].get("install") is not None,
     }

@@ -10,7 +10,6 @@ import re
 import zoneinfo
 from typing import Annotated, Literal
 
-from croniter import croniter
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from automation.spec.fields import (
@@ -33,13 +32,16 @@ class Schedule(SpecModel):
     """A recurring job: CML starts a run at every time the cron expression names."""
 
     cron: str = Field(
-        description="Five-field cron expression (minute hour day month weekday), e.g. '0 6 * * 1'."
+        description="Five-field cron expression (minute hour day month weekday), e.g. '0 6 * * 1'.",
+        json_schema_extra={"pattern": r"^\s*\S+(\s+\S+){4}\s*$"},
     )
     timezone: str = Field(default="UTC", description="IANA time zone the cron times are read in, e.g. UTC.")
 
     @field_validator("cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
+        from croniter import croniter  # imported when a schedule is read: `cmlops --help` stays light
+
         fields = value.split()
         if len(fields) != 5 or not croniter.is_valid(value):
             raise ValueError(
