@@ -104,7 +104,8 @@ def _prd(client: CMLClient, spec: Any, prd: Project, out: DestroyPlan, force: bo
         reason = _NOT_OURS if model.name in endpoints else _FOREIGN
         foreign.append(Left("model", model.name, reason + serving, model.id, prd.name))
     foreign += _others(client, spec, prd, out, jobs=True)
-    foreign += [Left("file", path, _FOREIGN, None, prd.name) for path in _files(client, prd.id, _Nothing())]
+    uploaded = UploadGlobs([app.script for app in spec.applications.values() if app.project == "prd"])
+    foreign += [Left("file", path, _FOREIGN, None, prd.name) for path in _files(client, prd.id, uploaded)]
     _project(spec, prd, foreign, out, force)
 
 
@@ -236,11 +237,6 @@ class UploadGlobs:
             if base.startswith(inside) or inside.startswith(base):
                 return True
         return False
-
-
-class _Nothing(UploadGlobs):
-    def __init__(self) -> None:
-        super().__init__([])
 
 
 def _glob_regex(pattern: str) -> str:
