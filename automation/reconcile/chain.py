@@ -7,6 +7,7 @@ for the run created at or after its parent's run began, until the whole chain's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,18 +24,30 @@ class _NotYet:
     status: str = "<not started>"
 
 
+_STAMP = re.compile(r"(?P<base>[^.Z+]+(?:T[^.Z+-]+)?)(?:\.(?P<frac>\d+))?(?P<zone>Z|[+-]\d\d:?\d\d)?$")
+
+
 def _when(stamp: str) -> datetime | None:
+    """An RFC 3339 time (any number of fraction digits, ``Z`` or an offset), or None."""
+    found = _STAMP.match(stamp or "")
+    if not found:
+        return None
+    frac = (found["frac"] or "0")[:6].ljust(6, "0")
+    zone = found["zone"] or "+00:00"
     try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+        return datetime.fromisoformat(f"{found['base']}.{frac}{'+00:00' if zone == 'Z' else zone}")
     except ValueError:
         return None
 
 
 def started_after(runs: list[JobRun], parent: JobRun) -> JobRun | None:
-    """The earliest run created at or after ``parent`` was (the one its success started)."""
+    """The earliest run created at or after ``parent`` was (the one its success started); with a
+    parent of unknown age, the earliest run."""
     began = _when(parent.created_at)
-    later = [r for r in runs if began is None or ((w := _when(r.created_at)) is not None and w >= began)]
-    return min(later, key=lambda r: r.created_at, default=None)
+    timed = [(w, r) for r in runs if (w := _when(r.created_at)) is not None and (began is None or w >= began)]
+    if began is None:
+        timed += [(None, r) for r in runs if _when(r.created_at) is None]
+    return min(timed, key=lambda t: (t[0] is None, t[0] or began), default=(None, None))[1]
 
 
 def follow_chain(

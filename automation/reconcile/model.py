@@ -8,9 +8,23 @@ resource keys it depends on (``depends_on``: apply runs actions in plan order, w
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # Python 3.10 (cmlops runs inside CML's 3.10 runtimes, e.g. the AMP's deploy step)
+
+    class StrEnum(str, Enum):
+        """enum.StrEnum of Python 3.11: members are their string values (str(), format, JSON)."""
+
+        def __str__(self) -> str:
+            return str(self.value)
+
+        def __format__(self, spec: str) -> str:
+            return format(str(self.value), spec)
 
 
 class Kind(StrEnum):
