@@ -106,3 +106,10 @@ def test_a_referenced_name_cannot_be_migrated():
     text = MINIMAL.replace("    name: train\n", "    name: ${JOB:-train}\n")
     with pytest.raises(SpecError, match="uses a"):
         _migrated(text)
+
+
+def test_the_reconcile_suites_v1_spec_migrates_to_an_equal_spec(repo_root: Path):
+    path = repo_root / "tests" / "reconcile" / "spec-wine-test.yaml"
+    v1 = load_spec(path, environ={})
+    v2 = parse_spec(_migrated(path.read_text(encoding="utf-8")), file=str(path), environ={})
+    assert (v1.source_version, v2.source_version) == (1, 2) and v1 == v2
