@@ -9,8 +9,11 @@ re-apply makes no write.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,6 +119,41 @@ def test_the_application_answers_over_http(live: Live) -> None:
     session.trust_env = False
     answer = session.get(f"http://127.0.0.1:{ports[-1]}/", timeout=10)
     assert answer.status_code == 200 and answer.text == "wine scorer (live)"
+
+
+def test_cmlops_status_lists_every_resource_and_the_applications_url(live: Live) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "automation",
+            "--state-dir",
+            str(live.state_dir),
+            "-o",
+            "json",
+            "status",
+            str(SPEC),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["in_sync"] is True
+    assert {m["endpoint"] for m in data["summary"]["models"].values()} == {"answers"}
+    assert sorted(data["summary"]["jobs"]) == [
+        "install-dependencies",
+        "train-red",
+        "train-white",
+        "weekly-tick",
+    ]
+    url = data["summary"]["applications"]["wine-scorer"]["url"]
+    assert url.startswith("http://127.0.0.1:")
+    session = requests.Session()
+    session.trust_env = False
+    assert session.get(url, timeout=10).text == "wine scorer (live)"
 
 
 def test_the_scheduled_job_was_created_not_run_and_fires_when_its_time_comes(live: Live) -> None:
