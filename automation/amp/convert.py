@@ -1,13 +1,15 @@
 """One source, two formats: a cmlops spec <-> an AMP ``.project-metadata.yaml``.
 
-``export_amp(spec)`` writes the AMP that does in CML what the spec's training and deployment do:
-install -> create_job/run_job (training) -> create_model/build_model/deploy_model. What an AMP cannot
-say (gates, smoke expectations, the PRD project) is listed in the header comment.
+``export_amp(spec)`` writes the AMP that does in CML what the spec does for one model: the jobs its
+training job follows (``after``), then the training job (create_job/run_job each), then
+create_model/build_model/deploy_model. What an AMP cannot say (gates, smoke expectations, the PRD
+project) is listed in the header comment.
 
-``import_amp(loaded)`` writes a spec from an AMP: the job or session whose script logs the model
-becomes ``training.job`` and a job installing packages before it ``training.install`` (``mapping``);
-``create_model``/``deploy_model`` give ``deployment``; everything the AMP does not say is filled with
-the flagship spec's defaults, each marked by a comment.
+``import_amp(loaded)`` writes a version 2 spec from an AMP: the job or session whose script logs the
+model becomes the model's job and a job installing packages before it the job it runs ``after``
+(``mapping``); ``create_model``/``deploy_model`` give the model's ``endpoint``; everything the AMP does
+not say is filled with the flagship spec's defaults, each marked by a comment. The spec is built in
+the version 1 layout and converted by ``automation.spec.migrate`` (one conversion for everything).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from automation.amp.mapping import AmpMapping, map_amp
 from automation.amp.model import AMP_FILENAME, BuildModel, CreateModel, DeployModel
 from automation.amp.plan import deployment_fields, runtime_wanted
 from automation.amp.yamlwrite import dump
+from automation.spec import migrate
 
 INSTALL_SCRIPT = "code/amp/install.py"
 PREDICT_SCRIPT = "code/amp/predict.py"
@@ -34,7 +37,7 @@ FLAGSHIP = "specs/wine-quality.yaml"
 FLAGSHIP_DEFAULTS: dict[str, Any] = {
     "runtime": {"editor": "Workbench", "kernel": "Python 3.10", "edition": "Standard"},
     "experiment": "wine-quality-test",
-    "registered_name": "wine-quality-elasticnet",
+    "registered_name": "wine-quality",
     "artifact_path": "model",
     "select": {"strategy": "latest", "metric": "rmse", "order": "min"},
     "gates": {
@@ -72,28 +75,36 @@ def predict_source() -> str:
 
 
 def export_amp(
-    spec: Any, *, date: _dt.date | None = None, author: str = "cmlops", root: str | Path | None = None
+    spec: Any,
+    *,
+    date: _dt.date | None = None,
+    author: str = "cmlops",
+    root: str | Path | None = None,
+    model: str | None = None,
 ) -> ExportedAmp:
-    """The ``.project-metadata.yaml`` for ``spec`` (a loaded ``automation.spec.Spec``), to be written
-    at the root of the repository ``root`` (default: the spec's), with the scripts it lacks.
+    """The ``.project-metadata.yaml`` for ``spec`` (a loaded ``automation.spec.Spec``) and its model
+    ``model`` (None: the only one), to be written at the root of the repository ``root`` (default: the
+    spec's), with the scripts it lacks.
 
     Load the spec with an empty environment (``load_spec(path, environ={})``) so ``${VAR:-default}``
     values export as their defaults rather than this machine's settings.
     """
     root = Path(root or spec.repo_root)
-    job = spec.training.job
-    dep = spec.deployment
+    chosen = spec.model_named(model)
+    job_name = chosen.job
+    job = spec.jobs[job_name]
+    dep = chosen.endpoint
     date = date or _dt.date.today()
     experiment_var = "EXPERIMENT_NAME"
     model_var = "REGISTER_MODEL_NAME"
 
     env_vars: dict[str, Any] = {
         experiment_var: {
-            "default": spec.training.experiment,
+            "default": chosen.experiment,
             "description": "MLflow experiment the training job logs to.",
         },
         model_var: {
-            "default": spec.model.registered_name,
+            "default": chosen.registered_name,
             "description": "Registered model name: the training job registers a version, the model serves it.",
         },
     }
@@ -108,10 +119,10 @@ def export_amp(
             }
         else:
             job_env[key] = value
-    tasks: list[dict[str, Any]] = _install_tasks(spec, root)
+    tasks: list[dict[str, Any]] = _install_tasks(spec, job_name, root)
     train: dict[str, Any] = {
         "type": "create_job",
-        "name": job.name,
+        "name": job_name,
         "entity_label": "train",
         "script": job.script,
         "arguments": job.arguments or "None",
@@ -191,39 +202,48 @@ def export_amp(
     return ExportedAmp(dump(data, header=header), files)
 
 
-def _install_tasks(spec: Any, root: Path) -> list[dict[str, Any]]:
-    """create_job + run_job for the spec's install step (else this repository's code/amp/install.py)."""
-    install = spec.training.install
-    if install is not None:
-        job: dict[str, Any] = {
-            "name": install.name,
-            "script": install.script,
-            "arguments": install.arguments or "None",
-            "cpu": _num(install.cpu),
-            "memory": _num(install.memory),
-            "timeout": install.timeout,
+def _install_tasks(spec: Any, job_name: str, root: Path) -> list[dict[str, Any]]:
+    """create_job + run_job for each job the training job follows, root first (else this repository's
+    code/amp/install.py): an AMP runs its tasks in order, which is what ``after`` means."""
+    parents = spec.ancestors(job_name)
+    jobs: list[dict[str, Any]] = []
+    for name in parents:
+        parent = spec.jobs[name]
+        jobs.append(
+            {
+                "name": name,
+                "script": parent.script,
+                "arguments": parent.arguments or "None",
+                "cpu": _num(parent.cpu),
+                "memory": _num(parent.memory),
+                "timeout": parent.timeout,
+            }
+        )
+    if not jobs and (root / INSTALL_SCRIPT).is_file():
+        jobs.append(
+            {
+                "name": "Install dependencies",
+                "script": INSTALL_SCRIPT,
+                "arguments": "None",
+                "cpu": 1,
+                "memory": 2,
+            }
+        )
+    tasks: list[dict[str, Any]] = []
+    for index, job in enumerate(jobs):
+        label = "install_deps" if index == len(jobs) - 1 else f"install_deps_{index + 1}"
+        create = {
+            "type": "create_job",
+            **job,
+            "entity_label": label,
+            "short_summary": "Create the job that installs the Python requirements."
+            if label == "install_deps"
+            else f"Create the job {job['name']} (the training job follows it).",
+            "environment": {"TASK_TYPE": "CREATE/RUN_JOB"},
         }
-    elif (root / INSTALL_SCRIPT).is_file():
-        job = {
-            "name": "Install dependencies",
-            "script": INSTALL_SCRIPT,
-            "arguments": "None",
-            "cpu": 1,
-            "memory": 2,
-        }
-    else:
-        return []
-    create = {
-        "type": "create_job",
-        **job,
-        "entity_label": "install_deps",
-        "short_summary": "Create the job that installs the Python requirements.",
-        "environment": {"TASK_TYPE": "CREATE/RUN_JOB"},
-    }
-    return [
-        create,
-        {"type": "run_job", "entity_label": "install_deps", "short_summary": "Install the requirements."},
-    ]
+        summary = "Install the requirements." if label == "install_deps" else f"Run {job['name']}."
+        tasks += [create, {"type": "run_job", "entity_label": label, "short_summary": summary}]
+    return tasks
 
 
 # --- AMP -> spec -----------------------------------------------------------------------------------------
@@ -380,12 +400,18 @@ def import_amp(
     comments[("model", "artifact_path")] = _FROM_FLAGSHIP
     comments[("model", "select")] = _FROM_FLAGSHIP
     comments[("model", "gates")] = _FROM_FLAGSHIP
+    job_name, rules = job["name"], migrate.rules(data)
+    migrate.convert_in_place(data)
+    comments = migrate.remap(comments, rules)
     header = [
         f"cmlops spec imported by `cmlops amp import` from {Path(loaded.file).name} ({amp.name!r}).",
-        f"training.job: {job_task.title}, because {mapping.reason}.",
+        f"jobs.{job_name} (the model's job): {job_task.title}, because {mapping.reason}.",
     ]
     if mapping.install is not None:
-        header.append(f"training.install: {mapping.install.title}, because its script installs packages.")
+        header.append(
+            f"jobs.{mapping.install.name[:64]} (the model's job runs after it): {mapping.install.title}, "
+            "because its script installs packages."
+        )
     header += [f"Left out: {why}" for why in mapping.left_out]
     if build_task is not None:
         header.append(
@@ -393,7 +419,7 @@ def import_amp(
             "a spec deploys the registered model version instead."
         )
     header += [
-        "deployment: its create_model / deploy_model. What the AMP does not give is the flagship spec's,",
+        "models.*.endpoint: its create_model / deploy_model. What the AMP does not give is the flagship's,",
         "marked so in a comment.",
         "Check it with `cmlops validate` before applying it.",
     ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from automation.api.base import Resource, exact, update_body
+from automation.api.base import Resource, WaitEvent, exact, update_body, wait_for
 from automation.api.types import Application
+
+APP_RUNNING = {"APPLICATION_RUNNING"}
+APP_DOWN = {"APPLICATION_FAILED", "APPLICATION_STOPPED"}
 
 
 class Applications(Resource):
@@ -68,6 +71,30 @@ class Applications(Resource):
     def restart(self, project_id: str, application_id: str) -> Application:
         path = f"/api/v2/projects/{project_id}/applications/{application_id}:restart"
         return Application.model_validate(self.http.request("POST", path, json_body={}, idempotent=True))
+
+    def wait_running(
+        self,
+        project_id: str,
+        application_id: str,
+        *,
+        timeout: float = 600,
+        on_progress: Callable[[WaitEvent], None] | None = None,
+    ) -> Application:
+        """Wait until the application runs; WorkloadFailed when it stops or fails instead."""
+        return wait_for(
+            lambda: self.get(project_id, application_id),
+            what=f"application {application_id}",
+            subject=application_id,
+            status_of=lambda a: a.status,
+            success=APP_RUNNING,
+            failure=APP_DOWN,
+            timeout=timeout,
+            clock=self.clock,
+            interval=self.poll[0],
+            max_interval=self.poll[1],
+            failure_hint="see the application's logs: project > Applications",
+            on_progress=on_progress,
+        )
 
     def delete(self, project_id: str, application_id: str) -> None:
         self.http.request("DELETE", f"/api/v2/projects/{project_id}/applications/{application_id}")

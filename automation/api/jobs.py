@@ -41,6 +41,8 @@ class Jobs(Resource):
         timeout: int | None = None,
         kill_on_timeout: bool = True,
         parent_id: str | None = None,
+        schedule: str | None = None,
+        timezone: str | None = None,
         runtime_addon_identifiers: list[str] | None = None,
     ) -> Job:
         body: dict[str, Any] = {
@@ -59,6 +61,10 @@ class Jobs(Resource):
             body["timeout"] = int(timeout)
         if parent_id:
             body["parent_id"] = parent_id
+        if schedule:
+            body["schedule"] = schedule
+            if timezone:
+                body["timezone"] = timezone
         if runtime_addon_identifiers:
             body["runtime_addon_identifiers"] = list(runtime_addon_identifiers)
         return Job.model_validate(
@@ -145,6 +151,6 @@ class Jobs(Resource):
             failure_error=JobRunFailed,
             failure_hint=f"read its log in the workspace: project {project_id} > Jobs > {job_id} > run {run_id} "
             "(local workspace: `cmlops local logs " + run_id + "`)",
-            timeout_hint="raise timeouts.job_run (or training.job.timeout) in the spec",
+            timeout_hint="raise timeouts.job_run (or the job's timeout) in the spec",
             on_progress=on_progress,
         )

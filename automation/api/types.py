@@ -115,6 +115,9 @@ class Job(EnvMixin):
     runtime_addon_identifiers: list[str] = Field(default_factory=list)
     parent_id: str = ""
     type: str = ""
+    schedule: str = ""
+    timezone: str = ""
+    paused: bool = False
     created_at: str = ""
     updated_at: str = ""
 
@@ -257,8 +260,17 @@ class Application(EnvMixin):
     name: str = ""
     subdomain: str = ""
     script: str = ""
+    description: str = ""
     status: str = ""
+    cpu: float = 0
+    memory: float = 0
+    nvidia_gpu: int = 0
+    bypass_authentication: bool = False
+    runtime_identifier: str = ""
+    runtime_addon_identifiers: list[str] = Field(default_factory=list)
     created_at: str = ""
+
+    _nums = field_validator("cpu", "memory", "nvidia_gpu", mode="before")(classmethod(lambda cls, v: _num(v)))
 
 
 class FileInfo(ApiModel):

@@ -135,9 +135,17 @@ def _accept_global_flags_after(command: click.Command, path: str = "") -> None:
 
 
 def _register() -> None:
-    from automation.cli import amp_cmds, init_cmds, local_cmds, promote_cmds, spec_cmds, workspace_cmds
+    from automation.cli import (
+        amp_cmds,
+        init_cmds,
+        local_cmds,
+        migrate_cmds,
+        promote_cmds,
+        spec_cmds,
+        workspace_cmds,
+    )
 
-    for module in (init_cmds, workspace_cmds, spec_cmds, local_cmds, promote_cmds, amp_cmds):
+    for module in (init_cmds, workspace_cmds, spec_cmds, migrate_cmds, local_cmds, promote_cmds, amp_cmds):
         for command in module.COMMANDS:
             _accept_global_flags_after(command)
             cli.add_command(command)

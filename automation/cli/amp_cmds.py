@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from automation.cli.context import CliContext, pass_ctx, stdin_is_tty
+from automation.cli.spec_cmds import MODEL_OPTION
 from automation.errors import EXIT_USAGE, CmlopsError, InputError
 
 PATH_ARG = click.argument("path", metavar="PATH", type=click.Path())
@@ -368,9 +369,13 @@ def _write(ctx: CliContext, text: str, out: str | None, force: bool, what: str) 
 )
 @click.option("--author", default="cmlops", show_default=True, help="The AMP's author field.")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@MODEL_OPTION
 @pass_ctx
-def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, force: bool) -> None:
-    """Write a .project-metadata.yaml doing what a cmlops spec's training and deployment do.
+def export_cmd(
+    ctx: CliContext, spec_path: str, out: str | None, author: str, force: bool, model_name: str | None
+) -> None:
+    """Write a .project-metadata.yaml doing what a cmlops spec does for one model: its training job
+    (and the jobs it runs after) and its endpoint.
 
     With -o, scripts the AMP needs that the repository lacks (its model function) are written too.
     """
@@ -385,7 +390,7 @@ def export_cmd(ctx: CliContext, spec_path: str, out: str | None, author: str, fo
     except SpecError:
         spec = load_spec(spec_path)
     root = Path(out).resolve().parent if out else Path(spec.repo_root)
-    exported = export_amp(spec, author=author, root=root)
+    exported = export_amp(spec, author=author, root=root, model=model_name)
     if exported.files and out is None:
         raise InputError(
             f"the exported AMP needs {', '.join(exported.files)}, which {root} lacks; on stdout it cannot "

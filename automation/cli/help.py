@@ -6,7 +6,7 @@ import click
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Start": ("init",),
-    "Spec": ("validate", "schema", "plan", "apply", "bootstrap", "status", "predict", "destroy"),
+    "Spec": ("validate", "migrate", "schema", "plan", "apply", "bootstrap", "status", "predict", "destroy"),
     "Promotion (CI)": ("promote", "history", "rollback"),
     "AMP": ("amp",),
     "Local workspace": ("local",),
@@ -16,6 +16,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 EXAMPLES: dict[str, str] = {
     "init": "cmlops init wine && cd wine && cmlops bootstrap specs/wine-quality.yaml",
     "validate": "cmlops validate specs/wine-quality.yaml",
+    "migrate": "cmlops migrate specs/old-v1.yaml --in-place   # or --out new.yaml; default: print",
     "schema": "cmlops schema > spec.schema.json",
     "plan": "cmlops plan specs/wine-quality.yaml > plan.txt   # or -o json, --detailed-exitcode",
     "apply": "cmlops apply specs/wine-quality.yaml --retrain",

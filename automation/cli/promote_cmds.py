@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from automation.cli.context import CliContext, pass_ctx
-from automation.cli.spec_cmds import SPEC_ARG, load
+from automation.cli.spec_cmds import MODEL_OPTION, SPEC_ARG, load
 from automation.errors import InputError
 
 _REPORT_OPTION = click.option(
@@ -129,10 +129,11 @@ def _finish(ctx: CliContext, report: Any, report_path: str | None) -> None:
 @click.option(
     "--run-id", default=None, help="An MLflow run of the DEV experiment (registered first if needed)."
 )
-@click.option("--latest", is_flag=True, help="The run the spec's model.select picks (the default).")
+@click.option("--latest", is_flag=True, help="The run the model's select picks (the default).")
 @_DRY_RUN_OPTION
 @_WAIT_OPTION
 @_REPORT_OPTION
+@MODEL_OPTION
 @pass_ctx
 def promote(
     ctx: CliContext,
@@ -143,11 +144,12 @@ def promote(
     dry_run: bool,
     wait: float,
     report_path: str | None,
+    model_name: str | None,
 ) -> None:
     """Put a model version into PRD if it passes the spec's gates; roll back if anything fails.
 
     Checks the gates (metric thresholds, no worse than what PRD serves), smoke-tests
-    the candidate in deployment.staging_model first when the spec names one, builds
+    the candidate in the endpoint's staging_model first when the spec names one, builds
     and deploys it in the PRD model, smoke-tests the new deployment, and only then
     stops the previous one and tags the registered versions. A failed build,
     deployment or smoke test makes the previous deployment serve again (restarted
@@ -162,11 +164,12 @@ def promote(
     _check_report_path(report_path)
     from automation.workflows.promotion import promote as run_promote
 
-    spec = load(spec_path, check_files=False)
+    spec = load(spec_path, check_files=False, ctx=ctx)
     client = ctx.client(spec)
     report = run_promote(
         client,
         spec,
+        **_model_choice(spec, model_name),
         version=version,
         run_id=run_id,
         dry_run=dry_run,
@@ -185,6 +188,7 @@ def promote(
 @_DRY_RUN_OPTION
 @_WAIT_OPTION
 @_REPORT_OPTION
+@MODEL_OPTION
 @pass_ctx
 def rollback(
     ctx: CliContext,
@@ -193,6 +197,7 @@ def rollback(
     dry_run: bool,
     wait: float,
     report_path: str | None,
+    model_name: str | None,
 ) -> None:
     """Serve a previous version again (default: the previous good version, i.e. the one that served
     before the current one and was not rolled back from or rejected; a rollback that was interrupted
@@ -204,11 +209,12 @@ def rollback(
     _check_report_path(report_path)
     from automation.workflows.promotion import rollback as run_rollback
 
-    spec = load(spec_path, check_files=False)
+    spec = load(spec_path, check_files=False, ctx=ctx)
     client = ctx.client(spec)
     report = run_rollback(
         client,
         spec,
+        **_model_choice(spec, model_name),
         to_version=to_version,
         dry_run=dry_run,
         wait=wait,
@@ -220,17 +226,19 @@ def rollback(
 
 @click.command()
 @SPEC_ARG
+@MODEL_OPTION
 @pass_ctx
-def history(ctx: CliContext, spec_path: str) -> None:
+def history(ctx: CliContext, spec_path: str, model_name: str | None) -> None:
     """List past promotions (newest first), read from the registered versions' tags."""
     from automation.workflows.history import load_history
 
-    spec = load(spec_path, check_files=False)
-    entries = load_history(ctx.client(spec), spec)
+    spec = load(spec_path, check_files=False, ctx=ctx)
+    registered = spec.model_named(model_name).registered_name
+    entries = load_history(ctx.client(spec), spec, **_model_choice(spec, model_name))
 
     def text() -> None:
         if not entries:
-            click.echo(f"no promotions of {spec.model.registered_name!r} yet")
+            click.echo(f"no promotions of {registered!r} yet")
             return
         rows = [("version", "stage", "at", "by", "run", "commit")] + [
             (
@@ -247,9 +255,14 @@ def history(ctx: CliContext, spec_path: str) -> None:
         for row in rows:
             click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
-    ctx.emit(
-        {"ok": True, "model": spec.model.registered_name, "history": [e.to_dict() for e in entries]}, text
-    )
+    ctx.emit({"ok": True, "model": registered, "history": [e.to_dict() for e in entries]}, text)
+
+
+def _model_choice(spec: Any, model_name: str | None) -> dict[str, str]:
+    """Which model the command acts on, as the workflows' ``model=`` keyword: checked against the spec
+    (a SpecError lists the names); nothing when the spec has one model and --model was not given."""
+    model = spec.model_named(model_name)
+    return {"model": model.registered_name} if model_name is not None else {}
 
 
 COMMANDS = [promote, history, rollback]

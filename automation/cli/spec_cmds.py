@@ -29,14 +29,34 @@ _SYMBOL = {
 }
 
 
-def load(spec_path: str, *, check_files: bool = True) -> Any:
+def load(spec_path: str, *, check_files: bool = True, ctx: CliContext | None = None) -> Any:
+    """The spec at ``spec_path`` (files checked); with ``ctx``, as applied to the --target picked
+    (that target's overrides merged in)."""
     from automation.spec import check_files as check
     from automation.spec import load_spec
 
     spec = load_spec(spec_path)
     if check_files:
         check(spec, spec.repo_root)
+    if ctx is not None:
+        spec = spec.for_target(ctx.target_kind(spec)[0])
     return spec
+
+
+MODEL_OPTION = click.option(
+    "--model",
+    "model_name",
+    metavar="NAME",
+    default=None,
+    help="The registered model (a key of the spec's models:); needed when the spec has several.",
+)
+
+
+def migrate_note(spec: Any, spec_path: str) -> str | None:
+    """What to say about a version 1 file: it still works, and how to rewrite it."""
+    if spec.source_version != 1:
+        return None
+    return f"note: {spec_path} is a version 1 spec; `cmlops migrate {spec_path} --in-place` rewrites it as version 2"
 
 
 def render_plan(ctx: CliContext, plan: Any, console: Any = None) -> None:
@@ -116,9 +136,11 @@ def _step_printer(ctx: CliContext):
 def validate(ctx: CliContext, spec_path: str) -> None:
     """Check a spec offline: schema, variables, and that the files it names exist."""
     spec = load(spec_path)
+    note = migrate_note(spec, spec_path)
+    data = {"ok": True, "spec": str(Path(spec_path)), "name": spec.name, "version": spec.source_version}
     ctx.emit(
-        {"ok": True, "spec": str(Path(spec_path)), "name": spec.name},
-        f"{spec_path}: valid (spec {spec.name!r})",
+        {**data, **({"note": note} if note else {})},
+        f"{spec_path}: valid (spec {spec.name!r})" + (f"\n{note}" if note else ""),
     )
 
 
@@ -140,7 +162,7 @@ def plan(ctx: CliContext, spec_path: str, retrain: bool, detailed_exitcode: bool
     """Show what apply would change in the workspace (reads only)."""
     from automation.reconcile import make_plan
 
-    spec = load(spec_path)
+    spec = load(spec_path, ctx=ctx)
     the_plan, _, _ = make_plan(ctx.client(spec), spec, retrain=retrain)
     ctx.emit({"ok": True, **the_plan.to_dict()}, lambda: render_plan(ctx, the_plan, ctx.stdout_console))
     _plan_to_github(spec_path, the_plan)
@@ -171,7 +193,7 @@ def apply(ctx: CliContext, spec_path: str, retrain: bool, auto_approve: bool) ->
     A plan that deletes or stops something (a model replaced) lists it and asks first."""
     from automation.workflows.bootstrap import apply_spec
 
-    spec = load(spec_path)
+    spec = load(spec_path, ctx=ctx)
     client = ctx.client(spec)
     the_plan, obs, result = apply_spec(
         client,
@@ -205,7 +227,7 @@ def bootstrap(ctx: CliContext, spec_path: str, retrain: bool, auto_approve: bool
     """
     from automation.workflows.bootstrap import bootstrap as run_bootstrap
 
-    spec = load(spec_path)
+    spec = load(spec_path, ctx=ctx)
     client = ctx.client(spec)
     ctx.console.print(f"[bold]cmlops bootstrap[/bold] {spec.name} on {client.http.base_url}")
     result = run_bootstrap(
@@ -228,7 +250,7 @@ def bootstrap(ctx: CliContext, spec_path: str, retrain: bool, auto_approve: bool
             ("metrics", metrics_text(s["metrics"])),
             (
                 "registered model",
-                f"{spec.model.registered_name} ({s['registered_model_id']}) version {s['model_version']}",
+                f"{', '.join(spec.models)} ({s['registered_model_id']}) version {s['model_version']}",
             ),
             ("model", s["model_id"]),
             ("build", s["build_id"]),
@@ -247,31 +269,40 @@ def bootstrap(ctx: CliContext, spec_path: str, retrain: bool, auto_approve: bool
 
 @click.command()
 @SPEC_ARG
+@MODEL_OPTION
 @pass_ctx
-def status(ctx: CliContext, spec_path: str) -> None:
-    """Show what exists of the spec in the workspace, and its state."""
+def status(ctx: CliContext, spec_path: str, model_name: str | None) -> None:
+    """Show what exists of the spec in the workspace, and its state (--model: one model's rows)."""
     from automation.reconcile import make_plan, summary_ids
+    from automation.workflows.smoke import liveness
 
-    spec = load(spec_path, check_files=False)
+    spec = load(spec_path, check_files=False, ctx=ctx)
+    shown = [spec.model_named(model_name).registered_name] if model_name else list(spec.models)
     client = ctx.client(spec)
     the_plan, obs, _ = make_plan(client, spec)
     summary = summary_ids(obs)
     in_sync = not the_plan.has_changes
-    if obs.model is not None and obs.deployment is not None and spec.deployment.smoke is not None:
-        from automation.workflows.smoke import liveness
-
-        summary["endpoint"] = liveness(client, obs.model, spec.deployment.smoke)
-        in_sync = in_sync and summary["endpoint"] == "answers"  # "deployed" that does not answer is not
+    for name in shown:
+        m, smoke = obs.models[name], spec.models[name].endpoint.smoke
+        if m.model is not None and m.deployment is not None and smoke is not None:
+            answer = summary["models"][name]["endpoint"] = liveness(client, m.model, smoke)
+            in_sync = in_sync and answer == "answers"  # "deployed" that does not answer is not
+    first = summary["models"][shown[0]]
+    if "endpoint" in first:
+        summary["endpoint"] = first["endpoint"]
+    for app in summary["applications"].values():
+        app["url"] = _application_url(ctx, client.http.base_url, app)
     data = {"ok": True, "summary": summary, "in_sync": in_sync}
     ui = ctx.local_ui_url(client.http.base_url)
     if ui:
         data["ui_url"] = ui
 
     def text() -> None:
-        for line in format_table(status_rows(spec, summary)):
+        for line in format_table(status_rows(spec, summary, shown)):
             click.echo(line)
-        if "endpoint" in summary:
-            click.echo(f"endpoint: {summary['endpoint']}")
+        for name in shown:
+            if "endpoint" in summary["models"][name]:
+                click.echo(f"endpoint {name}: {summary['models'][name]['endpoint']}")
         click.echo(f"in sync: {'yes' if in_sync else 'no (cmlops plan shows the changes)'}")
         if ui:
             click.echo(f"web UI: {ui} (cmlops local ui logs you in)")
@@ -279,36 +310,66 @@ def status(ctx: CliContext, spec_path: str) -> None:
     ctx.emit(data, text)
 
 
-def status_rows(spec: Any, s: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _application_url(ctx: CliContext, base_url: str, app: dict[str, Any]) -> str | None:
+    """Where an application answers: CML serves it at https://<subdomain>.<workspace host>; the
+    local workspace on the loopback port its log names (API v2 has no field for either)."""
+    if not app.get("id"):
+        return None
+    if ctx.local_workspace_dir is None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        return f"{parts.scheme}://{app['subdomain']}.{parts.netloc}"
+    import re
+
+    from automation.errors import CmlopsError
+    from automation.local.control import read_log
+
+    try:
+        ports = re.findall(r"on 127\.0\.0\.1:(\d+)", read_log(ctx.local_workspace_dir, app["id"]))
+    except CmlopsError:
+        return None
+    return f"http://127.0.0.1:{ports[-1]}/" if ports else None
+
+
+def status_rows(spec: Any, s: dict[str, Any], models: list[str] | None = None) -> list[tuple[Any, ...]]:
     """One row per resource of the spec: what it is, its name, its id and its state."""
-    version = f"version {s['model_version']}" if s.get("model_version") else None
-    return [
+
+    def exists(key: str) -> str:
+        return "exists" if s[key] else "missing"
+
+    rows: list[tuple[Any, ...]] = [
         ("RESOURCE", "NAME", "ID", "STATE"),
-        (
-            "DEV project",
-            spec.projects.dev.name,
-            s["dev_project_id"],
-            "exists" if s["dev_project_id"] else "missing",
-        ),
-        (
-            "job",
-            spec.training.job.name,
-            s["job_id"],
-            s["job_run_status"] and f"last run {s['job_run_id']} {s['job_run_status']}",
-        ),
-        ("experiment", spec.training.experiment, s["experiment_id"], None),
-        ("MLflow run", None, s["mlflow_run_id"], metrics_text(s.get("metrics"))),
-        ("registered model", spec.model.registered_name, s["registered_model_id"], version),
-        (
-            "PRD project",
-            spec.projects.prd.name,
-            s["prd_project_id"],
-            "exists" if s["prd_project_id"] else "missing",
-        ),
-        ("model", spec.deployment.model_name, s["model_id"], None),
-        ("build", None, s["build_id"], s["build_status"]),
-        ("deployment", None, s["deployment_id"], s["deployment_status"]),
+        ("DEV project", spec.projects.dev.name, s["dev_project_id"], exists("dev_project_id")),
     ]
+    trained = {spec.models[name].job: s["models"][name] for name in spec.models}
+    for job, spec_job in spec.jobs.items():
+        m = trained.get(job)
+        state = m and m["job_run_status"] and f"last run {m['job_run_id']} {m['job_run_status']}"
+        if spec_job.schedule:
+            state = f"{state}; " if state else ""
+            state += f"cron {spec_job.schedule.cron} ({spec_job.schedule.timezone})"
+        rows.append(("job", job, s["jobs"].get(job), state or None))
+    for name in models or list(spec.models):
+        model, m = spec.models[name], s["models"][name]
+        version = f"version {m['model_version']}" if m.get("model_version") else None
+        rows += [
+            ("experiment", model.experiment, m["experiment_id"], None),
+            ("MLflow run", None, m["mlflow_run_id"], metrics_text(m.get("metrics"))),
+            ("registered model", name, m["registered_model_id"], version),
+        ]
+    rows.append(("PRD project", spec.projects.prd.name, s["prd_project_id"], exists("prd_project_id")))
+    for name in models or list(spec.models):
+        model, m = spec.models[name], s["models"][name]
+        rows += [
+            ("model", model.endpoint.model_name, m["model_id"], None),
+            ("build", None, m["build_id"], m["build_status"]),
+            ("deployment", None, m["deployment_id"], m["deployment_status"]),
+        ]
+    for name, app in s["applications"].items():
+        state = " ".join(str(x) for x in (app["status"], app.get("url")) if x) or None
+        rows.append(("application", name, app["id"], state))
+    return rows
 
 
 def _read_input(value: str) -> Any:
@@ -337,31 +398,40 @@ def _read_input(value: str) -> Any:
 )
 @click.option("--curl", is_flag=True, help="Print the curl command that makes this call instead of calling.")
 @click.option("--show-secrets", is_flag=True, help="With --curl: show the access key and API key unmasked.")
+@MODEL_OPTION
 @pass_ctx
-def predict(ctx: CliContext, spec_path: str, input_: str | None, curl: bool, show_secrets: bool) -> None:
+def predict(
+    ctx: CliContext,
+    spec_path: str,
+    input_: str | None,
+    curl: bool,
+    show_secrets: bool,
+    model_name: str | None,
+) -> None:
     """Call the PRD model endpoint with JSON input (or show the call with --curl)."""
     from automation.workflows.smoke import call_endpoint, predictions_of
 
-    spec = load(spec_path, check_files=False)
-    if input_ is None and spec.deployment.smoke is None:
+    spec = load(spec_path, check_files=False, ctx=ctx)
+    endpoint = spec.model_named(model_name).endpoint
+    if input_ is None and endpoint.smoke is None:
         raise InputError(
-            "predict needs --input: the spec has no deployment.smoke.input to send by default",
+            "predict needs --input: the model's endpoint has no smoke.input to send by default",
             hint="pass --input JSON or --input @file.json",
         )
-    request = _read_input(input_) if input_ is not None else spec.deployment.smoke.input
+    request = _read_input(input_) if input_ is not None else endpoint.smoke.input
     client = ctx.client(spec)
     prd = client.projects.find(spec.projects.prd.name)
-    model = client.models.find(prd.id, spec.deployment.model_name) if prd else None
+    model = client.models.find(prd.id, endpoint.model_name) if prd else None
     if model is None:
         raise InputError(
-            f"model {spec.deployment.model_name!r} does not exist in PRD project {spec.projects.prd.name!r}",
+            f"model {endpoint.model_name!r} does not exist in PRD project {spec.projects.prd.name!r}",
             hint="run `cmlops bootstrap` first",
         )
     if curl:
         from automation.cli.context import OUTPUT_REDACTOR
         from automation.cli.curl import curl_call
 
-        call = curl_call(ctx, client, model, request, auth=spec.deployment.auth, show_secrets=show_secrets)
+        call = curl_call(ctx, client, model, request, auth=endpoint.auth, show_secrets=show_secrets)
         with OUTPUT_REDACTOR.showing() if show_secrets else contextlib.nullcontext():
             ctx.emit({"ok": True, **call.to_dict()}, call.text)
         return
@@ -399,7 +469,7 @@ def destroy(
     from automation.workflows.destroy import destroy as run_destroy
     from automation.workflows.destroy import find_doomed
 
-    spec = load(spec_path, check_files=False)
+    spec = load(spec_path, check_files=False, ctx=ctx)
     client = ctx.client(spec)
     found = find_doomed(client, spec, include_prd=include_prd, include_registry=include_registry, force=force)
     left = [x.describe() for x in found.left]

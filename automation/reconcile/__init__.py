@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from automation.api import CMLClient
-from automation.reconcile.apply import Applier, ApplyResult, summary_ids
+from automation.reconcile.apply import Applier, ApplyResult
 from automation.reconcile.observe import Observed, observe
 from automation.reconcile.plan import Action, Plan, plan
 from automation.reconcile.sources import collect_files
+from automation.reconcile.summary import summary_ids
 
 
 def make_plan(

@@ -18,24 +18,24 @@ from automation.api.base import WaitEvent
 from automation.api.creates import create_once
 from automation.api.jobs import RUN_ACTIVE
 from automation.api.models import DEPLOY_ACTIVE
-from automation.api.types import Job
+from automation.api.types import Job, JobRun
 from automation.errors import CmlopsError, GateFailed, NotFound
-from automation.reconcile.observe import Observed, matches, observe_candidate
+from automation.reconcile import desired
+from automation.reconcile.applications import apply_application
+from automation.reconcile.chain import follow_chain
+from automation.reconcile.desired import matches
+from automation.reconcile.model import Action, Kind, Plan, Res
+from automation.reconcile.observe import Observed, observe_candidate
 from automation.reconcile.ownership import (
     created_description,
     created_environment,
     keep_description_mark,
     keep_mark,
 )
-from automation.reconcile.plan import (
-    JOB_FIELDS_CML_MAY_IGNORE,
-    Action,
-    Plan,
-    desired_install_job,
-    desired_job,
-    job_fields,
-)
+from automation.reconcile.plan.common import JOB_FIELDS_CML_MAY_IGNORE, job_fields
 from automation.reconcile.selection import check_thresholds
+from automation.reconcile.sources import application_files
+from automation.reconcile.summary import summary_ids
 
 
 @dataclass
@@ -87,17 +87,19 @@ class Applier:
         self.check_gates = check_gates
         self.result = ApplyResult()
         self.timeouts = spec.timeouts
+        self._trained: dict[str, JobRun] = {}  # job name -> its successful run in this apply
+        self._gated: set[str] = set()  # models whose gates were checked in this apply
 
     def run(self, plan: Plan) -> ApplyResult:
         writes_before = self.client.http.stats.writes()
         for action in plan.actions:
             if not action.is_change:
                 continue
-            handler = getattr(self, "_" + action.resource.replace(".", "_"))
+            handler = HANDLERS[action.type]
             started = time.monotonic()
             if self.on_step:
                 self.on_step(action, "start")
-            detail = handler(action) or ""
+            detail = handler(self, action) or ""
             elapsed = time.monotonic() - started
             self.result.steps.append(
                 StepReport(action.resource, action.kind, action.name, round(elapsed, 2), detail)
@@ -110,16 +112,18 @@ class Applier:
 
     # -- projects -------------------------------------------------------------------------------
 
-    def _ensure_project(self, key: str, action: Action) -> str:
+    def _project(self, action: Action) -> str:
+        key = action.key
         pspec = getattr(self.spec.projects, key)
         projects = self.client.projects
-        if action.kind == "create":
+        want = action.desired
+        if action.kind is Kind.CREATE:
             existing = projects.find(pspec.name)  # a retry must not create a twin
             project = existing or create_once(
                 lambda: projects.create(
                     pspec.name,
-                    description=pspec.description or "",
-                    environment=created_environment(pspec.environment, self.spec.name),
+                    description=want["description"],
+                    environment=created_environment(want["environment"], self.spec.name),
                     **(
                         {"git_url": pspec.source.git_url, "git_ref": pspec.source.git_ref}
                         if key == "dev" and pspec.source and pspec.source.git_url
@@ -135,34 +139,29 @@ class Applier:
             observed = getattr(self.obs, key)
             project = projects.update(
                 action.id,
-                description=pspec.description or "",
-                environment=keep_mark(pspec.environment, observed.environment if observed else None),
+                description=want["description"],
+                environment=keep_mark(want["environment"], observed.environment if observed else None),
             )
         setattr(self.obs, key, project)
         return f"id {project.id}"
 
-    def _project_dev(self, action: Action) -> str:
-        return self._ensure_project("dev", action)
-
-    def _project_prd(self, action: Action) -> str:
-        return self._ensure_project("prd", action)
-
-    def _files_dev(self, action: Action) -> str:
-        project_id = self.obs.dev.id
+    def _files(self, action: Action) -> str:
+        project_id = self.obs.project(action.key).id
+        local = self.local_files if action.key == "dev" else application_files(self.spec, action.key)
         for path, (remote_size, _local_size) in action.changes.items():
             if remote_size is not None:
                 try:
                     self.client.projects.delete_file(project_id, path)  # uploads never overwrite in CML
                 except NotFound:
                     pass
-            content = self.local_files[path]
+            content = local[path]
             create_once(
                 lambda p=path, c=content: self.client.projects.upload_file(project_id, p, c),
                 lambda p=path, c=content: (
                     self.client.projects.file_sizes(project_id, [p]).get(p) == len(c) or None
                 ),
             )
-        sizes = {path: len(self.local_files[path]) for path in action.changes}
+        sizes = {path: len(local[path]) for path in action.changes}
         twins = self.client.projects.remove_upload_twins(project_id, sizes)
         return f"{len(action.changes)} file(s)" + (
             f", {twins} twin(s) of a concurrent upload removed" if twins else ""
@@ -171,29 +170,29 @@ class Applier:
     # -- training -------------------------------------------------------------------------------
 
     def _job(self, action: Action) -> str:
-        want = desired_job(self.spec, self.obs.runtime_identifier, self.obs.runtime_addons)
-        self.obs.job, detail = self._ensure_job(self.spec.training.job.name, want)
+        want = dict(action.desired)
+        after = want.pop("after")
+        parent = self.obs.jobs.get(after) if after else None  # planned (so made) before this job
+        job, detail = self._ensure_job(action.key, want, parent.id if parent is not None else "")
+        self.obs.jobs[action.key] = job
         return detail
 
-    def _job_install(self, action: Action) -> str:
-        want = desired_install_job(self.spec, self.obs.runtime_identifier, self.obs.runtime_addons)
-        assert want is not None
-        self.obs.install_job, detail = self._ensure_job(self.spec.training.install.name, want)
-        return detail
-
-    def _ensure_job(self, name: str, want: dict[str, Any]) -> tuple[Job, str]:
-        """The job ``name`` with the fields of ``want``: found, created once, updated, or replaced."""
+    def _ensure_job(self, name: str, want: dict[str, Any], parent_id: str) -> tuple[Job, str]:
+        """The job ``name`` with the fields of ``want`` and parent ``parent_id``: found, created once,
+        updated, or replaced."""
         dev_id = self.obs.dev.id
         job = self.client.jobs.find(dev_id, name)
         if job is None:
             marked = {**want, "environment": created_environment(want["environment"], self.spec.name)}
             job = create_once(
-                lambda: self.client.jobs.create(dev_id, name=name, **marked),
+                lambda: self.client.jobs.create(dev_id, name=name, parent_id=parent_id or None, **marked),
                 lambda: self.client.jobs.find(dev_id, name),
             )
         else:
             have = job_fields(job, want)
             changes = {k: v for k, v in want.items() if have[k] != v}
+            if job.parent_id != parent_id:
+                changes["parent_id"] = parent_id
             if "environment" in changes:
                 changes["environment"] = keep_mark(changes["environment"], job.environment)
             if changes:
@@ -244,100 +243,105 @@ class Applier:
         runs = self.client.jobs.list_runs(self.obs.dev.id, job_id, limit=5)
         return next((r for r in runs if r.status in RUN_ACTIVE), None)
 
-    def _start_run(self, job_id: str) -> str:
+    def _start_run(self, job_id: str) -> JobRun:
         """Start a run of ``job_id`` once, even if the answer to the create is lost."""
         dev_id = self.obs.dev.id
         return create_once(
             lambda: self.client.jobs.start_run(dev_id, job_id),
             # apply starts a run only when none is active, so an active one now is ours
             lambda: self._active_run(job_id),
-        ).id
-
-    def _install_dependencies(self) -> str:
-        """Run the dependency job to success before training (its failure stops the apply)."""
-        step, job = self.spec.training.install, self.obs.install_job
-        if step is None or job is None:
-            return ""
-        # An install run an interrupted apply left running is finished, not started twice (409).
-        active = self._active_run(job.id)
-        run_id = active.id if active is not None else self._start_run(job.id)
-        self.client.jobs.wait_run(
-            self.obs.dev.id, job.id, run_id, timeout=max(step.timeout, 60), on_progress=self.on_progress
         )
-        return f"install run {run_id} succeeded, "
 
     def _job_run(self, action: Action) -> str:
-        dev_id, job_id = self.obs.dev.id, self.obs.job.id
-        installed = ""
-        if action.kind == "wait":
-            run_id = action.id
-        else:
-            installed = self._install_dependencies()
-            run_id = self._start_run(job_id)
-        run = self.client.jobs.wait_run(
-            dev_id, job_id, run_id, timeout=self.spec.job_run_timeout, on_progress=self.on_progress
-        )
-        self.obs.last_success_run = run
-        self.obs.active_run = None
-        observe_candidate(self.client, self.spec, self.obs)
-        if self.obs.mlflow_run is None:
-            raise CmlopsError(
-                f"job run {run_id} succeeded but no finished MLflow run in experiment "
-                f"{self.spec.training.experiment!r} logged a model under {self.spec.model.artifact_path!r}",
-                hint="check training.experiment and model.artifact_path against what the script logs",
+        """Train: start the root of the model's job chain (an active run of it is finished, not
+        started twice) and follow the runs CML starts down to the model's job."""
+        model, m = self.spec.models[action.key], self.obs.models[action.key]
+        dev_id, chain = self.obs.dev.id, [*self.spec.ancestors(model.job), model.job]
+        timeout = self.spec.job_timeout(model.job)
+        started = ""
+        if action.kind is Kind.WAIT:
+            job_id = self.obs.jobs[model.job].id
+            run = self.client.jobs.wait_run(
+                dev_id, job_id, action.id, timeout=timeout, on_progress=self.on_progress
             )
-        return f"{installed}run {run_id} {run.status}, MLflow run {self.obs.mlflow_run.id}"
+        else:
+            ids = [(name, self.obs.jobs[name].id) for name in chain]
+            # a job of the chain another model's chain ran in this apply: follow on from its run
+            ran = max((i for i, name in enumerate(chain) if name in self._trained), default=None)
+            if ran is not None:
+                root = self._trained[chain[ran]]
+                ids = ids[ran:]
+            else:
+                root = self._active_run(ids[0][1]) or self._start_run(ids[0][1])
+                if len(chain) > 1:
+                    started = f"started {chain[0]!r} run {root.id}, "
+            runs = follow_chain(self.client, dev_id, root, ids, timeout=timeout, on_progress=self.on_progress)
+            self._trained.update(runs)
+            run = runs[model.job]
+        self._trained[model.job] = run
+        m.last_success_run, m.active_run = run, None
+        observe_candidate(self.client, model, m, dev_id)
+        if m.mlflow_run is None:
+            raise CmlopsError(
+                f"job run {run.id} succeeded but no finished MLflow run in experiment "
+                f"{model.experiment!r} logged a model under {model.artifact_path!r}",
+                hint=f"check models.{action.key}.experiment and artifact_path against what the script logs",
+            )
+        return f"{started}run {run.id} {run.status}, MLflow run {m.mlflow_run.id}"
 
     # -- registry -------------------------------------------------------------------------------
 
-    def _gate(self) -> None:
-        if not self.check_gates or self.result.gates:
+    def _gate(self, name: str) -> None:
+        if not self.check_gates or name in self._gated:
             return
-        results = check_thresholds(self.obs.mlflow_run.metrics, self.spec.model.gates)
-        self.result.gates = [r.to_dict() for r in results]
+        self._gated.add(name)
+        m = self.obs.models[name]
+        results = check_thresholds(m.mlflow_run.metrics, self.spec.models[name].gates)
+        self.result.gates += [r.to_dict() for r in results]
         failed = [r for r in results if not r.passed]
         if failed:
             text = ", ".join(f"{r.metric}={r.value} (needs {r.threshold})" for r in failed)
             raise GateFailed(
-                f"gate failed for MLflow run {self.obs.mlflow_run.id}: {text}; nothing was built",
+                f"gate failed for MLflow run {m.mlflow_run.id} of model {name!r}: {text}; nothing was built",
                 results=self.result.gates,
             )
 
     def _model_version(self, action: Action) -> str:
-        run = self.obs.mlflow_run
+        name, dev_id = action.key, self.obs.dev.id
+        model, m = self.spec.models[name], self.obs.models[name]
+        if m.mlflow_run is None:
+            observe_candidate(self.client, model, m, dev_id)
+        run = m.mlflow_run
         if run is None:
-            observe_candidate(self.client, self.spec, self.obs)
-            run = self.obs.mlflow_run
-        if run is None:
-            raise CmlopsError(f"no MLflow run to register in experiment {self.spec.training.experiment!r}")
-        self._gate()
-        version = self.obs.version
+            raise CmlopsError(f"no MLflow run to register in experiment {model.experiment!r}")
+        self._gate(name)
+        version = m.version
         if version is None:
             registered = create_once(
                 lambda: self.client.registry.register(
-                    project_id=self.obs.dev.id,
-                    experiment_id=self.obs.experiment.id,
+                    project_id=dev_id,
+                    experiment_id=m.experiment.id,
                     run_id=run.id,
-                    model_path=self.spec.model.artifact_path,
-                    model_name=self.spec.model.registered_name,
+                    model_path=model.artifact_path,
+                    model_name=name,
                     tags={"cmlops.spec": self.spec.name},
                 ),
-                lambda: self._registered_with(run.id),
+                lambda: self._registered_with(name, run.id),
             )
-            self.obs.registered = registered
+            m.registered = registered
             version = self.client.registry.version_of_run(registered, run.id)
         version = self.client.registry.wait_version(
-            self.obs.registered.model_id,
+            m.registered.model_id,
             version.model_version_id,
             timeout=self.timeouts.registry,
             on_progress=self.on_progress,
         )
-        self.obs.version = version
+        m.version = version
         return f"version {version.number} ({version.model_version_id})"
 
-    def _registered_with(self, run_id: str) -> Any:
-        """The spec's registered model when one of its versions came from ``run_id``, else None."""
-        registered = self.client.registry.find(self.spec.model.registered_name)
+    def _registered_with(self, name: str, run_id: str) -> Any:
+        """The registered model ``name`` when one of its versions came from ``run_id``, else None."""
+        registered = self.client.registry.find(name)
         if registered is None:
             return None
         versions = [v for v in self.client.registry.versions(registered.model_id) if v.run_id == run_id]
@@ -345,39 +349,40 @@ class Applier:
 
     # -- serving --------------------------------------------------------------------------------
 
-    def _model(self, action: Action) -> str:
-        prd_id = self.obs.prd.id
-        d = self.spec.deployment
+    def _endpoint(self, action: Action) -> str:
+        prd_id, m = self.obs.prd.id, self.obs.models[action.key]
+        name, want = action.name, action.desired
         models = self.client.models
-        if action.kind == "update":
-            description = keep_description_mark(d.description, self.obs.model.description)
-            self.obs.model = models.update(prd_id, action.id, description=description)
+        if action.kind is Kind.UPDATE:
+            description = keep_description_mark(want["description"], m.model.description)
+            m.model = models.update(prd_id, action.id, description=description)
             return f"id {action.id}"
-        if action.kind == "replace":
-            self._stop_deployments(exclude=None)
+        if action.kind is Kind.REPLACE:
+            self._stop_deployments(action.key, exclude=None)
             models.delete(prd_id, action.id)
-        model = models.find(prd_id, d.model_name) if action.kind == "create" else None
+        model = models.find(prd_id, name) if action.kind is Kind.CREATE else None
         model = model or create_once(
             lambda: models.create(
                 prd_id,
-                name=d.model_name,
-                description=created_description(d.description, self.spec.name),
-                registered_model_id=self.obs.registered.model_id,
-                disable_authentication=not d.auth,
+                name=name,
+                description=created_description(want["description"], self.spec.name),
+                registered_model_id=m.registered.model_id,
+                disable_authentication=not want["auth_enabled"],
             ),
-            lambda: models.find(prd_id, d.model_name),
+            lambda: models.find(prd_id, name),
         )
-        self.obs.model = model
-        self.obs.build = None
+        m.model = model
+        m.build = None
         return f"id {model.id}"
 
     def _build(self, action: Action) -> str:
-        prd_id, model_id = self.obs.prd.id, self.obs.model.id
-        if action.kind == "wait":
+        m = self.obs.models[action.key]
+        prd_id, model_id = self.obs.prd.id, m.model.id
+        if action.kind is Kind.WAIT:
             build_id = action.id
         else:
-            self._gate()
-            version_id = self.obs.version.model_version_id
+            self._gate(action.key)
+            version_id = m.version.model_version_id
 
             def existing() -> Any:
                 return next(
@@ -396,20 +401,20 @@ class Applier:
                     model_id,
                     registered_model_version_id=version_id,
                     runtime_identifier=self.obs.runtime_identifier,
-                    comment=f"cmlops: {self.spec.model.registered_name} v{self.obs.version.number}",
+                    comment=f"cmlops: {action.key} v{m.version.number}",
                 ),
                 existing,
             )
             build_id = build.id
-        self.obs.build = self.client.models.wait_build(
+        m.build = self.client.models.wait_build(
             prd_id, model_id, build_id, timeout=self.timeouts.build, on_progress=self.on_progress
         )
         return f"build {build_id}"
 
     def _deployment(self, action: Action) -> str:
-        prd_id, model_id, build_id = self.obs.prd.id, self.obs.model.id, self.obs.build.id
-        d = self.spec.deployment
-        if action.kind == "wait":
+        m, ep = self.obs.models[action.key], self.spec.models[action.key].endpoint
+        prd_id, model_id, build_id = self.obs.prd.id, m.model.id, m.build.id
+        if action.kind is Kind.WAIT:
             dep_id = action.id
         else:
 
@@ -418,46 +423,43 @@ class Applier:
                     (
                         x
                         for x in self.client.models.list_deployments(prd_id, model_id, build_id)
-                        if x.status.lower() in DEPLOY_ACTIVE and matches(x, self.spec)
+                        if x.status.lower() in DEPLOY_ACTIVE and matches(x, ep)
                     ),
                     None,
                 )
 
             dep = existing() or create_once(
                 lambda: self.client.models.create_deployment(
-                    prd_id,
-                    model_id,
-                    build_id,
-                    cpu=float(d.cpu),
-                    memory=float(d.memory),
-                    replicas=int(d.replicas),
-                    nvidia_gpus=int(d.gpus),
-                    environment={k: str(v) for k, v in (d.environment or {}).items()},
+                    prd_id, model_id, build_id, **desired.deployment_request(ep)
                 ),
                 existing,
             )
             dep_id = dep.id
-        self.obs.deployment = self.client.models.wait_deployment(
+        m.deployment = self.client.models.wait_deployment(
             prd_id, model_id, build_id, dep_id, timeout=self.timeouts.deployment, on_progress=self.on_progress
         )
-        stopped = self._stop_deployments(exclude=dep_id)
+        stopped = self._stop_deployments(action.key, exclude=dep_id)
         return f"deployment {dep_id}" + (f", stopped {stopped} older" if stopped else "")
 
     def _old_deployments(self, action: Action) -> str:
-        return f"stopped {self._stop_deployments(exclude=self.obs.deployment.id if self.obs.deployment else None)}"
+        m = self.obs.models[action.key]
+        return (
+            f"stopped {self._stop_deployments(action.key, exclude=m.deployment.id if m.deployment else None)}"
+        )
 
-    def _stop_deployments(self, exclude: str | None) -> int:
-        """Stop every active deployment of the PRD model except ``exclude`` (after the new one serves)."""
-        prd_id, model = self.obs.prd.id, self.obs.model
-        if model is None:
+    def _stop_deployments(self, name: str, exclude: str | None) -> int:
+        """Stop every active deployment of the model's PRD endpoint except ``exclude`` (after the
+        new one serves)."""
+        prd_id, m = self.obs.prd.id, self.obs.models[name]
+        if m.model is None:
             return 0
         stopped = 0
-        for build in self.client.models.list_builds(prd_id, model.id):
-            for dep in self.client.models.list_deployments(prd_id, model.id, build.id):
+        for build in self.client.models.list_builds(prd_id, m.model.id):
+            for dep in self.client.models.list_deployments(prd_id, m.model.id, build.id):
                 if dep.id != exclude and dep.status.lower() in DEPLOY_ACTIVE:
-                    self.client.models.stop_deployment(prd_id, model.id, build.id, dep.id)
+                    self.client.models.stop_deployment(prd_id, m.model.id, build.id, dep.id)
                     stopped += 1
-        self.obs.other_deployments = []
+        m.other_deployments = []
         return stopped
 
     # -- summary --------------------------------------------------------------------------------
@@ -466,29 +468,16 @@ class Applier:
         self.result.ids = summary_ids(self.obs)
 
 
-def summary_ids(obs: Observed) -> dict[str, Any]:
-    """The ids a user wants after apply/bootstrap/status (no secrets)."""
-
-    def get(obj: Any, attr: str = "id") -> Any:
-        return getattr(obj, attr, None) if obj is not None else None
-
-    run = obs.last_success_run
-    return {
-        "dev_project_id": get(obs.dev),
-        "prd_project_id": get(obs.prd),
-        "runtime_identifier": obs.runtime_identifier,
-        "job_id": get(obs.job),
-        "job_run_id": get(run),
-        "job_run_status": get(run, "status"),
-        "experiment_id": get(obs.experiment),
-        "mlflow_run_id": get(obs.mlflow_run),
-        "metrics": obs.mlflow_run.metrics if obs.mlflow_run else {},
-        "registered_model_id": get(obs.registered, "model_id"),
-        "model_version_id": get(obs.version, "model_version_id"),
-        "model_version": get(obs.version, "number"),
-        "model_id": get(obs.model),
-        "build_id": get(obs.build),
-        "build_status": get(obs.build, "status"),
-        "deployment_id": get(obs.deployment),
-        "deployment_status": get(obs.deployment, "status"),
-    }
+Handler = Callable[[Applier, Action], str]
+HANDLERS: dict[Res, Handler] = {
+    Res.PROJECT: Applier._project,
+    Res.FILES: Applier._files,
+    Res.JOB: Applier._job,
+    Res.JOB_RUN: Applier._job_run,
+    Res.APPLICATION: apply_application,
+    Res.MODEL_VERSION: Applier._model_version,
+    Res.ENDPOINT: Applier._endpoint,
+    Res.BUILD: Applier._build,
+    Res.DEPLOYMENT: Applier._deployment,
+    Res.OLD_DEPLOYMENTS: Applier._old_deployments,
+}

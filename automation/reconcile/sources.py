@@ -12,6 +12,17 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _SKIP_PARTS = {"__pycache__", ".git", ".cmlops", ".pytest_cache", ".ruff_cache"}
 
 
+def application_files(spec: Any, project: str = "prd") -> dict[str, bytes]:
+    """The scripts of the applications that run in ``project`` (PRD has no source of its own:
+    apply uploads each PRD application's script there, and nothing else)."""
+    root = Path(spec.repo_root).resolve()
+    return {
+        app.script: (root / app.script).read_bytes()
+        for app in spec.applications.values()
+        if app.project == project
+    }
+
+
 def collect_files(spec: Any) -> dict[str, bytes]:
     """Map project-relative POSIX paths to contents for every file the DEV source globs match.
 

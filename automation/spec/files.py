@@ -73,35 +73,43 @@ def source_files(spec: Spec, repo_root: Path | None = None) -> list[str]:
     return sorted(found)
 
 
+def scripts(spec: Spec) -> list[tuple[tuple[str, ...], str]]:
+    """(field path, script) of every job and application, in file order."""
+    found = [(("jobs", name, "script"), job.script) for name, job in spec.jobs.items()]
+    found += [(("applications", name, "script"), app.script) for name, app in spec.applications.items()]
+    return found
+
+
 def check_files(spec: Spec, repo_root: Path | None = None) -> list[str]:
     """Check that the files the spec names exist in the repo; return the files the DEV project uploads.
 
-    - the training job script exists, is a file, and stays inside the repo;
-    - every ``files:`` glob matches something, and the uploaded set includes the job script;
+    - every job's and application's script exists, is a file, and stays inside the repo;
+    - every ``files:`` glob matches something, and the uploaded set includes every script;
     - a target's ``ca_bundle`` exists.
     Raises SpecError located at the offending field.
     """
     root = (repo_root or spec.repo_root).resolve()
-    script_field = ("training", "job", "script")
-    script = spec.training.job.script
-    script_path = root / script
-    if not _inside(script_path, root):
-        raise spec.error(script_field, f"the job script {script!r} leads outside the repo (symlink)")
-    if not script_path.is_file():
-        raise spec.error(
-            script_field,
-            f"the job script {script!r} does not exist under {root}",
-            hint="the script path is relative to the repo root",
-        )
+    for field, script in scripts(spec):
+        script_path = root / script
+        if not _inside(script_path, root):
+            raise spec.error(field, f"the script {script!r} leads outside the repo (symlink)")
+        if not script_path.is_file():
+            raise spec.error(
+                field,
+                f"the script {script!r} does not exist under {root}",
+                hint="the script path is relative to the repo root",
+            )
     uploaded = source_files(spec, root)
     source = spec.projects.dev.source
-    if source is not None and source.files is not None and script not in uploaded:
-        raise spec.error(
-            ("projects", "dev", "source", "files"),
-            f"the job script {script!r} is not among the uploaded files",
-            hint=f"add {script!r} (or a glob matching it) to projects.dev.source.files",
-            key=True,
-        )
+    if source is not None and source.files is not None:
+        for _field, script in scripts(spec):
+            if script not in uploaded:
+                raise spec.error(
+                    ("projects", "dev", "source", "files"),
+                    f"the script {script!r} is not among the uploaded files",
+                    hint=f"add {script!r} (or a glob matching it) to projects.dev.source.files",
+                    key=True,
+                )
     for name, target in spec.targets.items():
         if isinstance(target, CmlTarget) and target.ca_bundle:
             bundle = Path(target.ca_bundle)

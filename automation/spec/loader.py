@@ -14,10 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from automation.errors import SpecError
+from automation.spec import migrate
 from automation.spec.diagnostics import from_validation_error
+from automation.spec.graph import check_references
 from automation.spec.models import CmlTarget, Spec, mark_secrets
 from automation.spec.paths import find_repo_root
 from automation.spec.substitute import Substituted, substitute
+from automation.spec.v1 import SpecV1
 from automation.spec.yamlload import MAX_BYTES, YamlDocument, dotted, parse_yaml
 
 
@@ -80,14 +83,55 @@ def parse_spec(
     doc.data = {key: value for key, value in doc.data.items() if not key.startswith("x-")}
     resolved = substitute(doc, env)
     _refuse_literal_secrets(doc, resolved)
-    try:
-        spec = Spec.model_validate(resolved.data)
-    except ValidationError as exc:
-        raise from_validation_error(exc, doc, resolved.data, Spec, resolved.secret_paths) from None
-    except RecursionError:  # pragma: no cover - nesting is bounded by parse_yaml
-        raise SpecError("values are nested too deeply", file=file, line=1, column=1) from None
+    source_version = 1 if migrate.is_v1(resolved.data) else 2
+    if source_version == 1:
+        _validate(SpecV1, doc, resolved)
+        doc, resolved = _as_v2(doc, resolved)
+    elif isinstance(resolved.data, dict) and str(resolved.data.get("version")).strip() == "2":
+        _refuse_v1_sections(doc)
+    spec = _validate(Spec, doc, resolved)
+    assert isinstance(spec, Spec)
+    spec._source_version = source_version
     _attach(spec, doc, resolved, source_path, repo_root)
+    check_references(spec)
     return spec
+
+
+def _refuse_v1_sections(doc: YamlDocument) -> None:
+    """A version 1 section in a file saying version 2 (a half-done migration), named as such."""
+    for section in migrate.V1_SECTIONS:
+        if section in doc.data:
+            line, column = doc.position((section,), key=True)
+            raise SpecError(
+                f"'{section}' is a version 1 section, and this file says version: 2",
+                file=doc.file,
+                line=line,
+                column=column,
+                field=section,
+                hint="write version: 1 (and run `cmlops migrate FILE` to rewrite it), or move it to "
+                "jobs:/models: as the README's Spec v2 section shows",
+            )
+
+
+def _validate(model: type[Spec] | type[SpecV1], doc: YamlDocument, resolved: Substituted) -> Spec | SpecV1:
+    try:
+        return model.model_validate(resolved.data)
+    except ValidationError as exc:
+        raise from_validation_error(exc, doc, resolved.data, model, resolved.secret_paths) from None
+    except RecursionError:  # pragma: no cover - nesting is bounded by parse_yaml
+        raise SpecError("values are nested too deeply", file=doc.file, line=1, column=1) from None
+
+
+def _as_v2(doc: YamlDocument, resolved: Substituted) -> tuple[YamlDocument, Substituted]:
+    """A validated v1 document converted to v2, with positions and secret marks following the fields."""
+    rules = migrate.rules(resolved.data)
+    data = migrate.convert(resolved.data)
+    converted = YamlDocument(
+        data=data, file=doc.file, keys=migrate.remap(doc.keys, rules), values=migrate.remap(doc.values, rules)
+    )
+    secrets = set(migrate.remap(dict.fromkeys(resolved.secret_paths), rules))
+    variables = migrate.remap(resolved.variables, rules)
+    return converted, Substituted(data=data, secret_paths=secrets, variables=variables)
 
 
 def _refuse_literal_secrets(doc: YamlDocument, resolved: Substituted) -> None:

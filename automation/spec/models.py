@@ -1,8 +1,9 @@
-"""The typed spec: one pydantic model per section of the YAML file.
+"""The typed spec (version 2): one pydantic model per section of the YAML file.
 
 Every field has a description because ``cmlops schema`` exports them for editors. Models forbid unknown
 keys (the loader turns that into "unknown key ... did you mean ..."). Validators never echo the value
-they refuse: it may have come from a ``${env:...}`` secret.
+they refuse: it may have come from a ``${env:...}`` secret. A version 1 file is validated by
+``automation.spec.v1`` and converted to this shape on load (``automation.spec.migrate``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -27,135 +26,29 @@ from pydantic import (
 )
 
 from automation.errors import SpecError
-from automation.spec.paths import check_relative_path
+from automation.spec.fields import (
+    MASK,
+    Cpu,
+    Environment,
+    Gpus,
+    MemoryGb,
+    MetricName,
+    Name,
+    RegisteredName,
+    Replicas,
+    Seconds,
+    SpecModel,
+    SpecName,
+    TargetName,
+    empty_to_none,
+    rel_path,
+)
+from automation.spec.overrides import Overrides, apply_override
+from automation.spec.runtime import Runtime
+from automation.spec.workloads import ApplicationSpec, JobSpec
 from automation.spec.yamlload import ABSENT, FieldPath, child
 
-MASK = "**********"
-
-# --- reusable field types ----------------------------------------------------------------------------
-
-_SPEC_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
-_TARGET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-
-
-def _check_name(value: str) -> str:
-    if not value:
-        raise ValueError("the name is empty")
-    if len(value) > 64:
-        raise ValueError(f"the name is {len(value)} characters long; at most 64 are allowed")
-    if value != value.strip():
-        raise ValueError("the name starts or ends with whitespace")
-    if _CONTROL.search(value):
-        raise ValueError("the name contains a control character")
-    return value
-
-
-_REGISTRY_REFUSES = re.compile(r"[/:'`\"\\]")
-
-
-def _check_registered_name(value: str) -> str:
-    """What the model registry (MLflow's, behind CML's) refuses, caught before anything is written."""
-    _check_name(value)
-    bad = _REGISTRY_REFUSES.search(value)
-    if bad:
-        raise ValueError(
-            f"the model registry refuses {bad.group()!r} in a name (no '/', ':', quotes, backticks or "
-            "backslashes); use e.g. '-' instead"
-        )
-    if value == "." or value.startswith(".."):
-        raise ValueError("the model registry refuses a name that is '.' or starts with '..'")
-    return value
-
-
-def _check_spec_name(value: str) -> str:
-    _check_name(value)
-    if not _SPEC_NAME.fullmatch(value):
-        raise ValueError("use lowercase letters, digits and '-' (not at the start or end)")
-    return value
-
-
-def _check_target_name(value: str) -> str:
-    if not _TARGET_NAME.fullmatch(value) or len(value) > 32:
-        raise ValueError("target names are lowercase letters, digits, '-' and '_' (at most 32)")
-    return value
-
-
-def _check_env_key(value: str) -> str:
-    if not _ENV_KEY.fullmatch(value):
-        raise ValueError("environment variable names are letters, digits and '_', not starting with a digit")
-    return value
-
-
-def _coerce_env_value(value: Any) -> Any:
-    """YAML reads ``ALPHA: 0.5`` as a float; environment values are strings, so numbers become text."""
-    if isinstance(value, bool):
-        raise ValueError("true/false is ambiguous for an environment variable; quote it ('true')")
-    if value is None:
-        raise ValueError("no value; write '' for an empty value")
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("environment values cannot contain a NUL character")
-    return str(value) if isinstance(value, int | float) else value
-
-
-def _empty_to_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-def _rel_path(what: str, allow_glob: bool = False) -> AfterValidator:
-    return AfterValidator(lambda v: check_relative_path(v, what=what, allow_glob=allow_glob))
-
-
-Name = Annotated[str, AfterValidator(_check_name)]
-RegisteredName = Annotated[str, AfterValidator(_check_registered_name)]
-SpecName = Annotated[str, AfterValidator(_check_spec_name)]
-TargetName = Annotated[str, AfterValidator(_check_target_name)]
-EnvKey = Annotated[str, AfterValidator(_check_env_key)]
-EnvValue = Annotated[str, BeforeValidator(_coerce_env_value)]
-Environment = Annotated[
-    dict[EnvKey, EnvValue],
-    WithJsonSchema(
-        {
-            "type": "object",
-            "propertyNames": {"pattern": _ENV_KEY.pattern},
-            "additionalProperties": {"type": ["string", "number"]},
-        }
-    ),
-]
-Cpu = Annotated[float, Field(gt=0, le=128)]
-MemoryGb = Annotated[float, Field(gt=0, le=1024)]
-Gpus = Annotated[int, Field(ge=0, le=64)]
-Seconds = Annotated[int, Field(gt=0, le=7 * 24 * 3600)]
-MetricName = Annotated[str, AfterValidator(_check_name)]
-RegisteredName = Annotated[str, AfterValidator(_check_registered_name)]
-
-
-# --- base ---------------------------------------------------------------------------------------------
-
-
-class SpecModel(BaseModel):
-    """Base of every spec section: unknown keys are errors, no NaN/inf, secrets masked in repr."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, protected_namespaces=(), frozen=True)
-
-    # field name -> None (mask the whole value) or the dict keys to mask; set by the loader.
-    _masked: dict[str, set[str] | None] = PrivateAttr(default_factory=dict)
-
-    def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            if name is None or name not in self._masked:
-                yield name, value
-                continue
-            keys = self._masked[name]
-            if value is None:
-                yield name, value
-            elif keys is not None and isinstance(value, dict):
-                yield name, {k: (MASK if k in keys else v) for k, v in value.items()}
-            else:
-                yield name, MASK
-
 
 # --- targets ------------------------------------------------------------------------------------------
 
@@ -164,6 +57,10 @@ class Target(SpecModel):
     """Where the spec is applied: the embedded local workspace or a CML workspace."""
 
     kind: str
+    overrides: Overrides = Field(
+        default_factory=Overrides,
+        description="What changes on this target: resources, environment variables, project names.",
+    )
     _name: str = PrivateAttr(default="")
     _where: tuple[str | None, int | None, int | None] = PrivateAttr(default=(None, None, None))
     _url_variables: list[str] = PrivateAttr(default_factory=list)
@@ -195,7 +92,7 @@ class LocalTarget(Target):
     """The embedded local workspace (a loopback server speaking the CML API v2 subset). Always present."""
 
     kind: Literal["local"] = Field(description="`local`: the embedded local workspace.")
-    state_dir: Annotated[str, _rel_path("state_dir")] = Field(
+    state_dir: Annotated[str, rel_path("state_dir")] = Field(
         default=".cmlops",
         description="Folder (relative to the repo root) holding the local workspace's state: SQLite, "
         "MLflow store, project folders, logs.",
@@ -206,17 +103,17 @@ class CmlTarget(Target):
     """A Cloudera Machine Learning workspace reached through its REST API v2."""
 
     kind: Literal["cml"] = Field(description="`cml`: a CML workspace reached over HTTPS.")
-    url: Annotated[str | None, BeforeValidator(_empty_to_none)] = Field(
+    url: Annotated[str | None, BeforeValidator(empty_to_none)] = Field(
         default=None,
         description="Workspace URL, e.g. https://ml-1234.cloudera.site. May be empty (for example "
         "`${CML_URL:-}`) as long as this target is not used.",
     )
-    api_key: Annotated[SecretStr | None, BeforeValidator(_empty_to_none)] = Field(
+    api_key: Annotated[SecretStr | None, BeforeValidator(empty_to_none)] = Field(
         default=None,
         description="API v2 key. Must be a reference such as `${env:CML_API_KEY}`, never the key itself. "
         "Optional: cmlops settings also read CML_API_KEY / CDSW_APIV2_KEY.",
     )
-    ca_bundle: Annotated[str | None, BeforeValidator(_empty_to_none)] = Field(
+    ca_bundle: Annotated[str | None, BeforeValidator(empty_to_none)] = Field(
         default=None,
         description="PEM file of CA certificates to trust for TLS (absolute, or relative to the repo "
         "root); null uses the system store.",
@@ -270,46 +167,19 @@ class CmlTarget(Target):
 AnyTarget = Annotated[LocalTarget | CmlTarget, Field(discriminator="kind")]
 
 
-# --- runtime, projects --------------------------------------------------------------------------------
-
-
-class Runtime(SpecModel):
-    """The ML Runtime jobs and model builds use: an exact image identifier, or editor/kernel/edition
-    (cmlops then picks the newest enabled runtime matching all three)."""
-
-    editor: Name = Field(default="Workbench", description="Runtime editor, e.g. Workbench, JupyterLab.")
-    kernel: Name = Field(default="Python 3.10", description="Runtime kernel, e.g. Python 3.10.")
-    edition: Name = Field(default="Standard", description="Runtime edition, e.g. Standard.")
-    identifier: Annotated[str | None, BeforeValidator(_empty_to_none)] = Field(
-        default=None,
-        description="Exact runtime image identifier (docker.repository.cloudera.com/...); when set, "
-        "editor/kernel/edition must not be given.",
-    )
-    addons: list[Name] = Field(
-        default_factory=list,
-        description="Runtime add-ons the training job needs (Spark), by identifier or display name as "
-        "GET /api/v2/runtimeaddons lists them, e.g. 'Spark 3.5.1 - CDE 1.24.1 - HOTFIX-1'. The local "
-        "workspace has none.",
-    )
-
-    @model_validator(mode="after")
-    def _identifier_alone(self) -> Runtime:
-        given = self.model_fields_set & {"editor", "kernel", "edition"}
-        if self.identifier is not None and given:
-            raise ValueError(f"give either identifier or {'/'.join(sorted(given))}, not both")
-        return self
+# --- projects ----------------------------------------------------------------------------------------
 
 
 class Source(SpecModel):
     """Where the DEV project's files come from: a git repository, or files uploaded from this repo."""
 
-    git_url: Annotated[str | None, BeforeValidator(_empty_to_none)] = Field(
+    git_url: Annotated[str | None, BeforeValidator(empty_to_none)] = Field(
         default=None, description="Repository CML clones when it creates the project (https or ssh)."
     )
-    git_ref: Annotated[str | None, BeforeValidator(_empty_to_none)] = Field(
+    git_ref: Annotated[str | None, BeforeValidator(empty_to_none)] = Field(
         default=None, description="Branch, tag or commit to check out (with git_url only)."
     )
-    files: list[Annotated[str, _rel_path("glob", allow_glob=True)]] | None = Field(
+    files: list[Annotated[str, rel_path("glob", allow_glob=True)]] | None = Field(
         default=None,
         description="Globs relative to the repo root (e.g. code/**/*.py); matching files are uploaded "
         "into the project.",
@@ -375,65 +245,7 @@ class Projects(SpecModel):
         return self
 
 
-# --- training, model, deployment ----------------------------------------------------------------------
-
-
-class Job(SpecModel):
-    """The CML job that trains the model in the DEV project and logs it to MLflow."""
-
-    name: Name = Field(description="Job name in the DEV project.")
-    script: Annotated[str, _rel_path("script")] = Field(
-        description="Script the job runs, relative to the repo (= project) root."
-    )
-    arguments: str = Field(default="", max_length=4000, description="Command-line arguments, one string.")
-    environment: Environment = Field(
-        default_factory=dict,
-        description="Job environment variables; numbers are turned into strings.",
-    )
-    cpu: Cpu = Field(default=1.0, description="vCPUs for each run (> 0).")
-    memory: MemoryGb = Field(default=2.0, description="Memory in GB for each run (> 0).")
-    gpus: Gpus = Field(default=0, description="NVIDIA GPUs for each run (>= 0).")
-    timeout: Seconds = Field(
-        default=1800,
-        description="Seconds before CML stops a run (the job's kill timeout). cmlops waits for a run "
-        "max(this, timeouts.job_run) seconds.",
-    )
-
-
-class InstallStep(SpecModel):
-    """The dependency step: a DEV job that installs the project's packages before training runs.
-
-    CML's Standard runtimes have no scikit-learn and only mlflow-skinny: a project installs what it
-    imports into its own environment (which CML keeps across runs), the way CML users do it with a
-    first job. cmlops runs this job, waits for it to succeed, then runs the training job.
-    """
-
-    name: Name = Field(description="Job name in the DEV project.")
-    script: Annotated[str, _rel_path("script")] = Field(
-        description="Script that installs the packages (e.g. pip install -r requirements.txt)."
-    )
-    arguments: str = Field(default="", max_length=4000, description="Command-line arguments, one string.")
-    cpu: Cpu = Field(default=1.0, description="vCPUs for each run (> 0).")
-    memory: MemoryGb = Field(default=2.0, description="Memory in GB for each run (> 0).")
-    timeout: Seconds = Field(default=900, description="Seconds before CML stops a run of the install job.")
-
-
-class Training(SpecModel):
-    """How the model is trained: the experiment runs are logged to, and the job that logs them."""
-
-    experiment: Name = Field(description="MLflow experiment (the DEV project's Experiments tab).")
-    install: InstallStep | None = Field(
-        default=None,
-        description="Optional dependency step run before each training run (a CML job that installs "
-        "the project's requirements into the project).",
-    )
-    job: Job = Field(description="The training job.")
-
-    @model_validator(mode="after")
-    def _distinct_jobs(self) -> Training:
-        if self.install is not None and self.install.name == self.job.name:
-            raise ValueError("training.install.name must differ from training.job.name (they are two jobs)")
-        return self
+# --- models ------------------------------------------------------------------------------------------
 
 
 class Select(SpecModel):
@@ -443,7 +255,7 @@ class Select(SpecModel):
         default="latest",
         description="`latest`: the newest finished run that logged the model; `best`: the best by metric.",
     )
-    metric: Annotated[str | None, BeforeValidator(_empty_to_none)] = Field(
+    metric: Annotated[str | None, BeforeValidator(empty_to_none)] = Field(
         default=None, description="Metric ranking runs; required when strategy is best."
     )
     order: Literal["min", "max"] = Field(default="min", description="`min` when lower is better (rmse).")
@@ -490,19 +302,6 @@ class Gates(SpecModel):
     )
 
 
-class ModelSpec(SpecModel):
-    """The registered model: which run's artifact is registered, under which name, and its gates."""
-
-    registered_name: RegisteredName = Field(
-        description="Name in the workspace model registry (no '/', ':', quotes, backticks or backslashes)."
-    )
-    artifact_path: Annotated[str, _rel_path("artifact_path")] = Field(
-        default="model", description="Artifact path the training run logged the MLflow model under."
-    )
-    select: Select = Field(default_factory=Select, description="How the candidate run is picked.")
-    gates: Gates = Field(default_factory=Gates, description="Promotion gates.")
-
-
 class SmokeExpect(SpecModel):
     """What the smoke prediction must look like."""
 
@@ -535,7 +334,7 @@ class Smoke(SpecModel):
         return value
 
 
-class Deployment(SpecModel):
+class Endpoint(SpecModel):
     """The model endpoint in the PRD project: built from the registered version and deployed."""
 
     model_name: Name = Field(description="Name of the CML model (endpoint) in the PRD project.")
@@ -547,7 +346,7 @@ class Deployment(SpecModel):
     cpu: Cpu = Field(default=1.0, description="vCPUs per replica (> 0).")
     memory: MemoryGb = Field(default=2.0, description="Memory in GB per replica (> 0).")
     gpus: Gpus = Field(default=0, description="NVIDIA GPUs per replica (>= 0).")
-    replicas: int = Field(default=1, ge=1, le=9, description="Replicas serving the endpoint (1..9).")
+    replicas: Replicas = Field(default=1, description="Replicas serving the endpoint (1..9).")
     environment: Environment = Field(default_factory=dict, description="Deployment environment variables.")
     smoke: Smoke | None = Field(default=None, description="The smoke test run after deploying.")
     staging_model: Name | None = Field(
@@ -559,53 +358,71 @@ class Deployment(SpecModel):
     )
 
 
+class ModelSpec(SpecModel):
+    """A registered model (its key under ``models:`` is its registry name): the job whose runs log it,
+    how the candidate run is picked, the gates it must pass and its PRD endpoint."""
+
+    job: Name = Field(description="The job whose runs log the model (a key of jobs).")
+    experiment: Name = Field(
+        description="MLflow experiment the job logs to (the DEV project's Experiments tab)."
+    )
+    artifact_path: Annotated[str, rel_path("artifact_path")] = Field(
+        default="model", description="Artifact path the training run logged the MLflow model under."
+    )
+    select: Select = Field(default_factory=Select, description="How the candidate run is picked.")
+    gates: Gates = Field(default_factory=Gates, description="Promotion gates.")
+    endpoint: Endpoint = Field(description="The PRD model endpoint and its smoke test.")
+    _registered_name: str = PrivateAttr(default="")
+
+    @property
+    def registered_name(self) -> str:
+        """The model's name in the registry: its key under ``models:``."""
+        return self._registered_name
+
+
 class Timeouts(SpecModel):
     """How long cmlops waits for each kind of step, in seconds."""
 
     project: Seconds = Field(default=600, description="Project creation (git clone or upload).")
     job_run: Seconds = Field(
-        default=1800, description="A training job run to finish (at least training.job.timeout is used)."
+        default=1800,
+        description="A training run to finish (at least the sum of the timeouts along its job chain).",
     )
     registry: Seconds = Field(default=600, description="A registered model version to become ready.")
     build: Seconds = Field(default=1800, description="A model build to be built.")
     deployment: Seconds = Field(default=1200, description="A model deployment to be deployed.")
 
 
-def _check_version(value: Any) -> Any:
+def check_version(value: Any) -> int:
+    """The spec format version written in the file: 1 or 2."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("version must be the number 1")
-    if str(value).strip() != "1":
-        raise ValueError("unsupported spec version; this cmlops reads version: 1")
-    return 1
+        raise ValueError("version must be the number 1 or 2")
+    if str(value).strip() not in ("1", "2"):
+        raise ValueError("unsupported spec version; this cmlops reads version: 1 and version: 2")
+    return int(str(value).strip())
 
 
-class Spec(SpecModel):
-    """A cmlops spec: projects, training, model, gates and deployment for one ML use case."""
+def _check_v2(value: Any) -> int:
+    if check_version(value) != 2:  # pragma: no cover - the loader sends version 1 files to SpecV1
+        raise ValueError("this is a version 1 spec")
+    return 2
 
-    version: Annotated[
-        int,
-        BeforeValidator(_check_version),
-        WithJsonSchema({"const": 1, "type": "integer"}),
-    ] = Field(description="Spec format version; only 1 exists.")
+
+class SpecBase(SpecModel):
+    """What every spec version has: name, targets, runtime, the DEV/PRD projects and timeouts."""
+
+    version: int = Field(description="Spec format version.")
     name: SpecName = Field(description="Name of this use case ([a-z0-9-]), used in messages.")
     targets: dict[TargetName, AnyTarget] = Field(
         default_factory=dict,
         validate_default=True,
         description="Workspaces the spec can be applied to, by name; a `local` target always exists.",
     )
-    runtime: Runtime = Field(default_factory=Runtime, description="ML Runtime for jobs and builds.")
+    runtime: Runtime = Field(
+        default_factory=Runtime, description="Default ML Runtime of jobs, apps and builds."
+    )
     projects: Projects = Field(description="The DEV and PRD projects.")
-    training: Training = Field(description="The training job and its experiment.")
-    model: ModelSpec = Field(description="The registered model and its promotion gates.")
-    deployment: Deployment = Field(description="The PRD model endpoint and its smoke test.")
     timeouts: Timeouts = Field(default_factory=Timeouts, description="Wait timeouts per step (seconds).")
-
-    _file: str = PrivateAttr(default="<spec>")
-    _source_path: Path | None = PrivateAttr(default=None)
-    _repo_root: Path | None = PrivateAttr(default=None)
-    _keys: dict[FieldPath, tuple[int, int]] = PrivateAttr(default_factory=dict)
-    _values: dict[FieldPath, tuple[int, int]] = PrivateAttr(default_factory=dict)
-    _secret_paths: frozenset[FieldPath] = PrivateAttr(default_factory=frozenset)
 
     @field_validator("targets", mode="after")
     @classmethod
@@ -618,7 +435,114 @@ class Spec(SpecModel):
             target._name = name
         return targets
 
+
+class Spec(SpecBase):
+    """A cmlops spec (version 2): a whole CML project as code — DEV/PRD projects, jobs, applications,
+    registered models with their gates and PRD endpoints, and per-target overrides."""
+
+    version: Annotated[
+        Literal[2],
+        BeforeValidator(_check_v2),
+        WithJsonSchema({"const": 2, "type": "integer"}),
+    ] = Field(description="Spec format version: 2 (version 1 files are still read).")
+    jobs: dict[Name, JobSpec] = Field(
+        default_factory=dict, description="CML jobs of the DEV project, by name (file order is kept)."
+    )
+    applications: dict[Name, ApplicationSpec] = Field(
+        default_factory=dict, description="CML applications kept running, by name."
+    )
+    models: dict[RegisteredName, ModelSpec] = Field(
+        description="Registered models, by registry name: the job logging each, its gates and PRD endpoint."
+    )
+
+    _file: str = PrivateAttr(default="<spec>")
+    _source_path: Path | None = PrivateAttr(default=None)
+    _repo_root: Path | None = PrivateAttr(default=None)
+    _keys: dict[FieldPath, tuple[int, int]] = PrivateAttr(default_factory=dict)
+    _values: dict[FieldPath, tuple[int, int]] = PrivateAttr(default_factory=dict)
+    _secret_paths: frozenset[FieldPath] = PrivateAttr(default_factory=frozenset)
+    _source_version: int = PrivateAttr(default=2)
+
+    @field_validator("models", mode="after")
+    @classmethod
+    def _name_models(cls, value: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+        if not value:
+            raise ValueError("models must name at least one registered model")
+        for name, model in value.items():
+            model._registered_name = name
+        return value
+
     # --- helpers for the rest of cmlops -------------------------------------------------------------
+
+    @property
+    def source_version(self) -> int:
+        """The version written in the file (1: converted on load; `cmlops migrate` rewrites it)."""
+        return self._source_version
+
+    def model_named(self, name: str | None = None) -> ModelSpec:
+        """The model registered as ``name``; with None, the only model (a SpecError when there are several)."""
+        if name is None and len(self.models) == 1:
+            return next(iter(self.models.values()))
+        if name is not None and name in self.models:
+            return self.models[name]
+        import difflib
+
+        known = list(self.models)
+        close = difflib.get_close_matches(name, known, n=1) if name else []
+        hint = (
+            f"did you mean '{close[0]}'? " if close else ""
+        ) + f"models: {', '.join(known)}; pass --model NAME"
+        message = f"unknown model '{name}'" if name is not None else "the spec has several models"
+        line, column = self.locate(("models",), key=True)
+        raise SpecError(message, file=self._file, line=line, column=column, field="models", hint=hint)
+
+    def ancestors(self, job: str) -> list[str]:
+        """The jobs ``job`` follows through ``after``, root first (empty for a job with no parent)."""
+        chain: list[str] = []
+        current = self.jobs[job].after
+        while current is not None and current not in chain and current in self.jobs:
+            chain.append(current)
+            current = self.jobs[current].after
+        return chain[::-1]
+
+    def job_timeout(self, job: str) -> int:
+        """Seconds to wait for a run of ``job`` started from its chain's root: never less than the
+        kill timeouts of every job along the chain, summed."""
+        chain = [*self.ancestors(job), job]
+        return max(self.timeouts.job_run, sum(self.jobs[name].timeout for name in chain))
+
+    def runtime_of(self, workload: JobSpec | ApplicationSpec) -> Runtime:
+        """The runtime a job or application runs in: its own, else the spec's."""
+        return workload.runtime if workload.runtime is not None else self.runtime
+
+    def for_target(self, name: str) -> Spec:
+        """This spec as applied to target ``name``: its overrides merged (environments key by key,
+        other fields replaced). File, positions and secrets are kept."""
+        overrides = self.target(name).overrides
+        if overrides.empty:
+            return self
+        projects = self.projects.model_copy(
+            update={
+                "dev": apply_override(self.projects.dev, overrides.projects.dev),
+                "prd": apply_override(self.projects.prd, overrides.projects.prd),
+            }
+        )
+        jobs = {key: apply_override(job, overrides.jobs.get(key)) for key, job in self.jobs.items()}
+        apps = {
+            key: apply_override(app, overrides.applications.get(key))
+            for key, app in self.applications.items()
+        }
+        models = {key: apply_override(model, overrides.models.get(key)) for key, model in self.models.items()}
+        merged = self.model_copy(
+            update={"projects": projects, "jobs": jobs, "applications": apps, "models": models}
+        )
+        secrets = set(self._secret_paths)
+        prefix = ("targets", name, "overrides")
+        for path in self._secret_paths:
+            if path[: len(prefix)] == prefix and len(path) > len(prefix) + 1:
+                secrets.add(path[len(prefix) :])
+        mark_secrets(merged, secrets)
+        return merged
 
     @property
     def source_path(self) -> Path | None:
@@ -629,11 +553,6 @@ class Spec(SpecModel):
     def repo_root(self) -> Path:
         """The folder every relative path of the spec is resolved against."""
         return self._repo_root if self._repo_root is not None else Path.cwd()
-
-    @property
-    def job_run_timeout(self) -> int:
-        """Seconds to wait for a training run: never less than the job's own kill timeout."""
-        return max(self.timeouts.job_run, self.training.job.timeout)
 
     def target(self, name: str) -> Target:
         """The target called ``name``; a SpecError listing the known targets otherwise."""

@@ -1,5 +1,8 @@
 """JSON Schema of the spec, for ``cmlops schema`` and for editors (yaml-language-server).
 
+A document is either a version 2 spec or a version 1 spec (``oneOf`` on ``version``), so editors keep
+validating v1 files until they are migrated.
+
 Generated from the pydantic models, then widened in one place: wherever a number or boolean is
 expected, a whole ``${VAR}`` / ``${VAR:-default}`` reference is accepted too, since substitution
 happens before typing. ``spec.schema.json`` next to this module is the committed copy editors point at
@@ -13,7 +16,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic.json_schema import models_json_schema
+
 from automation.spec.models import Spec
+from automation.spec.v1 import SpecV1
 
 SCHEMA_FILE = Path(__file__).with_name("spec.schema.json")
 _REFERENCE = {"type": "string", "pattern": r"^\$\{[^}]+\}$", "description": "A ${VAR} reference."}
@@ -32,14 +38,21 @@ def _widen(node: Any) -> Any:
 
 
 def spec_json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a cmlops spec, with every field described."""
-    schema = _widen(Spec.model_json_schema(mode="validation"))
+    """The JSON Schema (draft 2020-12) of a cmlops spec, v2 or v1, with every field described."""
+    refs, top = models_json_schema(
+        [(Spec, "validation"), (SpecV1, "validation")], ref_template="#/$defs/{model}"
+    )
+    defs = _widen(top["$defs"])
+    ignored = {"^x-": {"description": "Ignored: a place for YAML anchors (&name) to reuse."}}
+    for model in (Spec, SpecV1):
+        defs[model.__name__]["patternProperties"] = ignored
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://cmlops.invalid/spec.schema.json",
-        **schema,
-        "patternProperties": {"^x-": {"description": "Ignored: a place for YAML anchors (&name) to reuse."}},
         "title": "cmlops spec",
+        "description": "A cmlops spec: version 2 (jobs, applications, models, target overrides) or version 1.",
+        "oneOf": [refs[(model, "validation")] for model in (Spec, SpecV1)],
+        "$defs": defs,
     }
 
 

@@ -91,10 +91,16 @@ def bootstrap(
     )
     summary = summary_ids(obs)
     summary["endpoint_url"] = client.model_service_url
-    summary["auth_enabled"] = bool(obs.model.auth_enabled) if obs.model else None
-    smoke: dict[str, Any] = {}
-    if spec.deployment.smoke is not None:
-        smoke = smoke_test(client, obs.model, spec.deployment.smoke)
+    smokes: dict[str, dict[str, Any]] = {}
+    for name, model in spec.models.items():
+        served = obs.models[name].model
+        summary["models"][name]["auth_enabled"] = bool(served.auth_enabled) if served else None
+        if model.endpoint.smoke is not None:
+            smokes[name] = smoke_test(client, served, model.endpoint.smoke)
+            summary["models"][name]["smoke_prediction"] = smokes[name].get("predictions")
+    first = next(iter(spec.models))
+    smoke = smokes.get(first, {})
+    summary["auth_enabled"] = summary["models"][first]["auth_enabled"]
     summary["smoke_prediction"] = smoke.get("predictions")
     return BootstrapResult(
         the_plan, result.to_dict() if result else {"writes": 0, "steps": []}, summary, smoke

@@ -88,9 +88,10 @@ def find_doomed(
 
 def _prd(client: CMLClient, spec: Any, prd: Project, out: DestroyPlan, force: bool) -> None:
     foreign: list[Left] = []
+    endpoints = {m.endpoint.model_name for m in spec.models.values()}
     for model in client.models.list(prd.id):
         active = _active_deployments(client, prd.id, model.id)
-        if model.name == spec.deployment.model_name and description_owner(model.description) == spec.name:
+        if model.name in endpoints and description_owner(model.description) == spec.name:
             for build_id, dep_id in active:
                 out.delete.append(
                     Doomed(
@@ -100,15 +101,16 @@ def _prd(client: CMLClient, spec: Any, prd: Project, out: DestroyPlan, force: bo
             out.delete.append(Doomed("model", model.name, model.id, prd.id))
             continue
         serving = f", {len(active)} active deployment(s)" if active else ""
-        reason = _NOT_OURS if model.name == spec.deployment.model_name else _FOREIGN
+        reason = _NOT_OURS if model.name in endpoints else _FOREIGN
         foreign.append(Left("model", model.name, reason + serving, model.id, prd.name))
-    foreign += _others(client, prd, jobs=True)
-    foreign += [Left("file", path, _FOREIGN, None, prd.name) for path in _files(client, prd.id, _Nothing())]
+    foreign += _others(client, spec, prd, out, jobs=True)
+    uploaded = UploadGlobs([app.script for app in spec.applications.values() if app.project == "prd"])
+    foreign += [Left("file", path, _FOREIGN, None, prd.name) for path in _files(client, prd.id, uploaded)]
     _project(spec, prd, foreign, out, force)
 
 
 def _dev(client: CMLClient, spec: Any, dev: Project, out: DestroyPlan, force: bool) -> None:
-    ours = {spec.training.job.name} | ({spec.training.install.name} if spec.training.install else set())
+    ours = set(spec.jobs)
     foreign: list[Left] = []
     for job in client.jobs.list(dev.id):
         if job.name in ours and environment_owner(job.environment) == spec.name:
@@ -116,7 +118,7 @@ def _dev(client: CMLClient, spec: Any, dev: Project, out: DestroyPlan, force: bo
         else:
             reason = _NOT_OURS if job.name in ours else _FOREIGN
             foreign.append(Left("job", job.name, reason, job.id, dev.name))
-    foreign += _others(client, dev, jobs=False)
+    foreign += _others(client, spec, dev, out, jobs=False)
     source = spec.projects.dev.source
     if source is not None and source.files is not None:
         uploaded = UploadGlobs(source.files)
@@ -128,12 +130,16 @@ def _dev(client: CMLClient, spec: Any, dev: Project, out: DestroyPlan, force: bo
     _project(spec, dev, foreign, out, force)
 
 
-def _others(client: CMLClient, project: Project, *, jobs: bool) -> list[Left]:
-    """Applications (and, for PRD, jobs; DEV's models) in ``project``: never the spec's."""
-    found = [
-        Left("application", a.name, _FOREIGN, a.id, project.name)
-        for a in client.applications.list(project.id)
-    ]
+def _others(client: CMLClient, spec: Any, project: Project, out: DestroyPlan, *, jobs: bool) -> list[Left]:
+    """Applications (the spec's own, marked, are doomed; the rest left) and, for PRD, jobs; DEV's
+    models in ``project``: never the spec's."""
+    found: list[Left] = []
+    for a in client.applications.list(project.id):
+        if a.name in spec.applications and environment_owner(a.environment) == spec.name:
+            out.delete.insert(0, Doomed("application", a.name, a.id, project.id))
+        else:
+            reason = _NOT_OURS if a.name in spec.applications else _FOREIGN
+            found.append(Left("application", a.name, reason, a.id, project.name))
     if jobs:
         found += [Left("job", j.name, _FOREIGN, j.id, project.name) for j in client.jobs.list(project.id)]
     else:
@@ -165,12 +171,16 @@ def _project(spec: Any, project: Project, foreign: list[Left], out: DestroyPlan,
 
 
 def _registry(client: CMLClient, spec: Any, out: DestroyPlan, force: bool) -> None:
-    try:
-        registered = client.registry.find(spec.model.registered_name)
-    except RegistryUnavailable:
-        return  # no registry, nothing of ours in it
-    if registered is None:
-        return
+    for name in spec.models:
+        try:
+            registered = client.registry.find(name)
+        except RegistryUnavailable:
+            return  # no registry, nothing of ours in it
+        if registered is not None:
+            _registered(client, spec, registered, out, force)
+
+
+def _registered(client: CMLClient, spec: Any, registered: Any, out: DestroyPlan, force: bool) -> None:
     versions = client.registry.versions(registered.model_id)
     others = [v for v in versions if _version_tags(v).get(REGISTRY_TAG) != spec.name]
     if not others or force:
@@ -229,11 +239,6 @@ class UploadGlobs:
         return False
 
 
-class _Nothing(UploadGlobs):
-    def __init__(self) -> None:
-        super().__init__([])
-
-
 def _glob_regex(pattern: str) -> str:
     out, i = "", 0
     while i < len(pattern):
@@ -287,6 +292,8 @@ def destroy(client: CMLClient, doomed: list[Doomed]) -> int:
             client.models.delete(item.project_id, item.id)
         elif item.kind == "job":
             client.jobs.delete(item.project_id, item.id)
+        elif item.kind == "application":
+            client.applications.delete(item.project_id, item.id)
         elif item.kind == "project":
             client.projects.delete(item.id)
         elif item.kind == "registered_model":

@@ -182,7 +182,8 @@ def rollback_target(entries: list[HistoryEntry], current_version_id: str | None)
     return max(good, key=lambda e: (e.at, e.version), default=None)
 
 
-def load_history(client: Any, spec: Any) -> list[HistoryEntry]:
-    """The promotion history of the spec's registered model (empty when it does not exist yet)."""
-    registered = client.registry.find(spec.model.registered_name)
+def load_history(client: Any, spec: Any, *, model: str | None = None) -> list[HistoryEntry]:
+    """The promotion history of a registered model of the spec (``model``: its name, None when the
+    spec has one), empty when it does not exist yet."""
+    registered = client.registry.find(spec.model_named(model).registered_name)
     return history(client.registry.versions(registered.model_id)) if registered else []

@@ -2,8 +2,9 @@
 
 Inside CML, ``CDSW_API_URL`` and ``CDSW_APIV2_KEY`` give cmlops the workspace and an API key (the
 local workspace sets them for its jobs too), so the spec's ``cml`` target needs no configuration.
-The AMP's variables (names, resources) are written into a copy of the spec (``<spec>.amp.yaml``)
-before applying it; the spec's DEV project trains with its own experiment.
+The AMP's variables (names, resources) are written into a copy of the spec (``<spec>.amp.yaml``,
+version 2; the first model is the AMP's) before applying it; the spec's DEV project trains with its
+own experiment.
 ``CMLOPS_AMP_SPEC`` and ``CMLOPS_AMP_TARGET`` choose another spec or target.
 """
 
@@ -16,16 +17,10 @@ import yaml
 
 SPEC = Path(os.environ.get("CMLOPS_AMP_SPEC") or "specs/wine-quality.yaml")
 TARGET = os.environ.get("CMLOPS_AMP_TARGET") or "cml"
-# AMP variable -> the spec fields it sets (and whether the value is a number).
-OVERRIDES = {
-    "MODEL_NAME": ([("model", "registered_name")], False),
-    "ENDPOINT_NAME": ([("deployment", "model_name")], False),
-    "DEV_PROJECT": ([("projects", "dev", "name")], False),
-    "PRD_PROJECT": ([("projects", "prd", "name")], False),
-    "CPU": ([("deployment", "cpu")], True),
-    "MEMORY": ([("deployment", "memory")], True),
-    "REPLICAS": ([("deployment", "replicas")], True),
-}
+# AMP variable -> (field of the first model's endpoint it sets, numeric?); project names below.
+ENDPOINT = {"ENDPOINT_NAME": ("model_name", False), "CPU": ("cpu", True), "MEMORY": ("memory", True),
+            "REPLICAS": ("replicas", True)}  # fmt: skip
+PROJECTS = {"DEV_PROJECT": "dev", "PRD_PROJECT": "prd"}
 
 
 def number(value: str):
@@ -38,18 +33,47 @@ def number(value: str):
     return value
 
 
+def rename_model(spec: dict, old: str, new: str) -> None:
+    """A registered model's name is its key under models: (and under each target's overrides)."""
+    spec["models"] = {new if key == old else key: value for key, value in spec["models"].items()}
+    for target in (spec.get("targets") or {}).values():
+        models = ((target or {}).get("overrides") or {}).get("models")
+        if models and old in models:
+            target["overrides"]["models"] = {new if k == old else k: v for k, v in models.items()}
+
+
+def set_endpoint_name(spec: dict, endpoint: dict, name: str) -> None:
+    """The endpoint's model_name, and the applications that look that endpoint up by MODEL_NAME."""
+    for app in (spec.get("applications") or {}).values():
+        env = app.get("environment") or {}
+        if env.get("MODEL_NAME") == endpoint.get("model_name"):
+            env["MODEL_NAME"] = name
+    endpoint["model_name"] = name
+
+
 def main() -> int:
     spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    for variable, (paths, numeric) in OVERRIDES.items():
+    if str(spec.get("version")) != "2":
+        print(f"error: {SPEC} is not a version 2 spec (run `cmlops migrate {SPEC} --in-place`)", flush=True)
+        return 2
+    model_name = next(iter(spec["models"]))  # the AMP deploys the spec's first model
+    for variable in ("MODEL_NAME", *ENDPOINT, *PROJECTS):
         value = os.environ.get(variable, "").strip()
         if not value:
             continue
-        for path in paths:
-            node = spec
-            for key in path[:-1]:
-                node = node.setdefault(key, {})
-            node[path[-1]] = number(value) if numeric else value
-            print(f"{'.'.join(path)} = {value} (from {variable})")
+        print(f"{variable} = {value}")
+        if variable == "MODEL_NAME":
+            rename_model(spec, model_name, value)
+            model_name = value
+        elif variable in PROJECTS:
+            spec["projects"][PROJECTS[variable]]["name"] = value
+        else:
+            field, numeric = ENDPOINT[variable]
+            endpoint = spec["models"][model_name]["endpoint"]
+            if field == "model_name":
+                set_endpoint_name(spec, endpoint, value)
+            else:
+                endpoint[field] = number(value) if numeric else value
     source = spec.get("projects", {}).get("dev", {}).get("source") or {}
     if source.get("files"):  # a glob matching nothing here would stop apply: drop it, say so
         kept = [g for g in source["files"] if next(Path(".").glob(g), None) is not None]

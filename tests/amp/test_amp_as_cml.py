@@ -239,27 +239,24 @@ def test_import_trains_with_the_job_that_logs_the_model_and_installs_with_the_fi
         folder, {"code/00_prepare_env.py": INSTALLS, "code/01_fetch.py": FETCHES, "code/02_fit.py": TRAINS}
     )
     spec, err = _imported(cli, folder)
-    assert (spec.training.job.name, spec.training.job.script) == ("Fit router", "code/02_fit.py")
-    assert (spec.training.job.arguments, spec.training.job.cpu, spec.training.job.memory) == (
-        "--rounds 50",
-        2,
-        4,
-    )
-    assert (spec.training.install.name, spec.training.install.script) == (
-        "Prepare environment",
-        "code/00_prepare_env.py",
-    )
+    trains = spec.model_named().job
+    job = spec.jobs[trains]
+    assert (trains, job.script) == ("Fit router", "code/02_fit.py")
+    assert (job.arguments, job.cpu, job.memory) == ("--rounds 50", 2, 4)
+    assert job.after == "Prepare environment"
+    assert spec.jobs["Prepare environment"].script == "code/00_prepare_env.py"
     assert "left out task 2 (create_job 'Fetch tickets'): neither installs packages nor trains" in err
     spec, _ = _imported(cli, folder, "--training-job", "Fetch tickets")
-    assert spec.training.job.name == "Fetch tickets"
+    assert spec.model_named().job == "Fetch tickets"
 
 
 def test_import_of_an_amp_that_trains_in_a_session(tmp_path: Path, cli):
     folder = materialise(tmp_path, "churn_sessions.yaml")
     _write(folder, {"code/0_bootstrap.py": INSTALLS, "code/4_train_models.py": TRAINS})
     spec, _ = _imported(cli, folder)
-    assert (spec.training.job.name, spec.training.job.script) == ("Train Model", "code/4_train_models.py")
-    assert spec.training.install.script == "code/0_bootstrap.py"
+    trains = spec.model_named().job
+    assert (trains, spec.jobs[trains].script) == ("Train Model", "code/4_train_models.py")
+    assert [spec.jobs[name].script for name in spec.ancestors(trains)] == ["code/0_bootstrap.py"]
 
 
 def test_import_says_precisely_why_it_cannot(tmp_path: Path, cli):

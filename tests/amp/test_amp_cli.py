@@ -175,7 +175,7 @@ def test_export_and_import_write_files_and_refuse_to_overwrite(capsys, tmp_path:
     spec_out = tmp_path / "spec.yaml"
     code, out, _ = run(capsys, "-o", "json", "amp", "import", str(REPO), "--file", str(spec_out))
     assert code == 0 and json.loads(out) == {"ok": True, "written": str(spec_out)}
-    assert spec_out.read_text().count("version: 1") == 1
+    assert spec_out.read_text().count("version: 2") == 1
     flight = str(FIXTURES / "flight_jobs.yaml")
     code, _, err = run(capsys, "amp", "import", flight)  # its scripts are not here to read
     assert code == EXIT_USAGE and "cannot tell which job trains" in err and "--training-job" in err

@@ -44,14 +44,14 @@ def test_export_of_the_flagship_validates_as_an_amp(flagship):
     train = amp.tasks[2]
     assert isinstance(train, CreateJob)
     assert (train.name, train.script, train.timeout) == (
-        "train-wine-elasticnet",
+        "train",
         "code/02_Experiment_log_model.py",
         1800,
     )
     assert train.arguments == "None" and train.environment["ALPHA"] == "0.5"
     assert "EXPERIMENT_NAME" not in train.environment  # a project variable instead, so users can set it
     assert amp.environment_variables["EXPERIMENT_NAME"].value == "wine-quality-test"
-    assert amp.environment_variables["REGISTER_MODEL_NAME"].value == "wine-quality-elasticnet"
+    assert amp.environment_variables["REGISTER_MODEL_NAME"].value == "wine-quality"
     assert amp.environment_variables["WINE_DATA"].value == ""  # ${WINE_DATA:-} exports as its default
     model = amp.tasks[4]
     assert isinstance(model, CreateModel) and model.name == "wine-quality-endpoint"
@@ -59,7 +59,7 @@ def test_export_of_the_flagship_validates_as_an_amp(flagship):
     assert model.default_replication_policy.num_replicas == 1
     build = amp.tasks[5]
     assert isinstance(build, BuildModel) and exported.files == {build.target_file_path: predict_source()}
-    assert build.examples[0].request == flagship.deployment.smoke.input
+    assert build.examples[0].request == flagship.models["wine-quality"].endpoint.smoke.input
     deploy = amp.tasks[6]
     assert isinstance(deploy, DeployModel) and (deploy.cpu, deploy.memory, deploy.gpu) == (1, 2, 0)
     assert amp.date == "2025-01-31"
@@ -75,12 +75,14 @@ def test_import_of_our_own_amp_loads_as_a_spec(tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text("")
     out.write_text(text)
     spec = load_spec(out, environ={})
-    assert spec.training.job.name == "Train wine quality model"  # the install job is passed over
-    assert spec.training.job.script == "code/02_Experiment_log_model.py"
-    assert spec.training.experiment == "wine-quality-amp"
-    assert spec.model.registered_name == "wine-quality-elasticnet"
+    assert spec.source_version == 2 and text.count("\nversion: 2") == 1  # imported straight as v2
+    model = spec.model_named()
+    assert model.job == "Train wine quality model"  # the install job is passed over
+    assert spec.jobs[model.job].script == "code/02_Experiment_log_model.py"
+    assert model.experiment == "wine-quality-amp"
+    assert model.registered_name == "wine-quality-elasticnet"
     assert spec.projects.dev.environment["MODEL_NAME"] == "wine-quality-elasticnet"
-    assert spec.deployment.smoke is not None  # the flagship's smoke input, marked as such
+    assert model.endpoint.smoke is not None  # the flagship's smoke input, marked as such
     assert "# the AMP does not say: the flagship's default" in text
     assert map_amp(loaded).training.name == "Train wine quality model"
 
@@ -92,12 +94,13 @@ def test_import_maps_model_tasks_into_the_deployment(tmp_path: Path):
     loaded = load_amp(folder)
     text = import_amp(loaded, git_url="https://github.com/cloudera/CML_AMP_Canceled_Flight_Prediction.git")
     spec = parse_spec(text, file="imported.yaml", environ={})
-    assert spec.training.job.name == "Train model"  # its script logs the model
-    assert spec.training.install.name == "Install dependencies"
+    model = spec.model_named()
+    assert model.job == "Train model"  # its script logs the model
+    assert spec.ancestors("Train model") == ["Install dependencies"]  # runs after the install job
     assert "Left out: task 2 (create_job 'Preprocess data')" in text
-    assert spec.training.job.arguments == ""  # `arguments: None`
+    assert spec.jobs["Train model"].arguments == ""  # `arguments: None`
     assert spec.projects.dev.source.git_url.endswith("Canceled_Flight_Prediction.git")
-    dep = spec.deployment
+    dep = model.endpoint
     assert dep.model_name == "Flight Delay Prediction Model Endpoint"
     assert (dep.cpu, dep.memory, dep.replicas, dep.gpus) == (1, 2, 1, 0)
     assert dep.environment == {"TASK_TYPE": "DEPLOY_MODEL"}
@@ -136,11 +139,16 @@ def test_round_trip_spec_to_amp_to_spec(flagship, tmp_path: Path):
         (tmp_path / script).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / script, tmp_path / script)
     spec = parse_spec(import_amp(load_amp(tmp_path)), file="back.yaml", environ={})
-    assert spec.training.job.script == flagship.training.job.script
-    assert spec.training.job.timeout == flagship.training.job.timeout
-    assert spec.training.install.script == flagship.training.install.script
-    assert spec.training.experiment == flagship.training.experiment
-    assert spec.model.registered_name == flagship.model.registered_name
-    assert spec.deployment.model_name == flagship.deployment.model_name
-    assert spec.deployment.smoke.input == flagship.deployment.smoke.input
-    assert yaml.safe_load(exported.read_text())["tasks"][2]["name"] == flagship.training.job.name
+    model, original = spec.model_named(), flagship.model_named()
+    job, train = spec.jobs[model.job], flagship.jobs["train"]
+    assert (job.script, job.timeout, job.cpu, job.memory) == (
+        train.script,
+        train.timeout,
+        train.cpu,
+        train.memory,
+    )
+    assert [spec.jobs[name].script for name in spec.ancestors(model.job)] == ["code/install_dependencies.py"]
+    assert (model.experiment, model.registered_name) == (original.experiment, original.registered_name)
+    assert model.endpoint.model_name == original.endpoint.model_name
+    assert model.endpoint.smoke.input == original.endpoint.smoke.input
+    assert yaml.safe_load(exported.read_text())["tasks"][2]["name"] == original.job

@@ -111,7 +111,11 @@ def test_plan_json(capsys, fake: FakeCML) -> None:
     code, data = run_json(capsys, "plan", SPEC)
     assert code == 0 and data["ok"] is True and data["has_changes"] is True
     kinds = {a["resource"]: a["kind"] for a in data["actions"]}
-    assert kinds["project.dev"] == "create" and kinds["job"] == "create" and kinds["deployment"] == "deploy"
+    assert (
+        kinds["project.dev"] == "create"
+        and kinds["job.train wine model"] == "create"
+        and kinds["deployment.wine-test-model"] == "deploy"
+    )
     assert data["runtime_identifier"].endswith("python3.10-standard:2024.10.1-b12")
     assert data["reads"] == len(fake.calls)
 
@@ -179,6 +183,34 @@ def test_status_calls_the_endpoint_a_deployed_model_that_does_not_answer_is_not_
     code, data = run_json(capsys, "status", SPEC)
     assert code == 0 and data["summary"]["deployment_status"] == "deployed"
     assert data["summary"]["endpoint"].startswith("does not answer") and data["in_sync"] is False
+
+
+def test_status_of_a_multi_resource_spec_lists_jobs_models_and_application_urls(
+    capsys, fake: FakeCML
+) -> None:
+    multi = str(TEST_SPEC.parent / "spec-v2-multi.yaml")
+    code, _, err = run(capsys, "bootstrap", multi)
+    assert code == 0, err
+    fake.calls.clear()
+    code, data = run_json(capsys, "status", multi)
+    assert code == 0 and data["in_sync"] is True and fake.writes() == []
+    app = data["summary"]["applications"]["wine-scorer"]
+    host = BASE_URL.split("://", 1)[1].split("/", 1)[0]
+    assert (app["status"], app["url"]) == ("APPLICATION_RUNNING", f"https://wine-scorer.{host}")
+    assert sorted(data["summary"]["models"]) == ["wine-red", "wine-white"]
+    code, out, _ = run(capsys, "status", multi)
+    assert [line.split()[:2] for line in out.splitlines()].count(["job", "weekly-retrain"]) == 1
+    weekly = next(line for line in out.splitlines() if "weekly-retrain" in line)
+    assert "cron 0 6 * * 1 (Europe/Paris)" in weekly
+    assert sum(line.startswith("deployment") for line in out.splitlines()) == 2
+    assert any(
+        line.startswith("application") and f"https://wine-scorer.{host}" in line for line in out.splitlines()
+    )
+    code, out, _ = run(capsys, "status", multi, "--model", "wine-white")
+    assert code == 0 and "wine-white-endpoint" in out and "wine-red-endpoint" not in out
+    code, _, err = run(capsys, "promote", multi)
+    assert code == 2 and "wine-red, wine-white" in err and "--model" in err
+    assert fake.writes() == []
 
 
 # -- predict ------------------------------------------------------------------------------------------

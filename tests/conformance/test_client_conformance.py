@@ -53,6 +53,8 @@ def _status_for(path: str) -> str:
         return "deployed"
     if "/builds/" in path:
         return "built"
+    if "/applications/" in path:
+        return "APPLICATION_RUNNING"
     if "/versions/" in path:
         return "READY"
     if path.endswith("/runtimeaddons"):
@@ -241,6 +243,7 @@ CALLS: dict[str, Callable[[CMLClient], Any]] = {
     "applications.stop": lambda c: c.applications.stop("p1", "a1"),
     "applications.restart": lambda c: c.applications.restart("p1", "a1"),
     "applications.delete": lambda c: c.applications.delete("p1", "a1"),
+    "applications.wait_running": lambda c: c.applications.wait_running("p1", "a1"),
 }
 
 

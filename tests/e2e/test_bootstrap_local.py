@@ -29,7 +29,7 @@ RESTART_DEADLINE = 90.0
 
 def _access_key(boot: Bootstrapped) -> str:
     prd = boot.client.projects.find(boot.spec.projects.prd.name)
-    model = boot.client.models.find(prd.id, boot.spec.deployment.model_name)
+    model = boot.client.models.find(prd.id, boot.spec.model_named(None).endpoint.model_name)
     return model.access_key
 
 
@@ -49,9 +49,9 @@ def _in_process_prediction(boot: Bootstrapped) -> float:
     mlflow.set_registry_uri(uri)
     try:
         version = boot.result.summary["model_version"]
-        model = mlflow.pyfunc.load_model(f"models:/{boot.spec.model.registered_name}/{version}")
+        model = mlflow.pyfunc.load_model(f"models:/{boot.spec.model_named(None).registered_name}/{version}")
         columns = model.metadata.get_input_schema().input_names()
-        row = boot.spec.deployment.smoke.input["input"][0]
+        row = boot.spec.model_named(None).endpoint.smoke.input["input"][0]
         frame = pd.DataFrame([row], columns=columns).astype(float)
         return float(np.ravel(model.predict(frame))[0])
     finally:
@@ -72,8 +72,8 @@ def test_training_ran_on_the_faithful_runtime_and_left_cmlops_untouched(boot: Bo
     """The install job put scikit-learn into the DEV project; training logged with mlflow-skinny 2.19."""
     dev = boot.client.projects.find(boot.spec.projects.dev.name)
     assert dev is not None
-    install = boot.client.jobs.find(dev.id, boot.spec.training.install.name)
-    train = boot.client.jobs.find(dev.id, boot.spec.training.job.name)
+    install = boot.client.jobs.find(dev.id, boot.spec.ancestors(boot.spec.model_named(None).job)[0])
+    train = boot.client.jobs.find(dev.id, boot.spec.model_named(None).job)
     assert install is not None and train is not None
     (install_run,) = list(boot.client.jobs.list_runs(dev.id, install.id))
     (train_run,) = list(boot.client.jobs.list_runs(dev.id, train.id))
@@ -108,7 +108,11 @@ def test_malformed_model_input_is_an_input_error_naming_the_problem(boot: Bootst
 def test_wrong_bearer_key_on_an_auth_enabled_endpoint_is_refused(boot: Bootstrapped) -> None:
     assert boot.result.summary["auth_enabled"] is True
     with pytest.raises(CmlopsError) as err:
-        predict(_endpoint(boot, "not-the-workspace-key"), _access_key(boot), boot.spec.deployment.smoke.input)
+        predict(
+            _endpoint(boot, "not-the-workspace-key"),
+            _access_key(boot),
+            boot.spec.model_named(None).endpoint.smoke.input,
+        )
     assert "401" in str(err.value) or "403" in str(err.value), str(err.value)
 
 
@@ -124,7 +128,9 @@ def _poll_prediction(boot: Bootstrapped, access_key: str) -> Any:
     last: object = None
     while time.monotonic() < end:
         try:
-            return predictions_of(predict(_endpoint(boot), access_key, boot.spec.deployment.smoke.input))
+            return predictions_of(
+                predict(_endpoint(boot), access_key, boot.spec.model_named(None).endpoint.smoke.input)
+            )
         except CmlopsError as exc:
             last = exc
         time.sleep(0.5)

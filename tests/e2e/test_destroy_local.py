@@ -11,7 +11,7 @@ from e2e.local_bootstrap import Bootstrapped
 def test_destroy_lists_the_spec_resources_and_leaves_a_foreign_job_and_notebook(boot: Bootstrapped) -> None:
     client, spec = boot.client, boot.spec
     dev = client.projects.find(spec.projects.dev.name)
-    train = client.jobs.find(dev.id, spec.training.job.name)
+    train = client.jobs.find(dev.id, spec.model_named(None).job)
     other = client.jobs.create(
         dev.id, name="team-b report", script="code/wine.py", runtime_identifier=train.runtime_identifier
     )
@@ -22,9 +22,12 @@ def test_destroy_lists_the_spec_resources_and_leaves_a_foreign_job_and_notebook(
         client.jobs.delete(dev.id, other.id)
         client.projects.delete_file(dev.id, "notebooks")
     deleted = [(d.kind, d.name) for d in found.delete]
-    assert ("model", spec.deployment.model_name) in deleted
-    assert ("deployment", spec.deployment.model_name) in deleted
-    assert ("job", spec.training.job.name) in deleted and ("job", spec.training.install.name) in deleted
+    assert ("model", spec.model_named(None).endpoint.model_name) in deleted
+    assert ("deployment", spec.model_named(None).endpoint.model_name) in deleted
+    assert ("job", spec.model_named(None).job) in deleted and (
+        "job",
+        spec.ancestors(spec.model_named(None).job)[0],
+    ) in deleted
     assert ("project", spec.projects.prd.name) in deleted  # PRD holds only what the spec made
     assert ("project", spec.projects.dev.name) not in deleted
     left = {(x.kind, x.name) for x in found.left}

@@ -83,10 +83,10 @@ def test_the_workspace_page_lists_projects_jobs_runs_and_models(boot: Bootstrapp
     row = _text(browser, f"#run-{run_id}")
     assert "ENGINE_SUCCEEDED" in row and re.search(r"\d+(\.\d)? s", row), row
     model = browser.find_element(
-        "css selector", f'article.model[data-name="{boot.spec.deployment.model_name}"]'
+        "css selector", f'article.model[data-name="{boot.spec.model_named(None).endpoint.model_name}"]'
     )
     assert "deployed" in model.text and "built" in model.text and "serving" in model.text
-    assert f"{boot.spec.model.registered_name} v1" in page
+    assert f"{boot.spec.model_named(None).registered_name} v1" in page
     timeline = browser.find_element("css selector", "article.timeline")
     metrics = {c.get_attribute("data-metric") for c in timeline.find_elements("css selector", "svg.chart")}
     assert "rmse" in metrics
@@ -117,7 +117,7 @@ def test_a_run_links_to_its_log_and_to_mlflow_run_page_with_rmse(boot: Bootstrap
 def test_the_registry_shows_version_1_and_links_it_to_its_deployment(
     boot: Bootstrapped, browser: Any, logged_in
 ):
-    name = boot.spec.model.registered_name
+    name = boot.spec.model_named(None).registered_name
     browser.get(logged_in["url"])
     version = browser.find_element(
         "css selector", f'article.registered[data-name="{name}"] tr[data-version="1"]'

@@ -49,6 +49,7 @@ import responses
 from automation.api import CMLClient
 from automation.clock import FakeClock
 from automation.http import HttpClient
+from automation.local.workloads.schedules import DEFAULT_TIMEZONE, schedule_problem
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cml"
 BASE_URL = "https://cml.example.com"
@@ -161,7 +162,7 @@ class FakeCML:
         self.models: dict[str, dict[str, Any]] = {}
         self.builds: dict[str, dict[str, Any]] = {}
         self.deployments: dict[str, dict[str, Any]] = {}
-        self.applications: dict[str, dict[str, Any]] = {}  # listed only (tests add them directly)
+        self.applications: dict[str, dict[str, Any]] = {}
         self._owner: dict[str, str] = {}  # child id -> project id / model id / experiment id ...
         self._progress: dict[str, _Progress] = {}
         # records
@@ -255,6 +256,7 @@ class FakeCML:
             "model": self.models,
             "build": self.builds,
             "deployment": self.deployments,
+            "application": self.applications,
         }
         for kind, table in tables.items():
             if ident in table:
@@ -295,6 +297,7 @@ class FakeCML:
         m = rf"{p}/models/(?P<mid>{_ID})"
         b = rf"{m}/builds/(?P<bid>{_ID})"
         j = rf"{p}/jobs/(?P<jid>{_ID})"
+        a = rf"{p}/applications/(?P<aid>{_ID})"
         e = rf"{p}/experiments/(?P<eid>{_ID})"
         table = [
             ("POST", r"/api/v2/auth/validate_key", self._validate_key),
@@ -309,6 +312,12 @@ class FakeCML:
             ("GET", rf"{p}/files/?(?P<fpath>.*)", self._list_files),
             ("DELETE", rf"{p}/files/(?P<fpath>.+)", self._delete_file),
             ("GET", rf"{p}/applications", self._list_applications),
+            ("POST", rf"{p}/applications", self._create_application),
+            ("GET", rf"{a}", self._get_application),
+            ("PATCH", rf"{a}", self._update_application),
+            ("DELETE", rf"{a}", self._delete_application),
+            ("POST", rf"{a}:restart", self._restart_application),
+            ("POST", rf"{a}:stop", self._stop_application),
             ("GET", rf"{p}/jobs", self._list_jobs),
             ("POST", rf"{p}/jobs", self._create_job),
             ("GET", j, self._get_job),
@@ -494,6 +503,8 @@ class FakeCML:
             dep = self.deployments[ident]
             dep["status"] = status
             dep["updated_at"] = self._now()
+        elif prog.kind == "application":
+            self.applications[ident]["status"] = status
         elif prog.kind == "project":
             self.projects[ident]["creation_status"] = status
         if not prog.remaining:
@@ -648,6 +659,79 @@ class FakeCML:
         apps = [a for i, a in self.applications.items() if self._owner.get(i) == pid]
         return self._page(call, apps, "applications")
 
+    def _create_application(self, call: Call, pid: str) -> dict[str, Any]:
+        """Create and start an application (CML: "create and implicitly start")."""
+        self._get(self.projects, pid, "project")
+        body = call.body or {}
+        for required in ("name", "subdomain", "script", "runtime_identifier"):
+            if not body.get(required):
+                raise FakeError(400, "invalid_argument", f"{required} is required")
+        if any(a["subdomain"] == body["subdomain"] for a in self.applications.values()):
+            raise FakeError(400, "invalid_argument", f"subdomain {body['subdomain']!r} is already in use")
+        self._check_addons(body.get("runtime_addon_identifiers"))
+        aid, now = self._public_id(), self._now()
+        app = {
+            "id": aid,
+            "name": body["name"],
+            "description": body.get("description", ""),
+            "subdomain": body["subdomain"],
+            "script": body["script"],
+            "status": "APPLICATION_STARTING",
+            "cpu": body.get("cpu", 1),
+            "memory": body.get("memory", 1),
+            "nvidia_gpu": body.get("nvidia_gpu", 0),
+            "bypass_authentication": bool(body.get("bypass_authentication", False)),
+            "environment": json.dumps(body.get("environment") or {}, sort_keys=True),
+            "runtime_identifier": body["runtime_identifier"],
+            "runtime_addon_identifiers": list(body.get("runtime_addon_identifiers") or []),
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.applications[aid] = app
+        self._owner[aid] = pid
+        self._progress[aid] = _Progress("application", ["APPLICATION_RUNNING"])
+        return copy.deepcopy(app)
+
+    def _application_of(self, pid: str, aid: str) -> dict[str, Any]:
+        app = self._get(self.applications, aid, "application")
+        if self._owner.get(aid) != pid:
+            raise FakeError(404, "not_found", f"application {aid} not found in project {pid}")
+        return app
+
+    def _get_application(self, call: Call, pid: str, aid: str) -> dict[str, Any]:
+        app = copy.deepcopy(self._application_of(pid, aid))
+        self._advance(aid)
+        return app
+
+    def _update_application(self, call: Call, pid: str, aid: str) -> dict[str, Any]:
+        app = self._application_of(pid, aid)
+        body = call.body or {}
+        self._check_message(body, "Application")
+        for key, value in body.items():
+            if key == "environment":
+                value = json.dumps(json.loads(value or "{}"), sort_keys=True)
+            if key in app and key not in ("id", "status"):
+                app[key] = value
+        app["updated_at"] = self._now()
+        return copy.deepcopy(app)
+
+    def _restart_application(self, call: Call, pid: str, aid: str) -> dict[str, Any]:
+        app = self._application_of(pid, aid)
+        app["status"] = "APPLICATION_STARTING"
+        self._progress[aid] = _Progress("application", ["APPLICATION_RUNNING"])
+        return copy.deepcopy(app)
+
+    def _stop_application(self, call: Call, pid: str, aid: str) -> dict[str, Any]:
+        app = self._application_of(pid, aid)
+        self._progress.pop(aid, None)
+        app["status"] = "APPLICATION_STOPPED"
+        return copy.deepcopy(app)
+
+    def _delete_application(self, call: Call, pid: str, aid: str) -> dict[str, Any]:
+        self._application_of(pid, aid)
+        del self.applications[aid]
+        return {}
+
     def _list_jobs(self, call: Call, pid: str) -> dict[str, Any]:
         self._get(self.projects, pid, "project")
         jobs = [j for i, j in self.jobs.items() if self._owner[i] == pid]
@@ -662,6 +746,9 @@ class FakeCML:
         if not body.get("runtime_identifier"):
             raise FakeError(400, "invalid_argument", "runtime_identifier must be set in a runtime project")
         self._check_addons(body.get("runtime_addon_identifiers"))
+        self._check_trigger(
+            pid, body.get("parent_id") or "", body.get("schedule") or "", body.get("timezone")
+        )
         job = fixture("job")
         now = self._now()
         jid = self._public_id()
@@ -679,6 +766,9 @@ class FakeCML:
             runtime_identifier=body["runtime_identifier"],
             runtime_addon_identifiers=list(body.get("runtime_addon_identifiers") or []),
             parent_id=body.get("parent_id", ""),
+            schedule=body.get("schedule") or "",
+            timezone=body.get("timezone") or DEFAULT_TIMEZONE,
+            type="dependent" if body.get("parent_id") else "cron" if body.get("schedule") else "manual",
             project=self._project_ref(pid),
             created_at=now,
             updated_at=now,
@@ -686,6 +776,19 @@ class FakeCML:
         self.jobs[jid] = job
         self._owner[jid] = pid
         return copy.deepcopy(job)
+
+    def _check_trigger(self, pid: str, parent_id: str, schedule: str, timezone: str | None) -> None:
+        """CML-strict: a job follows a parent of its project or runs on a valid cron schedule, not both."""
+        if parent_id and schedule:
+            raise FakeError(400, "invalid_argument", "a job cannot have both a parent job and a schedule")
+        if parent_id and (parent_id not in self.jobs or self._owner[parent_id] != pid):
+            raise FakeError(404, "not_found", f"parent job {parent_id} not found in project {pid}")
+        if schedule:
+            problem = schedule_problem(schedule, timezone)
+            if problem:
+                raise FakeError(400, "invalid_argument", problem)
+        elif timezone and schedule_problem("0 0 * * *", timezone):
+            raise FakeError(400, "invalid_argument", schedule_problem("0 0 * * *", timezone) or "")
 
     def _check_addons(self, identifiers: Any) -> None:
         available = {a["identifier"] for a in self.runtime_addons if a["status"] == "AVAILABLE"}
@@ -704,8 +807,16 @@ class FakeCML:
 
     def _update_job(self, call: Call, pid: str, jid: str) -> dict[str, Any]:
         job = self._job_of(pid, jid)
-        self._check_message(call.body or {}, "Job")
-        for key, value in (call.body or {}).items():
+        body = call.body or {}
+        self._check_message(body, "Job")
+        if {"parent_id", "schedule", "timezone"} & set(body):
+            self._check_trigger(
+                pid,
+                body.get("parent_id", job["parent_id"]) or "",
+                body.get("schedule", job["schedule"]) or "",
+                body.get("timezone", job["timezone"]),
+            )
+        for key, value in body.items():
             if key == "environment":
                 value = json.dumps(json.loads(value or "{}"), sort_keys=True)
             elif key == "timeout":
@@ -728,8 +839,11 @@ class FakeCML:
         return self._page(call, runs, "job_runs")
 
     def _create_job_run(self, call: Call, pid: str, jid: str) -> dict[str, Any]:
-        job = self._job_of(pid, jid)
-        body = call.body or {}
+        self._job_of(pid, jid)
+        return self._start_run(pid, jid, call.body or {})
+
+    def _start_run(self, pid: str, jid: str, body: dict[str, Any]) -> dict[str, Any]:
+        job = self.jobs[jid]
         run = fixture("job_run")
         now = self._now()
         rid = self._public_id()
@@ -782,6 +896,10 @@ class FakeCML:
             run["finished_at"] = now
         if status == "ENGINE_SUCCEEDED" and "install" not in self.jobs[run["job_id"]]["script"]:
             self._log_experiment_run(run)  # a dependency (install) job logs no MLflow run
+        if status == "ENGINE_SUCCEEDED":  # as CML: the dependent jobs start when their parent succeeds
+            for cid, child in list(self.jobs.items()):
+                if child["parent_id"] == run["job_id"]:
+                    self._start_run(run["project_id"], cid, {})
 
     def _log_experiment_run(self, job_run: dict[str, Any]) -> None:
         """What the training script does inside a successful run: an MLflow run that logged the model."""

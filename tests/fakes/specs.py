@@ -36,3 +36,11 @@ def make_spec(overrides: dict[str, Any] | None = None, *, path: Path = TEST_SPEC
 def flagship() -> Spec:
     """specs/wine-quality.yaml, loaded with the suite's environment (WINE_DATA set by tests/conftest)."""
     return load_spec(FLAGSHIP)
+
+
+def with_staging(spec: Spec, staging_model: str) -> Spec:
+    """``spec`` with its (only) model's endpoint smoke-testing candidates in ``staging_model`` first."""
+    model = spec.model_named(None)
+    endpoint = model.endpoint.model_copy(update={"staging_model": staging_model})
+    models = {**spec.models, model.registered_name: model.model_copy(update={"endpoint": endpoint})}
+    return spec.model_copy(update={"models": models})

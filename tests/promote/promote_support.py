@@ -18,7 +18,7 @@ def train(fake: PromoteFake, client: CMLClient, spec: Spec, metrics: dict[str, f
     cleared afterwards. Returns the MLflow run id."""
     fake.run_metrics = dict(metrics)
     dev = client.projects.find(spec.projects.dev.name)
-    job = client.jobs.find(dev.id, spec.training.job.name)
+    job = client.jobs.find(dev.id, spec.model_named(None).job)
     run = client.jobs.start_run(dev.id, job.id)
     client.jobs.wait_run(dev.id, job.id, run.id)
     newest = max(fake.experiment_runs.values(), key=lambda r: r["start_time"])

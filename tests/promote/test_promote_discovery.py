@@ -16,7 +16,7 @@ BUILD_POST = "POST /api/v2/projects/{project}/models/{model}/builds"
 def test_a_run_whose_script_registered_its_model_is_promoted_without_a_second_version(
     converged, client, spec
 ) -> None:
-    converged.script_registers = spec.model.registered_name
+    converged.script_registers = spec.model_named(None).registered_name
     run_id = train(converged, client, spec, BETTER)
     (version,) = [
         v

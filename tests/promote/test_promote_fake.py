@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes.specs import with_staging
 from promote_support import BETTER, WORSE, deployed_versions, sequence, serving_version, train
 
 from automation.errors import EXIT_BUILD_FAILED, EXIT_DEPLOY_FAILED, EXIT_GATE, EXIT_SMOKE, InputError
@@ -411,9 +412,7 @@ def _model_calls(fake, access_key: str) -> list[int]:
 
 
 def test_with_a_staging_model_a_failing_candidate_never_reaches_the_prd_model(converged, client, spec):
-    staged = spec.model_copy(
-        update={"deployment": spec.deployment.model_copy(update={"staging_model": "wine-staging"})}
-    )
+    staged = with_staging(spec, "wine-staging")
     converged.broken_runs.add(train(converged, client, staged, BETTER))
     prd_model = next(iter(converged.models.values()))
 
@@ -431,9 +430,7 @@ def test_with_a_staging_model_a_failing_candidate_never_reaches_the_prd_model(co
 
 
 def test_with_a_staging_model_a_good_candidate_is_staged_then_promoted(converged, client, spec):
-    staged = spec.model_copy(
-        update={"deployment": spec.deployment.model_copy(update={"staging_model": "wine-staging"})}
-    )
+    staged = with_staging(spec, "wine-staging")
     train(converged, client, staged, BETTER)
 
     dry = promote(client, staged, dry_run=True)

@@ -24,7 +24,7 @@ LEASE = "PATCH /api/v2/registry/models"
 
 
 def _registered(client, spec):
-    return client.registry.find(spec.model.registered_name)
+    return client.registry.find(spec.model_named(None).registered_name)
 
 
 def _lease(client, spec, *, wall=None, clock=None, **kw) -> Lease:

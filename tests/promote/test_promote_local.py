@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from fakes.prd import deployed_version_numbers
-from fakes.specs import make_spec
+from fakes.specs import make_spec, with_staging
 
 from automation.api import CMLClient
 from automation.errors import EXIT_GATE, EXIT_SMOKE
@@ -110,8 +110,8 @@ class Scenario:
     def answer(self, client: CMLClient | None = None) -> list[Any]:
         client = client or self.client
         prd = client.projects.find(self.spec.projects.prd.name)
-        model = client.models.find(prd.id, self.spec.deployment.model_name)
-        return predictions_of(call_endpoint(client, model, self.spec.deployment.smoke.input))
+        model = client.models.find(prd.id, self.spec.model_named(None).endpoint.model_name)
+        return predictions_of(call_endpoint(client, model, self.spec.model_named(None).endpoint.smoke.input))
 
     def serving_versions(self) -> list[int]:
         """Registered version numbers behind the PRD model's deployed deployments."""
@@ -145,20 +145,20 @@ class Caller:
 def _train_runs(client: CMLClient, spec: Spec) -> tuple[str, str]:
     """The better run (job with ALPHA 0.01) and the broken one (its own job), trained in parallel."""
     dev = client.projects.find(spec.projects.dev.name)
-    job = client.jobs.find(dev.id, spec.training.job.name)
+    job = client.jobs.find(dev.id, spec.model_named(None).job)
     client.projects.upload_file(dev.id, "broken_model.py", BROKEN_SCRIPT.encode())
     broken_job = client.jobs.create(
         dev.id,
         name="train broken model",
         script="broken_model.py",
         runtime_identifier=job.runtime_identifier,
-        environment={"EXPERIMENT_NAME": spec.training.experiment},
+        environment={"EXPERIMENT_NAME": spec.model_named(None).experiment},
     )
     better = client.jobs.start_run(dev.id, job.id, environment={"ALPHA": "0.01"})
     broken = client.jobs.start_run(dev.id, broken_job.id)
     client.jobs.wait_run(dev.id, job.id, better.id, timeout=600)
     client.jobs.wait_run(dev.id, broken_job.id, broken.id, timeout=600)
-    experiment = client.experiments.find(dev.id, spec.training.experiment)
+    experiment = client.experiments.find(dev.id, spec.model_named(None).experiment)
     runs = list(client.experiments.list_runs(dev.id, experiment.id))
     better_run = next(r.id for r in runs if r.params.get("alpha") == "0.01")
     broken_run = next(r.id for r in runs if "alpha" not in r.params)
@@ -211,9 +211,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterat
         s.answers["broken"] = s.answer()
 
         # The same broken model with a staging model: PRD is called all along and never errs.
-        staged = spec.model_copy(
-            update={"deployment": spec.deployment.model_copy(update={"staging_model": "wine-staging"})}
-        )
+        staged = with_staging(spec, "wine-staging")
         with Caller(s, CMLClient.from_settings(settings)) as caller:  # its own connection
             s.reports["staged"] = promote(client, staged, run_id=broken_run)
         s.calls["staged"] = caller.results

@@ -16,7 +16,7 @@ from automation.reconcile.selection import (
     logged_model,
     select_run,
 )
-from automation.spec.models import Gates, ModelSpec, NoWorseThanPrd, Select, Threshold
+from automation.spec.models import Endpoint, Gates, ModelSpec, NoWorseThanPrd, Select, Threshold
 
 
 def gates(*thresholds: Threshold, no_worse: NoWorseThanPrd | None = None) -> Gates:
@@ -175,7 +175,12 @@ def run(
 
 
 def model(strategy: str = "latest", metric: str | None = None, order: str = "min") -> ModelSpec:
-    return ModelSpec(registered_name="m", select=Select(strategy=strategy, metric=metric, order=order))
+    return ModelSpec(
+        job="train",
+        experiment="e",
+        endpoint=Endpoint(model_name="m"),
+        select=Select(strategy=strategy, metric=metric, order=order),
+    )
 
 
 RUNS = [

@@ -66,7 +66,7 @@ def test_a_newer_run_of_another_project_never_becomes_the_candidate(converged: F
     converged.experiment_runs[foreign["id"]] = foreign
     converged._owner[foreign["id"]] = mine["experiment_id"]
     the_plan, obs, _ = make_plan(client, spec)
-    assert obs.mlflow_run.id == mine["id"]
+    assert obs.models["wine-test-model"].mlflow_run.id == mine["id"]
     assert not the_plan.has_changes
 
 

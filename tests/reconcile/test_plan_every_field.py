@@ -48,9 +48,12 @@ def test_each_job_field_alone_is_an_update(
 ) -> None:
     spec = make_spec({"training": {"job": override}})
     the_plan = make_plan(client, spec)[0]
-    job = the_plan.get("job")
+    job = the_plan.get("job.train wine model")
     assert (job.kind, job.changes) == ("update", {field: [current, desired]})
-    assert the_plan.get("job_run").kind == "run" and the_plan.get("job_run").reason == "the job changed"
+    assert (
+        the_plan.get("job_run.wine-test-model").kind == "run"
+        and the_plan.get("job_run.wine-test-model").reason == "the job changed"
+    )
     assert converged.writes() == []
 
     apply_spec(client, spec)
@@ -62,7 +65,7 @@ def test_each_job_field_alone_is_an_update(
 
 def test_job_environment_added_variable_is_an_update(converged: FakeCML, client) -> None:
     spec = make_spec({"training": {"job": {"environment": {"EXTRA": 1}}}})
-    job = make_plan(client, spec)[0].get("job")
+    job = make_plan(client, spec)[0].get("job.train wine model")
     assert job.kind == "update"
     assert job.changes == {
         "environment": [
@@ -76,13 +79,16 @@ def test_job_runtime_change_is_an_update(converged: FakeCML, client) -> None:
     old = next(iter(converged.jobs.values()))["runtime_identifier"]
     spec = make_spec({"runtime": {"kernel": "Python 3.9"}})
     the_plan = make_plan(client, spec)[0]
-    assert the_plan.get("job").changes == {"runtime_identifier": [old, PY39]}
-    assert changed(the_plan)["job"] == "update"
+    assert the_plan.get("job.train wine model").changes == {"runtime_identifier": [old, PY39]}
+    assert changed(the_plan)["job.train wine model"] == "update"
 
 
 def test_an_unchanged_spec_plans_no_job_change(converged: FakeCML, client, spec) -> None:
     the_plan = make_plan(client, spec)[0]
-    assert the_plan.get("job").kind == "noop" and the_plan.get("job").changes == {}
+    assert (
+        the_plan.get("job.train wine model").kind == "noop"
+        and the_plan.get("job.train wine model").changes == {}
+    )
     assert not the_plan.has_changes
 
 
@@ -107,8 +113,8 @@ def test_each_deployment_field_alone_deploys_anew(
 ) -> None:
     spec = make_spec({"deployment": override})
     the_plan = make_plan(client, spec)[0]
-    assert changed(the_plan) == {"deployment": "deploy"}
-    assert the_plan.get("deployment").changes == {field: [current, desired]}
+    assert changed(the_plan) == {"deployment.wine-test-model": "deploy"}
+    assert the_plan.get("deployment.wine-test-model").changes == {field: [current, desired]}
 
     apply_spec(client, spec)
     posts = [c for c in converged.writes() if c.method == "POST" and not c.path.endswith(":stop")]
@@ -122,14 +128,17 @@ def test_each_deployment_field_alone_deploys_anew(
 def test_model_auth_change_replaces_the_model(converged: FakeCML, client) -> None:
     spec = make_spec({"deployment": {"auth": False}})
     the_plan = make_plan(client, spec)[0]
-    model = the_plan.get("model")
+    model = the_plan.get("endpoint.wine-test-model")
     assert (model.kind, model.changes) == ("replace", {"auth_enabled": [True, False]})
-    assert the_plan.get("build").kind == "build" and the_plan.get("deployment").kind == "deploy"
+    assert (
+        the_plan.get("build.wine-test-model").kind == "build"
+        and the_plan.get("deployment.wine-test-model").kind == "deploy"
+    )
 
 
 def test_model_description_change_is_an_update_with_the_field(converged: FakeCML, client) -> None:
     spec = make_spec({"deployment": {"description": "other"}})
-    model = make_plan(client, spec)[0].get("model")
+    model = make_plan(client, spec)[0].get("endpoint.wine-test-model")
     assert (model.kind, model.changes) == ("update", {"description": ["wine quality (tests)", "other"]})
 
 

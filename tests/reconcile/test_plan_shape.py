@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from fakes.fake_cml import FakeCML
 from fakes.specs import make_spec
 
 from automation.reconcile import make_plan
-from automation.reconcile.observe import observe
-from automation.reconcile.plan import Action, Plan, plan
+from automation.reconcile.observe import ModelObserved, Observed, observe
+from automation.reconcile.plan import Action, Kind, Plan, Res, plan
 from automation.reconcile.sources import collect_files
 
 ORDER = [
     "project.dev",
     "files.dev",
     "project.prd",
-    "job",
-    "job_run",
-    "model_version",
-    "model",
-    "build",
-    "deployment",
+    "job.train wine model",
+    "job_run.wine-test-model",
+    "model_version.wine-test-model",
+    "endpoint.wine-test-model",
+    "build.wine-test-model",
+    "deployment.wine-test-model",
 ]
 
 
@@ -38,12 +39,12 @@ def test_an_empty_workspace_plans_creates_in_order(fake: FakeCML, client, spec) 
         ("project.dev", "create"),
         ("files.dev", "upload"),
         ("project.prd", "create"),
-        ("job", "create"),
-        ("job_run", "run"),
-        ("model_version", "register"),
-        ("model", "create"),
-        ("build", "build"),
-        ("deployment", "deploy"),
+        ("job.train wine model", "create"),
+        ("job_run.wine-test-model", "run"),
+        ("model_version.wine-test-model", "register"),
+        ("endpoint.wine-test-model", "create"),
+        ("build.wine-test-model", "build"),
+        ("deployment.wine-test-model", "deploy"),
     ]
     files = the_plan.get("files.dev")
     assert files.reason == f"{len(files.changes)} file(s) missing or changed" and len(files.changes) == 2
@@ -59,7 +60,10 @@ def test_plan_is_pure_and_does_not_retrain_by_default(converged: FakeCML, client
     assert len(converged.calls) == calls  # no I/O
     assert first.to_dict() == again.to_dict() and not first.has_changes
     retrain = plan(spec, obs, local_files=files, retrain=True)
-    assert retrain.get("job_run").kind == "run" and retrain.get("job_run").reason == "--retrain"
+    assert (
+        retrain.get("job_run.wine-test-model").kind == "run"
+        and retrain.get("job_run.wine-test-model").reason == "--retrain"
+    )
     without_files = plan(spec, obs)
     assert "files.dev" not in [a.resource for a in without_files.actions]
 
@@ -75,13 +79,20 @@ def test_plan_json_form(fake: FakeCML, client) -> None:
     first = data["actions"][0]
     assert first == {
         "resource": "project.dev",
+        "type": "project",
         "kind": "create",
         "name": "wine-test-dev",
         "reason": "does not exist",
         "changes": {},
         "id": None,
         "destroys": "",
+        "depends_on": [],
     }
+    deployment = data["actions"][-1]
+    assert deployment["resource"] == "deployment.wine-test-model" and deployment["type"] == "deployment"
+    assert deployment["depends_on"] == ["build.wine-test-model"]
+    assert "desired" not in deployment  # the fields apply sends stay internal (unmasked)
+    assert the_plan.get("deployment.wine-test-model").desired["replicas"] == 1
     assert len(data["actions"]) == len(the_plan.actions) and len(the_plan.changes) == 9
 
 
@@ -94,24 +105,37 @@ def test_an_empty_plan() -> None:
         "destructive": [],
         "actions": [],
     }
-    noop = Action("job", "noop", "j")
+    noop = Action(Res.JOB, "j", Kind.NOOP, "j")
+    assert noop.resource == "job.j"
     assert not noop.is_change and Plan([noop]).changes == [] and not Plan([noop]).has_changes
-    assert all(Action("x", kind, "n").is_change for kind in ("create", "update", "replace", "upload"))
-    assert all(Action("x", kind, "n").is_change for kind in ("run", "wait", "register", "build", "deploy"))
+    assert all(
+        Action(Res.JOB, "x", kind, "n").is_change for kind in ("create", "update", "replace", "upload")
+    )
+    assert all(
+        Action(Res.JOB, "x", kind, "n").is_change for kind in ("run", "wait", "register", "build", "deploy")
+    )
+    assert {str(k) for k in Kind if Action(Res.JOB, "x", k, "n").is_change} == {str(k) for k in Kind} - {
+        "noop"
+    }
+    with pytest.raises(ValueError):
+        Action("jobs", "x", "noop", "n")  # resource types and kinds are closed sets
+    with pytest.raises(ValueError):
+        Action(Res.JOB, "x", "delete", "n")
 
 
 def test_superseded_deployments_are_planned_to_stop_by_id(converged: FakeCML, client, spec) -> None:
     files = collect_files(spec)
     obs = observe(client, spec, files)
-    old = obs.deployment.model_copy(update={"id": "old-dep-1", "replicas": 2})
-    older = obs.deployment.model_copy(update={"id": "old-dep-2"})
-    obs.other_deployments = [old, older]
+    m = obs.models["wine-test-model"]
+    old = m.deployment.model_copy(update={"id": "old-dep-1", "replicas": 2})
+    older = m.deployment.model_copy(update={"id": "old-dep-2"})
+    m.other_deployments = [old, older]
     the_plan = plan(spec, obs, local_files=files)
     stop = the_plan.actions[-1]
-    assert (stop.resource, stop.kind) == ("old_deployments", "update")
+    assert (stop.resource, stop.kind) == ("old_deployments.wine-test-model", "update")
     assert stop.reason == "stop superseded deployment(s) old-dep-1, old-dep-2"
     assert stop.changes == {"status": ["deployed", "stopped"]}
-    assert [a.resource for a in the_plan.changes] == ["old_deployments"]
+    assert [a.resource for a in the_plan.changes] == ["old_deployments.wine-test-model"]
 
 
 def test_a_logged_but_unregistered_run_is_registered_then_built_and_deployed(
@@ -119,45 +143,54 @@ def test_a_logged_but_unregistered_run_is_registered_then_built_and_deployed(
 ) -> None:
     files = collect_files(spec)
     obs = observe(client, spec, files)
-    run_id = obs.mlflow_run.id
-    obs.version = None
+    run_id = obs.models["wine-test-model"].mlflow_run.id
+    obs.models["wine-test-model"].version = None
     the_plan = plan(spec, obs, local_files=files)
-    version = the_plan.get("model_version")
+    version = the_plan.get("model_version.wine-test-model")
     assert (version.kind, version.reason) == ("register", f"MLflow run {run_id} not registered")
-    assert the_plan.get("job_run").kind == "noop"  # no retraining for it
+    assert the_plan.get("job_run.wine-test-model").kind == "noop"  # no retraining for it
     assert [(a.resource, a.kind) for a in the_plan.changes] == [
-        ("model_version", "register"),
-        ("build", "build"),
-        ("deployment", "deploy"),
+        ("model_version.wine-test-model", "register"),
+        ("build.wine-test-model", "build"),
+        ("deployment.wine-test-model", "deploy"),
     ]
+
+
+def with_model(obs: Observed, m: ModelObserved) -> Observed:
+    return replace(obs, models={"wine-test-model": m})
 
 
 def test_why_the_job_runs_again(converged: FakeCML, client, spec) -> None:
     files = collect_files(spec)
     obs = observe(client, spec, files)
-    no_success = plan(spec, replace(obs, last_success_run=None), local_files=files)
-    assert (no_success.get("job_run").kind, no_success.get("job_run").reason) == ("run", "no successful run")
-    no_mlflow = plan(spec, replace(obs, mlflow_run=None), local_files=files)
-    assert no_mlflow.get("job_run").reason == "no MLflow run logged the model"
-    assert no_mlflow.get("model_version").reason == "after the training run"
+    m = obs.models["wine-test-model"]
+    no_success = plan(spec, with_model(obs, replace(m, last_success_run=None)), local_files=files)
+    assert (
+        no_success.get("job_run.wine-test-model").kind,
+        no_success.get("job_run.wine-test-model").reason,
+    ) == ("run", "no successful run")
+    no_mlflow = plan(spec, with_model(obs, replace(m, mlflow_run=None)), local_files=files)
+    assert no_mlflow.get("job_run.wine-test-model").reason == "no MLflow run logged the model"
+    assert no_mlflow.get("model_version.wine-test-model").reason == "after the training run"
 
 
 def test_a_model_serving_another_registered_model_is_replaced(converged: FakeCML, client, spec) -> None:
     files = collect_files(spec)
     obs = observe(client, spec, files)
-    real = obs.registered.model_id
-    obs.model = obs.model.model_copy(update={"registered_model_id": "someone-elses"})
-    model = plan(spec, obs, local_files=files).get("model")
+    m = obs.models["wine-test-model"]
+    real = m.registered.model_id
+    m.model = m.model.model_copy(update={"registered_model_id": "someone-elses"})
+    model = plan(spec, obs, local_files=files).get("endpoint.wine-test-model")
     assert (model.kind, model.changes) == ("replace", {"registered_model_id": ["someone-elses", real]})
-    obs.model = obs.model.model_copy(update={"registered_model_id": ""})  # not linked yet: keep it
-    assert plan(spec, obs, local_files=files).get("model").kind == "noop"
+    m.model = m.model.model_copy(update={"registered_model_id": ""})  # not linked yet: keep it
+    assert plan(spec, obs, local_files=files).get("endpoint.wine-test-model").kind == "noop"
 
 
 def test_an_empty_model_description_converges(converged: FakeCML, client) -> None:
     from automation.workflows.bootstrap import apply_spec
 
     spec = make_spec({"deployment": {"description": ""}})
-    model = make_plan(client, spec)[0].get("model")
+    model = make_plan(client, spec)[0].get("endpoint.wine-test-model")
     assert (model.kind, model.changes) == ("update", {"description": ["wine quality (tests)", ""]})
     apply_spec(client, spec)
-    assert make_plan(client, spec)[0].get("model").kind == "noop"
+    assert make_plan(client, spec)[0].get("endpoint.wine-test-model").kind == "noop"

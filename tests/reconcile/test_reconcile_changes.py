@@ -18,9 +18,11 @@ def changes(the_plan) -> dict[str, str]:
 def test_changed_job_cpu_is_an_update_with_the_differing_field(converged: FakeCML, client) -> None:
     spec = make_spec({"training": {"job": {"cpu": 2}}})
     the_plan, _, _ = make_plan(client, spec)
-    job = the_plan.get("job")
+    job = the_plan.get("job.train wine model")
     assert job.kind == "update" and job.changes == {"cpu": [1.0, 2.0]}
-    assert the_plan.get("job_run").kind == "run"  # no successful run for the new job definition
+    assert (
+        the_plan.get("job_run.wine-test-model").kind == "run"
+    )  # no successful run for the new job definition
     assert converged.writes() == []  # planning wrote nothing
 
     apply_spec(client, spec)
@@ -35,7 +37,7 @@ def test_changed_job_environment_is_compared_after_normalising_the_json_string(
     converged: FakeCML, client
 ) -> None:
     spec = make_spec({"training": {"job": {"environment": {"EXPERIMENT_NAME": "wine-test", "ALPHA": 0.7}}}})
-    job = make_plan(client, spec)[0].get("job")
+    job = make_plan(client, spec)[0].get("job.train wine model")
     assert job.kind == "update"
     assert job.changes == {
         "environment": [
@@ -50,8 +52,8 @@ def test_changed_replicas_deploys_anew_and_stops_the_old_one_after(converged: Fa
     old_id = next(iter(converged.deployments))
     spec = make_spec({"deployment": {"replicas": 2}})
     the_plan, _, _ = make_plan(client, spec)
-    assert changes(the_plan) == {"deployment": "deploy"}
-    assert the_plan.get("deployment").changes == {"replicas": [1, 2]}
+    assert changes(the_plan) == {"deployment.wine-test-model": "deploy"}
+    assert the_plan.get("deployment.wine-test-model").changes == {"replicas": [1, 2]}
 
     apply_spec(client, spec)
     writes = converged.write_summary()
@@ -89,7 +91,7 @@ def test_when_cml_supersedes_the_old_deployment_apply_stops_nothing(converged: F
 def test_changed_model_description_is_a_model_update_only(converged: FakeCML, client) -> None:
     spec = make_spec({"deployment": {"description": "new words"}})
     the_plan, _, _ = make_plan(client, spec)
-    assert changes(the_plan) == {"model": "update"}
+    assert changes(the_plan) == {"endpoint.wine-test-model": "update"}
     apply_spec(client, spec)
     assert converged.write_summary() == ["PATCH /api/v2/projects/{project}/models/{model}"]
     assert converged.writes()[0].body == {"description": "new words [cmlops:wine-test]"}  # the mark kept
@@ -98,10 +100,10 @@ def test_changed_model_description_is_a_model_update_only(converged: FakeCML, cl
 def test_changed_auth_replaces_the_model(converged: FakeCML, client) -> None:
     spec = make_spec({"deployment": {"auth": False}})
     the_plan, _, _ = make_plan(client, spec)
-    assert the_plan.get("model").kind == "replace"
-    assert the_plan.get("model").changes == {"auth_enabled": [True, False]}
-    assert the_plan.destructive == [the_plan.get("model")]
-    assert "deletes PRD model 'wine-test-endpoint'" in the_plan.get("model").destroys
+    assert the_plan.get("endpoint.wine-test-model").kind == "replace"
+    assert the_plan.get("endpoint.wine-test-model").changes == {"auth_enabled": [True, False]}
+    assert the_plan.destructive == [the_plan.get("endpoint.wine-test-model")]
+    assert "deletes PRD model 'wine-test-endpoint'" in the_plan.get("endpoint.wine-test-model").destroys
     with pytest.raises(ApprovalRequired) as refused:  # not approved: refused before any write
         apply_spec(client, spec)
     assert refused.value.exit_code == 12 and converged.writes() == []
@@ -110,7 +112,7 @@ def test_changed_auth_replaces_the_model(converged: FakeCML, client) -> None:
     assert converged.writes() == []
     seen = []
     apply_spec(client, spec, approve=lambda actions: seen.append(actions) or True)
-    assert [[a.resource for a in actions] for actions in seen] == [["model"]]
+    assert [[a.resource for a in actions] for actions in seen] == [["endpoint.wine-test-model"]]
     assert len(converged.models) == 1 and next(iter(converged.models.values()))["auth_enabled"] is False
     assert len(converged.active_deployments()) == 1
     assert not make_plan(client, spec)[0].has_changes
@@ -119,10 +121,10 @@ def test_changed_auth_replaces_the_model(converged: FakeCML, client) -> None:
 def test_retrain_plans_a_new_run_and_a_new_version(converged: FakeCML, client, spec) -> None:
     the_plan, _, _ = make_plan(client, spec, retrain=True)
     assert changes(the_plan) == {
-        "job_run": "run",
-        "model_version": "register",
-        "build": "build",
-        "deployment": "deploy",
+        "job_run.wine-test-model": "run",
+        "model_version.wine-test-model": "register",
+        "build.wine-test-model": "build",
+        "deployment.wine-test-model": "deploy",
     }
     apply_spec(client, spec, retrain=True)
     assert len(converged.job_runs) == 2 and len(converged.model_versions) == 2
@@ -136,7 +138,7 @@ def test_changed_source_file_is_uploaded_again_and_retrains(converged: FakeCML, 
     the_plan, _, _ = make_plan(client, spec)
     files = the_plan.get("files.dev")
     assert files.kind == "upload" and list(files.changes) == ["code/wine.py"]
-    assert the_plan.get("job_run").kind == "run"
+    assert the_plan.get("job_run.wine-test-model").kind == "run"
     apply_spec(client, spec)
     assert converged.write_summary()[:2] == [
         "DELETE /api/v2/projects/{project}/files/code%2Fwine.py",
@@ -166,7 +168,7 @@ def test_crash_before_the_old_deployment_was_stopped_is_finished_next_time(
         apply_spec(client, spec)
     assert len(converged.active_deployments()) == 2  # new one serving, old one still up
     the_plan, _, _ = make_plan(client, spec)
-    assert changes(the_plan) == {"old_deployments": "update"}
+    assert changes(the_plan) == {"old_deployments.wine-test-model": "update"}
     converged.calls.clear()
     apply_spec(client, spec)
     assert [c.shape.rsplit("/", 1)[-1] for c in converged.writes()] == ["{deployment}:stop"]
@@ -198,6 +200,6 @@ def test_a_job_on_a_runtime_that_no_longer_matches_moves_to_the_newest(converged
     job = next(iter(converged.jobs.values()))
     job["runtime_identifier"] = "docker.example.com/retired-runtime:2019.01.1-b1"
     the_plan, obs, _ = make_plan(client, spec)
-    action = the_plan.get("job")
+    action = the_plan.get("job.train wine model")
     assert action.kind == "update"
     assert action.changes["runtime_identifier"][1] == obs.runtime_identifier != job["runtime_identifier"]

@@ -51,7 +51,7 @@ def test_a_job_whose_patch_cml_ignores_is_replaced_once_then_converges(converged
     converged.calls.clear()
 
     the_plan = make_plan(client, spec)[0]
-    job = the_plan.get("job")
+    job = the_plan.get("job.train wine model")
     assert job.kind == "update" and "arguments" in job.changes
     assert "if CML leaves arguments unchanged after the PATCH, the job is replaced" in job.reason
 
@@ -64,9 +64,9 @@ def test_a_job_whose_patch_cml_ignores_is_replaced_once_then_converges(converged
         "PATCH /api/v2/projects/{project}/jobs/{job}",  # the dependant's parent link
         "DELETE /api/v2/projects/{project}/jobs/{job}",  # the old job
     ]
-    step = next(s for s in result.steps if s.resource == "job")
+    step = next(s for s in result.steps if s.resource == "job.train wine model")
     assert "CML left arguments unchanged" in step.detail and "1 dependent job(s) moved" in step.detail
-    train = [j for j in converged.jobs.values() if j["name"] == spec.training.job.name]
+    train = [j for j in converged.jobs.values() if j["name"] == spec.model_named(None).job]
     assert len(train) == 1 and train[0]["id"] != old["id"] and train[0]["arguments"] == "--alpha 0.7"
     assert converged.jobs[dependant.id]["parent_id"] == train[0]["id"]
 
@@ -100,7 +100,7 @@ def test_a_spec_asking_for_spark_gets_the_addon_identifier_on_its_job(fake: Fake
 def test_adding_spark_to_a_converged_job_updates_it(converged: FakeCML, client) -> None:
     spec = make_spec({"runtime": {"addons": ["spark351-24.1-h1"]}})
 
-    job = make_plan(client, spec)[0].get("job")
+    job = make_plan(client, spec)[0].get("job.train wine model")
 
     assert job.kind == "update" and job.changes == {"runtime_addon_identifiers": [[], ["spark351-24.1-h1"]]}
 

@@ -58,7 +58,7 @@ def test_half_done_projects_exist_job_missing(fake: FakeCML, client, spec) -> No
 
     the_plan, _, _ = make_plan(client, spec)
     assert the_plan.get("project.dev").kind == "noop" and the_plan.get("project.prd").kind == "noop"
-    assert the_plan.get("job").kind == "create"
+    assert the_plan.get("job.train wine model").kind == "create"
 
     bootstrap(client, spec)
     assert fake.write_summary() == [

@@ -21,9 +21,9 @@ def test_apply_converges_under_faults_with_exactly_one_of_each(faulty) -> None:
     dev = [p for p in c.projects.list() if p.name == spec.projects.dev.name]
     prd = [p for p in c.projects.list() if p.name == spec.projects.prd.name]
     assert len(dev) == 1 and len(prd) == 1
-    jobs = [j for j in c.jobs.list(dev[0].id) if j.name == spec.training.job.name]
+    jobs = [j for j in c.jobs.list(dev[0].id) if j.name == spec.model_named(None).job]
     assert len(jobs) == 1
-    models = [m for m in c.models.list(prd[0].id) if m.name == spec.deployment.model_name]
+    models = [m for m in c.models.list(prd[0].id) if m.name == spec.model_named(None).endpoint.model_name]
     assert len(models) == 1
     builds = list(c.models.list_builds(prd[0].id, models[0].id))
     per_version = Counter(b.registered_model_version_id for b in builds)
@@ -31,10 +31,10 @@ def test_apply_converges_under_faults_with_exactly_one_of_each(faulty) -> None:
     deployments = [d for b in builds for d in c.models.list_deployments(prd[0].id, models[0].id, b.id)]
     active = [d for d in deployments if d.status == "deployed"]
     assert len(active) == 1, [d.status for d in deployments]
-    registered = [r for r in c.registry.list() if r.name == spec.model.registered_name]
+    registered = [r for r in c.registry.list() if r.name == spec.model_named(None).registered_name]
     assert len(registered) == 1
     assert not make_plan(c, spec)[0].has_changes  # converged
-    smoke = smoke_test(c, models[0], spec.deployment.smoke)
+    smoke = smoke_test(c, models[0], spec.model_named(None).endpoint.smoke)
     assert smoke.get("predictions")
 
     print(

@@ -115,7 +115,7 @@ def _bad_model_inputs(access_key: str) -> list[tuple[str, bytes]]:
 def test_bad_model_input_gets_a_4xx_with_the_error_envelope(faulty) -> None:
     c, spec = faulty.client, faulty.spec
     prd = c.projects.find(spec.projects.prd.name)
-    model = c.models.find(prd.id, spec.deployment.model_name)
+    model = c.models.find(prd.id, spec.model_named(None).endpoint.model_name)
     url = faulty.workspace.model_service_url
     statuses = {}
     for name, data in _bad_model_inputs(model.access_key):
@@ -129,7 +129,9 @@ def test_bad_model_input_gets_a_4xx_with_the_error_envelope(faulty) -> None:
     good = _post(
         url,
         faulty.workspace.api_key,
-        json.dumps({"accessKey": model.access_key, "request": spec.deployment.smoke.input}).encode(),
+        json.dumps(
+            {"accessKey": model.access_key, "request": spec.model_named(None).endpoint.smoke.input}
+        ).encode(),
     )
     assert good.status_code == 200 and good.json()["success"] is True  # the server is unharmed
     print(f"\nbad model inputs: {len(statuses)} tried, statuses {statuses}")

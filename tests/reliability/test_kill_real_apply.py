@@ -88,7 +88,7 @@ def test_killed_apply_processes_are_finished_by_the_next_apply(tmp_path: Path, w
         assert sorted(projects) == sorted([spec.projects.dev.name, spec.projects.prd.name])
         dev = client.projects.find(spec.projects.dev.name)
         prd = client.projects.find(spec.projects.prd.name)
-        assert len([j for j in client.jobs.list(dev.id) if j.name == spec.training.job.name]) == 1
+        assert len([j for j in client.jobs.list(dev.id) if j.name == spec.model_named(None).job]) == 1
         models = list(client.models.list(prd.id))
         assert len(models) == 1
         builds = [b for b in client.models.list_builds(prd.id, models[0].id) if b.status != "build failed"]
@@ -102,7 +102,9 @@ def test_killed_apply_processes_are_finished_by_the_next_apply(tmp_path: Path, w
         ]
         assert len(active) == 1
         assert not make_plan(client, spec)[0].has_changes
-        prediction = predictions_of(call_endpoint(client, models[0], spec.deployment.smoke.input))
+        prediction = predictions_of(
+            call_endpoint(client, models[0], spec.model_named(None).endpoint.smoke.input)
+        )
         assert 3 <= prediction[0] <= 9
         print(
             f"\nkill points: {len(KILL_POINTS)} tried, {kills} processes SIGKILLed mid-apply, "

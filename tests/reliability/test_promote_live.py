@@ -120,8 +120,10 @@ class Live:
 
     def answer(self) -> list[float]:
         prd = self.client.projects.find(self.spec.projects.prd.name)
-        model = self.client.models.find(prd.id, self.spec.deployment.model_name)
-        return predictions_of(call_endpoint(self.client, model, self.spec.deployment.smoke.input))
+        model = self.client.models.find(prd.id, self.spec.model_named(None).endpoint.model_name)
+        return predictions_of(
+            call_endpoint(self.client, model, self.spec.model_named(None).endpoint.smoke.input)
+        )
 
     def serving_version(self) -> int:
         """The version whose answer the endpoint gives (the versions' answers differ)."""
@@ -148,12 +150,14 @@ def live(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterator[L
         )
         spec = flagship()
         bootstrap(client, spec)
-        first = predictions_of(call_endpoint(client, _model(client, spec), spec.deployment.smoke.input))
+        first = predictions_of(
+            call_endpoint(client, _model(client, spec), spec.model_named(None).endpoint.smoke.input)
+        )
         dev = client.projects.find(spec.projects.dev.name)
-        job = client.jobs.find(dev.id, spec.training.job.name)
+        job = client.jobs.find(dev.id, spec.model_named(None).job)
         run = client.jobs.start_run(dev.id, job.id, environment={"ALPHA": "0.01"})
         client.jobs.wait_run(dev.id, job.id, run.id, timeout=600)
-        experiment = client.experiments.find(dev.id, spec.training.experiment)
+        experiment = client.experiments.find(dev.id, spec.model_named(None).experiment)
         better = next(
             r.id
             for r in client.experiments.list_runs(dev.id, experiment.id)
@@ -166,7 +170,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, wine_data: str) -> Iterator[L
 
 def _model(client: CMLClient, spec: Spec):
     prd = client.projects.find(spec.projects.prd.name)
-    return client.models.find(prd.id, spec.deployment.model_name)
+    return client.models.find(prd.id, spec.model_named(None).endpoint.model_name)
 
 
 def _at_once(live: Live, *args: str) -> list[tuple[str, int]]:
@@ -191,7 +195,7 @@ def test_two_concurrent_promotes_register_once_and_serve_one_version(live: Live)
     assert outcomes in ([("busy", 13), ("promoted", 0)], [("noop", 0), ("promoted", 0)])
 
     c = live.client
-    registered = c.registry.find(live.spec.model.registered_name)
+    registered = c.registry.find(live.spec.model_named(None).registered_name)
     of_run = [v for v in c.registry.versions(registered.model_id) if v.run_id == live.better_run]
     assert len(of_run) == 1, "the MLflow run was registered twice"
     assert live.deployed() == [2]
@@ -218,7 +222,7 @@ def test_a_rollback_killed_at_each_step_is_finished_by_the_next(live: Live, poin
 
     code, _, killed_err = live.cmlops("rollback", str(SPEC), kill_point=point)
     assert code == -signal.SIGKILL, killed_err[-3000:]
-    left = live.client.registry.find(live.spec.model.registered_name).description
+    left = live.client.registry.find(live.spec.model_named(None).registered_name).description
     started = time.monotonic()
     answered = live.answer()  # PRD answers at once after the kill, whichever version it is
     assert answered in (live.answers[1], live.answers[2])

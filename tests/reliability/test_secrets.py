@@ -38,7 +38,7 @@ def test_no_command_leaks_a_key_in_output_or_logs(faulty) -> None:
     api_key = (ws.state_dir / "api_key").read_text().strip()
     assert api_key == ws.api_key
     prd = faulty.client.projects.find(spec.projects.prd.name)
-    access_key = faulty.client.models.find(prd.id, spec.deployment.model_name).access_key
+    access_key = faulty.client.models.find(prd.id, spec.model_named(None).endpoint.model_name).access_key
     secrets = {"api key": api_key, "model access key": access_key}
     assert all(len(s) >= 8 for s in secrets.values())
 

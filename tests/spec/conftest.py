@@ -25,6 +25,12 @@ def flagship_path(repo_root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def v1_flagship_path(repo_root: Path) -> Path:
+    """The flagship as it was in spec version 1 (kept for the compatibility tests)."""
+    return repo_root / "tests" / "fixtures" / "specs" / "wine-quality-v1.yaml"
+
+
+@pytest.fixture(scope="session")
 def parse() -> Callable[..., Spec]:
     def _parse(text: str, environ: Mapping[str, str] | None = None) -> Spec:
         return parse_spec(text, file=FILE, environ=environ or {})

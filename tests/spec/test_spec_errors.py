@@ -170,8 +170,8 @@ CASES = [
         None,
     ),
     (
-        "version 2",
-        MINIMAL.replace("version: 1", "version: 2"),
+        "version 3",
+        MINIMAL.replace("version: 1", "version: 3"),
         1,
         10,
         "version",
@@ -184,7 +184,7 @@ CASES = [
         1,
         10,
         "version",
-        "version must be the number 1",
+        "version must be the number 1 or 2",
         None,
     ),
     (

@@ -51,7 +51,7 @@ def test_missing_job_script(tmp_path):
     with pytest.raises(SpecError) as caught:
         check_files(spec)
     err = caught.value
-    assert (err.line, err.column, err.field) == (14, 13, "training.job.script")
+    assert (err.line, err.column, err.field) == (14, 13, "jobs.train.script")  # v1 line, v2 field
     assert err.file.endswith("demo.yaml") and "does not exist" in err.message
 
 
@@ -94,7 +94,7 @@ def test_symlink_leaving_the_repo_is_refused(tmp_path):
     (repo / "code" / "link.py").symlink_to(outside / "secret.py")
     with pytest.raises(SpecError, match="leads outside the repo") as caught:
         check_files(load_spec(spec_path, environ={}))
-    assert caught.value.field == "training.job.script"
+    assert caught.value.field == "jobs.train.script"
 
 
 def test_git_source_uploads_nothing(tmp_path):

@@ -22,24 +22,54 @@ def test_flagship_loads_without_any_environment(flagship, flagship_path, repo_ro
     assert flagship.projects.dev.source.files == ["code/**/*.py", "requirements.txt"]
     assert flagship.projects.dev.source.git_url is None
     assert flagship.projects.prd.source is None
-    assert flagship.training.job.script == "code/02_Experiment_log_model.py"
-    assert flagship.training.job.environment == {
+    assert list(flagship.jobs) == ["install-dependencies", "train", "weekly-retrain"]
+    train = flagship.jobs["train"]
+    assert train.script == "code/02_Experiment_log_model.py" and train.after == "install-dependencies"
+    assert train.environment == {
         "ALPHA": "0.5",
         "L1_RATIO": "0.5",
         "EXPERIMENT_NAME": "wine-quality-test",
         "WINE_DATA": "",
     }
-    assert flagship.model.select.strategy == "latest"
-    assert [(t.metric, t.min, t.max) for t in flagship.model.gates.thresholds] == [
+    weekly = flagship.jobs["weekly-retrain"]
+    assert (weekly.schedule.cron, weekly.schedule.timezone, weekly.after) == ("0 6 * * 1", "UTC", None)
+    assert (
+        flagship.ancestors("train") == ["install-dependencies"] and flagship.ancestors("weekly-retrain") == []
+    )
+    app = flagship.applications["wine-scorer"]
+    assert (app.project, app.script, app.subdomain, app.bypass_authentication) == (
+        "prd", "code/app/scorer.py", "wine-scorer", False,
+    )  # fmt: skip
+    model = flagship.model_named(None)
+    assert model is flagship.models["wine-quality"] and model.registered_name == "wine-quality"
+    assert (model.job, model.experiment) == ("train", "wine-quality-test")
+    assert model.select.strategy == "latest"
+    assert [(t.metric, t.min, t.max) for t in model.gates.thresholds] == [
         ("r2", 0.1, None),
         ("rmse", None, 0.9),
     ]
-    assert flagship.model.gates.no_worse_than_prd.tolerance == 0.02
-    assert flagship.deployment.auth is True
-    assert flagship.deployment.smoke.input["input"][0][0] == 7.4
-    assert (flagship.deployment.smoke.expect.count, flagship.deployment.smoke.expect.min) == (1, 3)
+    assert model.gates.no_worse_than_prd.tolerance == 0.02
+    assert model.endpoint.auth is True and model.endpoint.model_name == "wine-quality-endpoint"
+    assert model.endpoint.smoke.input["input"][0][0] == 7.4
+    assert (model.endpoint.smoke.expect.count, model.endpoint.smoke.expect.min) == (1, 3)
+    assert app.environment["MODEL_NAME"] == model.endpoint.model_name
     assert flagship.timeouts.deployment == 1200
-    assert flagship.job_run_timeout == 1800
+    assert (
+        flagship.job_timeout("train") == 900 + 1800 and flagship.job_timeout("install-dependencies") == 1800
+    )
+    assert flagship.source_version == 2
+
+
+def test_flagship_cml_overrides(flagship):
+    cml = flagship.for_target("cml")
+    assert (cml.jobs["train"].cpu, cml.jobs["train"].memory) == (2, 4)
+    assert cml.models["wine-quality"].endpoint.replicas == 2
+    assert cml.models["wine-quality"].registered_name == "wine-quality"
+    assert (flagship.jobs["train"].cpu, flagship.models["wine-quality"].endpoint.replicas) == (1, 1)
+    assert cml.jobs["train"].environment == flagship.jobs["train"].environment
+    assert flagship.for_target("local") is flagship  # no overrides: the same spec
+    # positions survive the merge: an error about an overridden field still points into the file
+    assert cml.error(("jobs", "train", "cpu"), "x").line == flagship.error(("jobs", "train", "cpu"), "x").line
 
 
 def test_flagship_targets(flagship):
@@ -94,19 +124,25 @@ def test_implicit_local_target(parse, minimal):
 
 
 def test_spec_error_helper_points_at_a_field(flagship, flagship_path):
-    err = flagship.error(("deployment", "smoke", "input"), "the endpoint refused this input")
+    err = flagship.error(
+        ("models", "wine-quality", "endpoint", "smoke", "input"), "the endpoint refused this input"
+    )
     line = flagship_path.read_text().splitlines()[err.line - 1]
     assert line.strip().startswith("input:")
-    assert err.field == "deployment.smoke.input"
+    assert err.field == "models.wine-quality.endpoint.smoke.input"
 
 
 def test_spec_is_immutable(flagship):
     with pytest.raises(ValueError):
-        flagship.deployment.cpu = 4
+        flagship.models["wine-quality"].endpoint.cpu = 4
 
 
 def test_job_run_wait_is_never_shorter_than_the_job_timeout(parse, minimal):
     spec = parse(
         minimal.replace("    script: code/train.py\n", "    script: code/train.py\n    timeout: 3600\n")
     )
-    assert (spec.training.job.timeout, spec.timeouts.job_run, spec.job_run_timeout) == (3600, 1800, 3600)
+    assert (spec.jobs["train"].timeout, spec.timeouts.job_run, spec.job_timeout("train")) == (
+        3600,
+        1800,
+        3600,
+    )

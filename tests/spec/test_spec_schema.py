@@ -11,17 +11,18 @@ import yaml
 from automation.spec import spec_json_schema
 from automation.spec.schema import SCHEMA_FILE, render
 
-SECTIONS = {
+SECTIONS_V2 = {
     "version",
     "name",
     "targets",
     "runtime",
     "projects",
-    "training",
-    "model",
-    "deployment",
+    "jobs",
+    "applications",
+    "models",
     "timeouts",
 }
+SECTIONS_V1 = SECTIONS_V2 - {"jobs", "applications", "models"} | {"training", "model", "deployment"}
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +35,19 @@ def test_schema_is_valid_json_schema(schema):
     assert json.loads(json.dumps(schema)) == schema
 
 
-def test_top_level_sections_and_strictness(schema):
-    assert set(schema["properties"]) == SECTIONS
-    assert schema["additionalProperties"] is False
-    assert set(schema["required"]) == {"version", "name", "projects", "training", "model", "deployment"}
+def test_top_level_is_one_of_v2_and_v1(schema):
+    assert [one["$ref"] for one in schema["oneOf"]] == ["#/$defs/Spec", "#/$defs/SpecV1"]
+    v2, v1 = schema["$defs"]["Spec"], schema["$defs"]["SpecV1"]
+    assert set(v2["properties"]) == SECTIONS_V2 and set(v1["properties"]) == SECTIONS_V1
+    assert set(v2["required"]) == {"version", "name", "projects", "models"}
+    assert set(v1["required"]) == {"version", "name", "projects", "training", "model", "deployment"}
+    assert v2["properties"]["version"]["const"] == 2 and v1["properties"]["version"]["const"] == 1
     for name, definition in schema["$defs"].items():
         if definition.get("type") == "object" and "properties" in definition:
             assert definition.get("additionalProperties") is False, name
 
 
 def _properties(schema):
-    yield from schema["properties"].items()
     for definition in schema["$defs"].values():
         yield from definition.get("properties", {}).items()
 
@@ -56,15 +59,43 @@ def test_every_field_is_described(schema):
 
 def test_flagship_validates_against_the_schema(schema, flagship_path):
     data = yaml.safe_load(flagship_path.read_text())
+    assert data["version"] == 2
+    jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_a_v1_file_still_validates(schema, v1_flagship_path):
+    data = yaml.safe_load(v1_flagship_path.read_text())
+    assert data["version"] == 1
     jsonschema.Draft202012Validator(schema).validate(data)
 
 
 def test_schema_rejects_an_unknown_key_and_accepts_references(schema, flagship_path):
     data = yaml.safe_load(flagship_path.read_text())
     validator = jsonschema.Draft202012Validator(schema)
-    data["deployment"]["cpu"] = "${CPU:-1}"
+    endpoint = data["models"]["wine-quality"]["endpoint"]
+    endpoint["cpu"] = "${CPU:-1}"
     validator.validate(data)
-    data["deployment"]["cpus"] = 1
+    endpoint["cpus"] = 1
+    assert not validator.is_valid(data)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d["jobs"]["train"].update(schedule={"cron": "0 6 * * 1"}),  # after and schedule
+        lambda d: d["jobs"]["weekly-retrain"]["schedule"].update(cron="every monday"),
+        lambda d: d["applications"]["wine-scorer"].update(project="staging"),
+        lambda d: d["targets"]["cml"]["overrides"]["jobs"]["train"].update(script="x.py"),  # not overridable
+        lambda d: d["models"]["wine-quality"].update(deployment={}),  # a v1 section inside v2
+        lambda d: d.update(version=1),  # v2 sections under version 1
+    ],
+    ids=["after-and-schedule", "bad-cron", "bad-project", "override-script", "v1-key", "v1-version"],
+)
+def test_schema_refuses_a_bad_v2_document(schema, flagship_path, change):
+    data = yaml.safe_load(flagship_path.read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid(data)
+    change(data)
     assert not validator.is_valid(data)
 
 

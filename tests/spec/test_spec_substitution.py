@@ -64,7 +64,11 @@ def test_hint_for_shell_style_default():
 
 def test_substituted_numbers_are_typed_by_the_model(parse):
     spec = parse(MINIMAL + "  cpu: ${CPU:-2}\n  replicas: ${R}\n  auth: ${AUTH:-false}\n", {"R": "3"})
-    assert (spec.deployment.cpu, spec.deployment.replicas, spec.deployment.auth) == (2.0, 3, False)
+    assert (
+        spec.model_named().endpoint.cpu,
+        spec.model_named().endpoint.replicas,
+        spec.model_named().endpoint.auth,
+    ) == (2.0, 3, False)
 
 
 def test_keys_are_not_substituted(spec_error):
@@ -74,7 +78,7 @@ def test_keys_are_not_substituted(spec_error):
 
 def test_literal_escape_in_the_flagship_style(parse):
     spec = parse(MINIMAL + "  description: 'uses $${HOME} literally'\n")
-    assert spec.deployment.description == "uses ${HOME} literally"
+    assert spec.model_named().endpoint.description == "uses ${HOME} literally"
 
 
 def test_secrets_are_masked_everywhere_but_usable(parse):
@@ -85,27 +89,32 @@ def test_secrets_are_masked_everywhere_but_usable(parse):
     )
     spec = parse(text, {"MY_TOKEN": "tok-abcdef", "MY_KEY": "key-123456"})
     # usable by the code that needs them
-    assert spec.deployment.environment["TOKEN"] == "tok-abcdef"
+    assert spec.model_named().endpoint.environment["TOKEN"] == "tok-abcdef"
     assert isinstance(spec.target("cml").api_key, SecretStr)
     assert spec.target("cml").api_key.get_secret_value() == "key-123456"
     # never shown
-    for shown in (repr(spec), str(spec), repr(spec.deployment), str(spec.target("cml"))):
+    for shown in (repr(spec), str(spec), repr(spec.model_named().endpoint), str(spec.target("cml"))):
         assert "tok-abcdef" not in shown and "key-123456" not in shown
     public = spec.model_dump_public()
-    assert public["deployment"]["environment"] == {"TOKEN": MASK, "PLAIN": "visible"}
+    assert public["models"]["demo-model"]["endpoint"]["environment"] == {"TOKEN": MASK, "PLAIN": "visible"}
     assert public["targets"]["cml"]["api_key"] == MASK
     assert "tok-abcdef" not in json.dumps(public) and "key-123456" not in json.dumps(public)
-    assert spec.is_secret(("deployment", "environment", "TOKEN"))
-    assert "PLAIN='visible'" not in repr(spec.deployment) and "'PLAIN': 'visible'" in repr(spec.deployment)
+    assert spec.is_secret(("models", "demo-model", "endpoint", "environment", "TOKEN"))
+    assert "PLAIN='visible'" not in repr(spec.model_named().endpoint) and "'PLAIN': 'visible'" in repr(
+        spec.model_named().endpoint
+    )
 
 
 def test_secret_in_a_plain_field_and_in_a_list_is_masked(parse):
     text = MINIMAL + "  description: ${env:DESC}\n  smoke:\n    input: {rows: ['${env:ROW}', b]}\n"
     spec = parse(text, {"DESC": "hidden-desc", "ROW": "hidden-row"})
-    assert spec.deployment.description == "hidden-desc"
+    assert spec.model_named().endpoint.description == "hidden-desc"
     shown = repr(spec) + json.dumps(spec.model_dump_public())
     assert "hidden-desc" not in shown and "hidden-row" not in shown
-    assert spec.model_dump_public()["deployment"]["smoke"]["input"]["rows"] == [MASK, "b"]
+    assert spec.model_dump_public()["models"]["demo-model"]["endpoint"]["smoke"]["input"]["rows"] == [
+        MASK,
+        "b",
+    ]
 
 
 def test_optional_secret_left_unset_is_none(parse):

@@ -33,14 +33,18 @@ def test_bomb_hidden_in_an_ignored_section_of_a_valid_spec(spec_error):
 def test_aliases_within_the_bound_are_expanded(parse):
     text = MINIMAL.replace("training:", "x-env: &env {A: '1', B: '2'}\ntraining:") + "  environment: *env\n"
     spec = parse(text)
-    assert spec.deployment.environment == {"A": "1", "B": "2"}
+    assert spec.model_named().endpoint.environment == {"A": "1", "B": "2"}
 
 
 def test_merge_keys_explicit_wins(parse):
     base = MINIMAL.replace("deployment:\n  model_name: demo-endpoint\n", "")
     text = base.replace("training:", "x-res: &res {cpu: 2, memory: 4, replicas: 3}\ntraining:")
     spec = parse(text + "deployment:\n  <<: *res\n  model_name: e\n  memory: 8\n")
-    assert (spec.deployment.cpu, spec.deployment.memory, spec.deployment.replicas) == (2, 8, 3)
+    assert (
+        spec.model_named().endpoint.cpu,
+        spec.model_named().endpoint.memory,
+        spec.model_named().endpoint.replicas,
+    ) == (2, 8, 3)
 
 
 def test_unknown_key_inside_a_merge_is_located_at_its_source(spec_error):

@@ -172,7 +172,7 @@ def test_no_secret_value_in_plan_apply_or_json_output(fake: FakeCML, tmp_path, m
     plan_text = runs[("plan", spec)]
     assert '"DB_PASSWORD": "*** (changed)"' in plan_text and '"SETTING": "*** (changed)"' in plan_text
     plan = json.loads(stdout[("-o", "json", "plan", spec)])
-    job = next(a for a in plan["actions"] if a["resource"] == "job")
+    job = next(a for a in plan["actions"] if a["resource"] == "job.train wine model")
     old_env, new_env = job["changes"]["environment"]
     assert old_env["DB_PASSWORD"] == "***" and new_env["DB_PASSWORD"] == "*** (changed)"
     assert new_env["EXPERIMENT_NAME"] == "wine-test"  # plain values stay readable

@@ -69,7 +69,7 @@ def _converged(fake: ShapeFake, spec) -> Any:
 def test_a_refused_shape_is_named_with_the_accepted_one_and_the_form_for_the_spec(shape_fake, spec) -> None:
     client = _converged(shape_fake, spec)
     with pytest.raises(SmokeTestFailed) as caught:
-        smoke_test(client, _model_of(shape_fake, client), spec.deployment.smoke)
+        smoke_test(client, _model_of(shape_fake, client), spec.model_named(None).endpoint.smoke)
     err = caught.value
     assert err.exit_code == 7
     assert "refused the spec's input in the 'input' shape (request: unsupported input format" in err.message
@@ -106,7 +106,7 @@ def test_when_every_shape_is_refused_it_is_the_values_and_the_hint_asks_for_colu
     shape_fake.accepts = ("dataframe_split", "columns+data", "input", "instances", "inputs")
     shape_fake.needs_columns = True
     with pytest.raises(SmokeTestFailed) as caught:
-        smoke_test(client, _model_of(shape_fake, client), spec.deployment.smoke)
+        smoke_test(client, _model_of(shape_fake, client), spec.model_named(None).endpoint.smoke)
     err = caught.value
     assert (
         "the same rows were refused in the 'dataframe_split', 'instances', 'inputs' shape(s) too"
@@ -119,7 +119,7 @@ def test_when_every_shape_is_refused_it_is_the_values_and_the_hint_asks_for_colu
 def test_an_accepted_input_makes_one_call_only(shape_fake, spec) -> None:
     client = _converged(shape_fake, spec)
     shape_fake.accepts = ("input",)
-    result = smoke_test(client, _model_of(shape_fake, client), spec.deployment.smoke)
+    result = smoke_test(client, _model_of(shape_fake, client), spec.model_named(None).endpoint.smoke)
     assert result["predictions"] == [5.9]
     assert len([c for c in shape_fake.calls if c.host == "model"]) == 1
 

@@ -113,7 +113,7 @@ def test_bootstrap_from_an_empty_workspace(fake: FakeCML, spec) -> None:
     assert len(model_calls) == 1 and model_calls[0].status == 200
     assert model_calls[0].body == {
         "accessKey": fake.models[model_id]["access_key"],
-        "request": spec.deployment.smoke.input,
+        "request": spec.model_named(None).endpoint.smoke.input,
     }
     assert result.smoke["predictions"] == [5.9]
 
@@ -160,7 +160,7 @@ def test_flagship_spec_bootstraps_and_its_converged_plan_reads(fake: FakeCML) ->
     """The README records how many requests a converged `plan` of specs/wine-quality.yaml makes."""
     spec = flagship()
     client = fake.client()
-    fake.experiment_name = spec.training.experiment
+    fake.experiment_name = spec.model_named(None).experiment
     result = bootstrap(client, spec)
     assert result.summary["smoke_prediction"] == [5.9]
     fake.calls.clear()
@@ -171,9 +171,12 @@ def test_flagship_spec_bootstraps_and_its_converged_plan_reads(fake: FakeCML) ->
         f"\nconverged plan of specs/wine-quality.yaml: {reads} GET requests ({len(folders)} source folders)"
     )
     assert not the_plan.has_changes and fake.writes() == []
-    # one GET per resource lookup (12, see tests/reconcile/test_reconcile_resume.py), one for the
-    # install job (training.install) + one per source folder
-    assert reads == the_plan.reads <= 13 + len(folders)
+    # one GET per resource lookup (12 with one job, see tests/reconcile/test_reconcile_resume.py),
+    # one per further job and per application, one per folder of the PRD applications' scripts, and
+    # one per DEV source folder
+    prd_folders = {a.script.rsplit("/", 1)[0] for a in spec.applications.values() if a.project == "prd"}
+    lookups = 12 + (len(spec.jobs) - 1) + len(spec.applications) + len(prd_folders)
+    assert reads == the_plan.reads <= lookups + len(folders)
 
 
 def test_bootstrap_with_auth_off_creates_an_open_endpoint(fake: FakeCML) -> None:

@@ -113,15 +113,15 @@ def test_what_the_spec_did_not_create_is_never_deleted(fake: FakeCML, client, sp
     dev = client.projects.create(spec.projects.dev.name)
     prd = client.projects.create(spec.projects.prd.name)
     runtime = fake.runtimes[0]["image_identifier"]
-    client.jobs.create(dev.id, name=spec.training.job.name, script="x.py", runtime_identifier=runtime)
-    client.models.create(prd.id, name=spec.deployment.model_name, registered_model_id="")
+    client.jobs.create(dev.id, name=spec.model_named(None).job, script="x.py", runtime_identifier=runtime)
+    client.models.create(prd.id, name=spec.model_named(None).endpoint.model_name, registered_model_id="")
     found = find_doomed(client, spec, include_prd=True, include_registry=True)
     assert found.delete == []
     reasons = {(x.kind, x.name): x.reason for x in found.left}
     assert set(reasons) == {
-        ("model", spec.deployment.model_name),
+        ("model", spec.model_named(None).endpoint.model_name),
         ("project", spec.projects.prd.name),
-        ("job", spec.training.job.name),
+        ("job", spec.model_named(None).job),
         ("project", spec.projects.dev.name),
     }
     assert all("not created by this spec" in r for r in reasons.values())

@@ -116,7 +116,7 @@ def test_after_a_job_failure_the_next_bootstrap_runs_the_job_again(fake: FakeCML
     fake.job_outcome = "ENGINE_SUCCEEDED"
     fake.calls.clear()
     result = bootstrap(client, spec)
-    assert result.plan.get("job_run").kind == "run"
+    assert result.plan.get("job_run.wine-test-model").kind == "run"
     assert len(fake.jobs) == 1 and len(fake.job_runs) == 2
     assert result.summary["smoke_prediction"] == [5.9]
 
@@ -147,5 +147,5 @@ def test_run_logged_to_another_experiment_is_a_clear_error(fake: FakeCML, client
     assert (
         "'wine-test'" in err.message and "'model'" in err.message and next(iter(fake.job_runs)) in err.message
     )
-    assert "training.experiment" in err.hint
+    assert "models.wine-test-model.experiment" in err.hint
     assert fake.registered_models == {}

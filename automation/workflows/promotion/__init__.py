@@ -49,6 +49,7 @@ def promote(
     client: CMLClient,
     spec: Any,
     *,
+    model: str | None = None,
     version: int | None = None,
     run_id: str | None = None,
     dry_run: bool = False,
@@ -59,28 +60,31 @@ def promote(
 ) -> PromotionReport:
     """Promote ``--version N``, ``--run-id ID`` or (neither) the spec's selected run into PRD.
 
+    ``model`` names the registered model (a key of the spec's ``models``; None when it has one).
     Input problems (no such version, PRD missing) raise InputError before anything is written;
     every other outcome, failures and a busy lease included, is in the returned report (``exit_code``).
     """
     if version is not None and run_id is not None:
         raise InputError("give either --version or --run-id, not both")
+    mspec = spec.model_named(model)
 
     def observe(reader: Reader, pin: VersionRef | None) -> Situation:
-        prd = observe_prd(client, spec)
-        reg = load_registry(client, spec)
+        prd = observe_prd(client, spec, mspec)
+        reg = load_registry(client, mspec)
         if pin is not None:  # the same candidate (an unregistered run may have been registered meanwhile)
             number, run = (pin.number, None) if pin.number is not None else (None, pin.run_id)
             return reader.situation(reg, prd, reader.candidate(reg, version=number, run_id=run))
         return reader.situation(reg, prd, reader.candidate(reg, version=version, run_id=run_id))
 
     target = f"version {version}" if version else f"run {run_id}" if run_id else "the selected run"
-    return _run(client, spec, "promote", target, observe, dry_run, wait, on_step, on_progress, env)
+    return _run(client, spec, mspec, "promote", target, observe, dry_run, wait, on_step, on_progress, env)
 
 
 def rollback(
     client: CMLClient,
     spec: Any,
     *,
+    model: str | None = None,
     to_version: int | None = None,
     dry_run: bool = False,
     wait: float = 0.0,
@@ -89,13 +93,14 @@ def rollback(
     env: Mapping[str, str] | None = None,
 ) -> PromotionReport:
     """Serve ``to_version`` again (default: the previous good version, see ``rollback_version``)."""
+    mspec = spec.model_named(model)
 
     def observe(reader: Reader, pin: VersionRef | None) -> Situation:
-        reg = load_registry(client, spec)
-        name = spec.model.registered_name
+        reg = load_registry(client, mspec)
+        name = mspec.registered_name
         if reg.registered is None:
             raise InputError(f"registered model {name!r} does not exist: nothing to roll back to")
-        prd = observe_prd(client, spec)
+        prd = observe_prd(client, spec, mspec)
         if pin is not None and pin.number is not None and reg.by_number(pin.number) is not None:
             return reader.situation(reg, prd, reader.ref(reg.by_number(pin.number)))
         if to_version is not None:
@@ -130,12 +135,13 @@ def rollback(
         return reader.situation(reg, prd, reader.ref(target))
 
     target = f"version {to_version}" if to_version else "the previous good version"
-    return _run(client, spec, "rollback", target, observe, dry_run, wait, on_step, on_progress, env)
+    return _run(client, spec, mspec, "rollback", target, observe, dry_run, wait, on_step, on_progress, env)
 
 
 def _run(
     client: CMLClient,
     spec: Any,
+    mspec: Any,
     action: str,
     target: str,
     observe: Observe,
@@ -152,12 +158,12 @@ def _run(
         git_commit=hist.git_commit(env),
         started_at=hist.utc_now_iso(),
     )
-    s, decision = _observe_and_decide(client, spec, action, observe, None)
+    s, decision = _observe_and_decide(client, spec, mspec, action, observe, None)
     lease = None
     if decision.kind == PLAN and not dry_run:
         # Something will change: take the lease, then decide again on what PRD is now (another run
         # may have changed it while we looked); refusals and no-ops never write, not even the lease.
-        lease = _lease(client, spec, action, target, s.cand.number)
+        lease = _lease(client, mspec, action, target, s.cand.number)
         if lease is not None:
             try:
                 lease.acquire(wait)
@@ -166,7 +172,7 @@ def _run(
                 return _finish(report)
     try:
         if lease is not None:
-            s, decision = _observe_and_decide(client, spec, action, observe, s.cand)
+            s, decision = _observe_and_decide(client, spec, mspec, action, observe, s.cand)
         _describe(report, s, decision)
         if decision.kind == REFUSED:
             err = decision.error
@@ -181,8 +187,8 @@ def _run(
         else:
             progress = _renewing(on_progress, lease.renew_if_due if lease else None)
             steps = StepRunner(report, on_step, before=lease.renew_if_due if lease else None)
-            Executor(client, spec, report, decision, s, steps, progress).run()
-            report.serving = _serving(client, spec, report, s)
+            Executor(client, spec, mspec, report, decision, s, steps, progress).run()
+            report.serving = _serving(client, mspec, report, s)
     finally:
         if lease is not None:
             lease.release()
@@ -190,15 +196,15 @@ def _run(
 
 
 def _observe_and_decide(
-    client: CMLClient, spec: Any, action: str, observe: Observe, pin: VersionRef | None
+    client: CMLClient, spec: Any, mspec: Any, action: str, observe: Observe, pin: VersionRef | None
 ) -> tuple[Situation, Decision]:
-    s = observe(Reader(client, spec), pin)
-    return s, decide(spec, action, s, check_gates=action == "promote")
+    s = observe(Reader(client, spec, mspec), pin)
+    return s, decide(mspec, action, s, check_gates=action == "promote")
 
 
-def _lease(client: CMLClient, spec: Any, action: str, target: str, version: int | None) -> Lease | None:
-    """The lease on the spec's registered model (None before anything was ever registered)."""
-    registered = client.registry.find(spec.model.registered_name)
+def _lease(client: CMLClient, mspec: Any, action: str, target: str, version: int | None) -> Lease | None:
+    """The lease on the registered model (None before anything was ever registered)."""
+    registered = client.registry.find(mspec.registered_name)
     if registered is None:
         return None
     return Lease(
@@ -224,7 +230,7 @@ def _describe(report: PromotionReport, s: Situation, decision: Decision) -> None
         ).to_dict()
 
 
-def _serving(client: CMLClient, spec: Any, report: PromotionReport, s: Situation) -> str | None:
+def _serving(client: CMLClient, mspec: Any, report: PromotionReport, s: Situation) -> str | None:
     """What really serves at the end, by calling the endpoint (after a failure or a finished run;
     after a clean promotion the smoke test has just shown it)."""
     if report.outcome == "promoted" and not any(
@@ -240,9 +246,9 @@ def _serving(client: CMLClient, spec: Any, report: PromotionReport, s: Situation
             if label
             else "the previous deployment answers"
         )
-    if spec.deployment.smoke is None:
+    if mspec.endpoint.smoke is None:
         return None
-    return f"the endpoint {liveness(client, s.prd.model, spec.deployment.smoke)}"
+    return f"the endpoint {liveness(client, s.prd.model, mspec.endpoint.smoke)}"
 
 
 def _renewing(

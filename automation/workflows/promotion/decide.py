@@ -14,7 +14,8 @@ from typing import Any
 from automation.api.models import BUILD_FAILED
 from automation.api.types import ModelBuild, ModelDeployment, RegisteredModelVersion
 from automation.errors import GateFailed
-from automation.reconcile.observe import matches
+from automation.reconcile import desired
+from automation.reconcile.desired import matches
 from automation.reconcile.selection import GateResult, check_no_worse, check_thresholds
 from automation.workflows import history as hist
 from automation.workflows.promotion.observe import ActiveDeployment, PrdState, Situation
@@ -48,11 +49,11 @@ class Decision:
         return next((s for s in self.steps if s.name == name), None)
 
 
-def evaluate_gates(spec: Any, candidate: VersionRef, previous: VersionRef | None) -> list[GateResult]:
+def evaluate_gates(model: Any, candidate: VersionRef, previous: VersionRef | None) -> list[GateResult]:
     """Thresholds and "no worse than PRD" on the candidate's metrics; fails closed when PRD's
     metrics cannot be read (an unknown comparison is not let through)."""
     metrics = candidate.metrics or {}
-    gates = spec.model.gates
+    gates = model.gates
     results = check_thresholds(metrics, gates)
     rule = gates.no_worse_than_prd if gates else None
     if rule is not None and previous is not None and rule.metric not in (previous.metrics or {}):
@@ -89,12 +90,17 @@ def build_choice(prd: PrdState, version_id: str | None) -> tuple[str, ModelBuild
     return "create", None
 
 
-def deployment_to_reuse(prd: PrdState, build: ModelBuild | None, spec: Any) -> ModelDeployment | None:
-    """An active deployment of this very build with the spec's resources (a re-run finishing)."""
+def deployment_to_reuse(prd: PrdState, build: ModelBuild | None, model: Any) -> ModelDeployment | None:
+    """An active deployment of this very build with the endpoint's resources (a re-run finishing)."""
     if build is None:
         return None
     return next(
-        (a.deployment for a in prd.active if a.build.id == build.id and matches(a.deployment, spec)), None
+        (
+            a.deployment
+            for a in prd.active
+            if a.build.id == build.id and matches(a.deployment, model.endpoint)
+        ),
+        None,
     )
 
 
@@ -117,9 +123,9 @@ def _retire(s: Situation) -> list[RegisteredModelVersion]:
     return list(out.values())
 
 
-def _smoke_step(spec: Any, what: str) -> PlannedStep:
-    if spec.deployment.smoke is None:
-        return PlannedStep("smoke", "the spec has no deployment.smoke", skipped=True)
+def _smoke_step(model: Any, what: str) -> PlannedStep:
+    if model.endpoint.smoke is None:
+        return PlannedStep("smoke", "the model has no endpoint.smoke", skipped=True)
     return PlannedStep("smoke", f"smoke-test {what} with the spec's input")
 
 
@@ -139,7 +145,7 @@ def retired_stage(action: str, version: RegisteredModelVersion, s: Situation) ->
     return hist.ROLLED_BACK if action == "rollback" and (primary or claimed) else hist.ARCHIVED
 
 
-def decide(spec: Any, action: str, s: Situation, *, check_gates: bool) -> Decision:
+def decide(model: Any, action: str, s: Situation, *, check_gates: bool) -> Decision:
     """The one decision both the dry run and the real run use."""
     cand, prd = s.cand, s.prd
     serving_alone = (
@@ -154,13 +160,13 @@ def decide(spec: Any, action: str, s: Situation, *, check_gates: bool) -> Decisi
         return Decision(
             PLAN,
             action,
-            steps=[_smoke_step(spec, "the deployment that serves"), _record_step(action, cand, retire, s)],
+            steps=[_smoke_step(model, "the deployment that serves"), _record_step(action, cand, retire, s)],
             retire=retire,
             finishing=True,
         )
     decision = Decision(PLAN, action, stop=list(s.others), retire=retire)
     if check_gates:
-        results = evaluate_gates(spec, cand, s.previous)
+        results = evaluate_gates(model, cand, s.previous)
         decision.gates = [r.to_dict() for r in results]
         failed = [r for r in results if not r.passed]
         if failed:
@@ -174,15 +180,15 @@ def decide(spec: Any, action: str, s: Situation, *, check_gates: bool) -> Decisi
     if cand.version_id is None:
         steps.append(
             PlannedStep(
-                "register", f"register run {cand.run_id} as a new version of {spec.model.registered_name!r}"
+                "register", f"register run {cand.run_id} as a new version of {model.registered_name!r}"
             )
         )
-    if spec.deployment.staging_model and spec.deployment.smoke is not None:
+    if model.endpoint.staging_model and model.endpoint.smoke is not None:
         steps.append(
             PlannedStep(
                 "stage",
                 f"build, deploy and smoke-test {cand.label} in staging model "
-                f"{spec.deployment.staging_model!r} before it takes live traffic; then stop it there",
+                f"{model.endpoint.staging_model!r} before it takes live traffic; then stop it there",
             )
         )
     kind, build = build_choice(prd, cand.version_id)
@@ -197,18 +203,18 @@ def decide(spec: Any, action: str, s: Situation, *, check_gates: bool) -> Decisi
             }[kind],
         )
     )
-    decision.deployment = deployment_to_reuse(prd, build, spec)
-    d = spec.deployment
+    decision.deployment = deployment_to_reuse(prd, build, model)
+    want = desired.deployment(model.endpoint)
     reuse = decision.deployment
     steps.append(
         PlannedStep(
             "deploy",
             f"reuse deployment {reuse.id} ({reuse.status})"
             if reuse
-            else f"deploy it (cpu {d.cpu}, memory {d.memory} GB, {d.replicas} replica(s))",
+            else f"deploy it (cpu {want['cpu']:g}, memory {want['memory']:g} GB, {want['replicas']} replica(s))",
         )
     )
-    steps.append(_smoke_step(spec, "the new deployment"))
+    steps.append(_smoke_step(model, "the new deployment"))
     stop = ", ".join(f"{a.deployment.id} ({s.reg.label(a)})" for a in s.others)
     steps.append(PlannedStep("stop_previous", f"stop {stop}" if stop else "nothing serves yet"))
     steps.append(_record_step(action, cand, retire, s))

@@ -34,6 +34,7 @@ class Executor:
         self,
         client: CMLClient,
         spec: Any,
+        model: Any,
         report: PromotionReport,
         decision: Decision,
         s: Situation,
@@ -41,6 +42,7 @@ class Executor:
         on_progress: Callable[[WaitEvent], None] | None,
     ) -> None:
         self.client, self.spec, self.report, self.decision, self.s = client, spec, report, decision, s
+        self.model, self.endpoint = model, model.endpoint  # the ModelSpec promoted and its endpoint
         self.steps, self.on_progress = steps, on_progress
         self.new: ActiveDeployment | None = None
         self.new_build: ModelBuild | None = decision.build if decision.build_kind == "reuse" else None
@@ -49,7 +51,7 @@ class Executor:
             "stage": self.stage,
             "build": self.build,
             "deploy": self.deploy,
-            "smoke": lambda: smoke(client, spec, s.prd),
+            "smoke": lambda: smoke(client, model.endpoint, s.prd),
             "stop_previous": self.stop_previous,
             "record": self.record,
         }
@@ -69,7 +71,14 @@ class Executor:
             failed_step = self.steps.current
             if not self.decision.finishing:
                 self.report.rolled_back = put_back(
-                    self.client, self.spec, self.steps, self.s.prd, self.new, self.s.others, self.on_progress
+                    self.client,
+                    self.spec,
+                    self.endpoint,
+                    self.steps,
+                    self.s.prd,
+                    self.new,
+                    self.s.others,
+                    self.on_progress,
                 )
                 if cand.version_id is not None:
                     self.steps.attempt("record", lambda: self.record_rejected(failed_step))
@@ -102,11 +111,11 @@ class Executor:
         """Register the run, unless a version of it exists by now (one MLflow run, one version)."""
         registry, name, cand, reg = (
             self.client.registry,
-            self.spec.model.registered_name,
+            self.model.registered_name,
             self.s.cand,
             self.s.reg,
         )
-        fresh = load_registry(self.client, self.spec)
+        fresh = load_registry(self.client, self.model)
         existing = fresh.by_run(cand.run_id)
         if existing is None:
             registered = create_once(
@@ -114,13 +123,13 @@ class Executor:
                     project_id=cand.project_id,
                     experiment_id=cand.experiment_id,
                     run_id=cand.run_id,
-                    model_path=self.spec.model.artifact_path,
+                    model_path=self.model.artifact_path,
                     model_name=name,
                     tags={"cmlops.spec": self.spec.name},
                 ),
                 lambda: self._registered_with(cand.run_id),
             )
-            fresh = load_registry(self.client, self.spec)
+            fresh = load_registry(self.client, self.model)
             fresh.registered = registered
             existing = fresh.by_run(cand.run_id) or registry.version_of_run(registered, cand.run_id)
             verb = "registered"
@@ -139,13 +148,21 @@ class Executor:
 
     def _registered_with(self, run_id: str) -> RegisteredModel | None:
         """After a lost answer to a registration: the model, if a version of ``run_id`` exists."""
-        view = load_registry(self.client, self.spec)
+        view = load_registry(self.client, self.model)
         return view.registered if view.by_run(run_id) is not None else None
 
     # -- staging, build and deploy ---------------------------------------------------------
 
     def stage(self) -> str:
-        return stage(self.client, self.spec, self.s.prd, self.s.cand, self.decision.action, self.on_progress)
+        return stage(
+            self.client,
+            self.spec,
+            self.model,
+            self.s.prd,
+            self.s.cand,
+            self.decision.action,
+            self.on_progress,
+        )
 
     def build(self) -> str:
         prd, cand, d = self.s.prd, self.s.cand, self.decision
@@ -158,7 +175,7 @@ class Executor:
             prd.project.id,
             prd.model.id,
             cand.version_id,
-            comment=f"cmlops {d.action}: {self.spec.model.registered_name} v{cand.number}",
+            comment=f"cmlops {d.action}: {self.model.registered_name} v{cand.number}",
             existing=d.build,
             on_progress=self.on_progress,
         )
@@ -181,6 +198,7 @@ class Executor:
         dep = deploy_build(
             self.client,
             self.spec,
+            self.endpoint,
             prd.project.id,
             prd.model.id,
             build,

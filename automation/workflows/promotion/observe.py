@@ -95,15 +95,16 @@ class Situation:
     current: list[ActiveDeployment]  # active deployments of the candidate itself
 
 
-def load_registry(client: CMLClient, spec: Any) -> RegistryView:
-    registered = client.registry.find(spec.model.registered_name)
+def load_registry(client: CMLClient, model: Any) -> RegistryView:
+    """The registered model ``model`` (a ModelSpec) and its versions."""
+    registered = client.registry.find(model.registered_name)
     versions = client.registry.versions(registered.model_id) if registered else []
     return RegistryView(registered, versions)
 
 
-def observe_prd(client: CMLClient, spec: Any) -> PrdState:
+def observe_prd(client: CMLClient, spec: Any, model_spec: Any) -> PrdState:
     """The PRD project, model and active deployments; refuses when PRD was never bootstrapped."""
-    prd_name, model_name = spec.projects.prd.name, spec.deployment.model_name
+    prd_name, model_name = spec.projects.prd.name, model_spec.endpoint.model_name
     project = client.projects.find(prd_name)
     model = client.models.find(project.id, model_name) if project else None
     if project is None or model is None:
@@ -143,8 +144,8 @@ def read_metrics(
 class Reader:
     """The reads of one promotion: versions as VersionRefs, the candidate, the version serving now."""
 
-    def __init__(self, client: CMLClient, spec: Any) -> None:
-        self.client, self.spec = client, spec
+    def __init__(self, client: CMLClient, spec: Any, model: Any) -> None:
+        self.client, self.spec, self.model = client, spec, model  # model: the ModelSpec promoted
         self._dev_id: str | None = None
         self._dev_looked_up = False
 
@@ -180,7 +181,7 @@ class Reader:
 
     def candidate(self, reg: RegistryView, *, version: int | None, run_id: str | None) -> VersionRef:
         """The version to promote: ``--version N``, ``--run-id ID`` or the spec's selection."""
-        name = self.spec.model.registered_name
+        name = self.model.registered_name
         if version is not None:
             found = reg.by_number(version)
             if found is None:
@@ -193,7 +194,7 @@ class Reader:
                 )
             return self.ref(found)
         dev_id = self.dev_project_id()
-        experiment_name = self.spec.training.experiment
+        experiment_name = self.model.experiment
         experiment = self.client.experiments.find(dev_id, experiment_name) if dev_id else None
         if experiment is None:
             raise InputError(
@@ -205,17 +206,17 @@ class Reader:
             if run_id is not None
             else self._selected_run(reg, dev_id, experiment.id)
         )
-        if not logged_model(run, self.spec.model.artifact_path) and reg.by_run(run.id) is None:
+        if not logged_model(run, self.model.artifact_path) and reg.by_run(run.id) is None:
             raise InputError(
-                f"run {run.id} did not log a model under {self.spec.model.artifact_path!r}: its artifacts "
-                f"hold no {self.spec.model.artifact_path}/MLmodel and no log-model tag names that path",
+                f"run {run.id} did not log a model under {self.model.artifact_path!r}: its artifacts "
+                f"hold no {self.model.artifact_path}/MLmodel and no log-model tag names that path",
                 hint="pick a run that logged the model, e.g. mlflow.sklearn.log_model(model, "
-                f"{self.spec.model.artifact_path!r}), or set model.artifact_path in the spec",
+                f"{self.model.artifact_path!r}), or set the model's artifact_path in the spec",
             )
         return self.run_ref(reg, run, dev_id, experiment.id)
 
     def _given_run(self, dev_id: str, experiment_id: str, run_id: str) -> ExperimentRun:
-        experiment_name = self.spec.training.experiment
+        experiment_name = self.model.experiment
         try:
             run = self.client.experiments.get_run(dev_id, experiment_id, run_id)
         except NotFound:
@@ -236,11 +237,11 @@ class Reader:
     def _selected_run(self, reg: RegistryView, dev_id: str, experiment_id: str) -> ExperimentRun:
         runs = list(self.client.experiments.list_runs(dev_id, experiment_id, sort="-start_time", limit=50))
         registered = {v.run_id for v in reg.versions if v.run_id}
-        run = select_run(runs, self.spec.model, dev_id, registered, rejected_runs(reg.versions))
+        run = select_run(runs, self.model, dev_id, registered, rejected_runs(reg.versions))
         if run is None:
             raise InputError(
-                f"no finished run in experiment {self.spec.training.experiment!r} logged the model under "
-                f"{self.spec.model.artifact_path!r}",
+                f"no finished run in experiment {self.model.experiment!r} logged the model under "
+                f"{self.model.artifact_path!r}",
                 hint="train a model first (`cmlops apply SPEC --retrain`), or pass --version N",
             )
         return run
@@ -255,7 +256,7 @@ class Reader:
             ref = self.ref(version)
         else:
             why = (
-                f"build {primary.build.id} is not from registered model {self.spec.model.registered_name!r}"
+                f"build {primary.build.id} is not from registered model {self.model.registered_name!r}"
                 if primary.version_id
                 else f"build {primary.build.id} was not built from the model registry"
             )

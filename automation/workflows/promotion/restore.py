@@ -31,14 +31,15 @@ def stop_deployment(client: CMLClient, prd: PrdState, active: ActiveDeployment) 
     return f"stopped deployment {did}"
 
 
-def smoke(client: CMLClient, spec: Any, prd: PrdState) -> str:
-    result = smoke_test(client, prd.model, spec.deployment.smoke)
+def smoke(client: CMLClient, endpoint: Any, prd: PrdState) -> str:
+    result = smoke_test(client, prd.model, endpoint.smoke)
     return f"predictions {result['predictions']}"
 
 
 def put_back(
     client: CMLClient,
     spec: Any,
+    endpoint: Any,
     steps: StepRunner,
     prd: PrdState,
     new: ActiveDeployment | None,
@@ -80,8 +81,8 @@ def put_back(
         steps.attempt("restore_previous", restore)
     if new is not None and new_serves:
         rolled_back = steps.attempt("stop_new", lambda: stop_deployment(client, prd, new))
-    if previous and (new is not None or restarted) and spec.deployment.smoke is not None:
-        steps.attempt("verify_previous", lambda: smoke(client, spec, prd))
+    if previous and (new is not None or restarted) and endpoint.smoke is not None:
+        steps.attempt("verify_previous", lambda: smoke(client, endpoint, prd))
     return rolled_back or restarted
 
 

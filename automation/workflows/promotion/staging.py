@@ -23,8 +23,8 @@ from automation.workflows.promotion.workloads import Progress, build_version, de
 from automation.workflows.smoke import smoke_test
 
 
-def staging_model(client: CMLClient, spec: Any, prd: PrdState) -> Model:
-    name = spec.deployment.staging_model
+def staging_model(client: CMLClient, endpoint: Any, prd: PrdState) -> Model:
+    name = endpoint.staging_model
     models, pid = client.models, prd.project.id
     found = models.find(pid, name)
     if found is not None:
@@ -33,20 +33,26 @@ def staging_model(client: CMLClient, spec: Any, prd: PrdState) -> Model:
         lambda: models.create(
             pid,
             name=name,
-            description=f"cmlops: candidates of {spec.deployment.model_name!r} are smoke-tested here before they serve",
+            description=f"cmlops: candidates of {endpoint.model_name!r} are smoke-tested here before they serve",
             registered_model_id=prd.model.registered_model_id or None,
-            disable_authentication=not spec.deployment.auth,
+            disable_authentication=not endpoint.auth,
         ),
         lambda: models.find(pid, name),
     )
 
 
 def stage(
-    client: CMLClient, spec: Any, prd: PrdState, cand: VersionRef, action: str, on_progress: Progress
+    client: CMLClient,
+    spec: Any,
+    mspec: Any,
+    prd: PrdState,
+    cand: VersionRef,
+    action: str,
+    on_progress: Progress,
 ) -> str:
     """Build, deploy and smoke-test the candidate in the staging model; raises on any failure."""
-    models, pid = client.models, prd.project.id
-    model = staging_model(client, spec, prd)
+    models, pid, endpoint = client.models, prd.project.id, mspec.endpoint
+    model = staging_model(client, endpoint, prd)
     builds = [
         b
         for b in models.list_builds(pid, model.id)
@@ -62,15 +68,17 @@ def stage(
             pid,
             model.id,
             cand.version_id,
-            comment=f"cmlops {action}: staging {spec.model.registered_name} v{cand.number}",
+            comment=f"cmlops {action}: staging {mspec.registered_name} v{cand.number}",
             existing=max(builds, key=lambda b: b.created_at, default=None),
             on_progress=on_progress,
         )
     )
     created: list[ModelDeployment] = []
     try:
-        deploy_build(client, spec, pid, model.id, build, on_created=created.append, on_progress=on_progress)
-        result = smoke_test(client, model, spec.deployment.smoke)
+        deploy_build(
+            client, spec, endpoint, pid, model.id, build, on_created=created.append, on_progress=on_progress
+        )
+        result = smoke_test(client, model, endpoint.smoke)
     finally:
         for dep in created:  # never left running, whatever happened
             try:

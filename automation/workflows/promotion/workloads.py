@@ -11,7 +11,8 @@ from automation.api.base import WaitEvent
 from automation.api.creates import create_once
 from automation.api.models import BUILD_FAILED, DEPLOY_ACTIVE
 from automation.api.types import ModelBuild, ModelDeployment
-from automation.reconcile.observe import matches
+from automation.reconcile import desired
+from automation.reconcile.desired import matches
 
 Progress = Callable[[WaitEvent], None] | None
 
@@ -66,6 +67,7 @@ def build_version(
 def deploy_build(
     client: CMLClient,
     spec: Any,
+    endpoint: Any,
     project_id: str,
     model_id: str,
     build: ModelBuild,
@@ -73,24 +75,20 @@ def deploy_build(
     on_created: Callable[[ModelDeployment], None] | None = None,
     on_progress: Progress = None,
 ) -> ModelDeployment:
-    """Deploy the build with the spec's resources (found, not twinned, after a lost answer) and wait."""
-    models, d = client.models, spec.deployment
+    """Deploy the build with the endpoint's resources (found, not twinned, after a lost answer) and wait."""
+    models, d = client.models, endpoint
     dep = create_once(
         lambda: models.create_deployment(
             project_id,
             model_id,
             build.id,
-            cpu=float(d.cpu),
-            memory=float(d.memory),
-            replicas=int(d.replicas),
-            nvidia_gpus=int(d.gpus),
-            environment={k: str(v) for k, v in (d.environment or {}).items()},
+            **desired.deployment_request(d),
         ),
         lambda: next(
             (
                 x
                 for x in models.list_deployments(project_id, model_id, build.id)
-                if x.status.lower() in DEPLOY_ACTIVE and matches(x, spec)
+                if x.status.lower() in DEPLOY_ACTIVE and matches(x, d)
             ),
             None,
         ),

@@ -1,0 +1,182 @@
+"""Spec version 2: jobs with after/schedule, applications, several models, per-target overrides, and
+every cross-section error located at the line that is wrong."""
+
+from __future__ import annotations
+
+import pytest
+from spec_support import MINIMAL_V2
+
+from automation.errors import SpecError
+from automation.spec import MASK
+
+
+def _line(text: str, number: int) -> str:
+    return text.splitlines()[number - 1]
+
+
+def test_v2_loads_with_its_sections(parse):
+    spec = parse(MINIMAL_V2)
+    assert spec.version == 2 and spec.source_version == 2
+    assert list(spec.jobs) == ["setup", "train", "nightly"]  # file order
+    assert spec.jobs["train"].after == "setup" and spec.jobs["train"].schedule is None
+    nightly = spec.jobs["nightly"].schedule
+    assert (nightly.cron, nightly.timezone) == ("0 2 * * *", "Europe/Paris")
+    assert spec.jobs["setup"].timeout == 600 and spec.jobs["train"].timeout == 1800
+    board = spec.applications["board"]
+    assert (board.project, board.subdomain, board.bypass_authentication) == ("dev", "demo-board", False)
+    assert [m.registered_name for m in spec.models.values()] == ["demo-model", "other-model"]
+    assert spec.runtime_of(spec.jobs["train"]) is spec.runtime
+
+
+def test_ancestors_and_chain_timeout(parse):
+    text = MINIMAL_V2.replace(
+        '    schedule: {cron: "0 2 * * *", timezone: Europe/Paris}\n', "    after: train\n"
+    )
+    spec = parse(text)
+    assert spec.ancestors("nightly") == ["setup", "train"]
+    assert spec.ancestors("setup") == []
+    # the wait for a model's run started at the chain's root covers every job of the chain
+    assert spec.job_timeout("nightly") == 600 + 1800 + 1800
+    assert spec.job_timeout("setup") == spec.timeouts.job_run == 1800
+
+
+def test_model_named(parse):
+    spec = parse(MINIMAL_V2)
+    assert spec.model_named("other-model").job == "nightly"
+    with pytest.raises(SpecError) as caught:
+        spec.model_named(None)
+    assert "several models" in caught.value.message
+    assert "demo-model, other-model" in caught.value.hint and "--model NAME" in caught.value.hint
+    with pytest.raises(SpecError) as caught:
+        spec.model_named("demo-modle")
+    assert "unknown model 'demo-modle'" in caught.value.message
+    assert "did you mean 'demo-model'?" in caught.value.hint
+
+
+def test_for_target_merges_the_overrides(parse):
+    spec = parse(MINIMAL_V2)
+    cml = spec.for_target("cml")
+    assert cml.projects.prd.name == "demo-prd-cml" and cml.projects.dev.name == "demo-dev"
+    assert cml.jobs["train"].cpu == 4 and cml.jobs["train"].memory == spec.jobs["train"].memory
+    assert cml.jobs["train"].environment == {"A": "1", "B": "cml"}  # merged key by key
+    assert cml.applications["board"].memory == 4
+    assert cml.models["demo-model"].endpoint.replicas == 3
+    assert cml.models["other-model"] == spec.models["other-model"]
+    assert cml.models["demo-model"].registered_name == "demo-model"
+    # the original is untouched, and carries its file and positions into the merged spec
+    assert spec.jobs["train"].cpu == 1 and spec.projects.prd.name == "demo-prd"
+    assert cml.source_version == 2 and cml.locate(("jobs", "train")) == spec.locate(("jobs", "train"))
+    assert spec.for_target("local") is spec
+
+
+def test_override_secrets_stay_masked_after_the_merge(parse):
+    text = MINIMAL_V2.replace('environment: {B: "cml"}', "environment: {B: '${env:TOKEN}'}")
+    cml = parse(text, {"TOKEN": "tok-987654"}).for_target("cml")
+    assert cml.jobs["train"].environment["B"] == "tok-987654"
+    assert cml.model_dump_public()["jobs"]["train"]["environment"]["B"] == MASK
+    assert "tok-987654" not in repr(cml) and "tok-987654" in cml.secret_values()
+
+
+def _broken(old: str, new: str) -> str:
+    assert old in MINIMAL_V2, old
+    return MINIMAL_V2.replace(old, new, 1)
+
+
+ERRORS = [
+    # (id, text, line, field, message part, hint part)
+    (
+        "unknown parent",
+        _broken("after: setup", "after: setpu"),
+        24,
+        "jobs.train.after",
+        "unknown job 'setpu'",
+        "did you mean 'setup'?",
+    ),
+    (
+        "self cycle",
+        _broken("after: setup", "after: train"),
+        24,
+        "jobs.train.after",
+        "cycle: train -> train",
+        "must have no after",
+    ),
+    (
+        "two-job cycle",
+        _broken("    timeout: 600\n", "    timeout: 600\n    after: train\n"),
+        22,
+        "jobs.setup.after",
+        "cycle: setup -> train -> setup",
+        None,
+    ),
+    (
+        "after and schedule",
+        _broken("    after: setup\n", "    after: setup\n    schedule: {cron: '0 1 * * *'}\n"),
+        22,
+        "jobs.train",
+        "either after",
+        None,
+    ),
+    ("bad cron", _broken('cron: "0 2 * * *"', 'cron: "0 25 * * *"'), 28, "jobs.nightly.schedule.cron", "cron", None),
+    ("six-field cron", _broken('cron: "0 2 * * *"', 'cron: "0 0 2 * * *"'), 28, "jobs.nightly.schedule.cron", "five-field", None),
+    (
+        "unknown timezone",
+        _broken("timezone: Europe/Paris", "timezone: Europe/Pariss"),
+        28,
+        "jobs.nightly.schedule.timezone",
+        "unknown time zone",
+        None,
+    ),
+    ("unknown model job", _broken("    job: nightly\n", "    job: nighty\n"), 40, "models.other-model.job", "unknown job 'nighty'", "did you mean 'nightly'?"),
+    (
+        "same endpoint twice",
+        _broken("model_name: other-endpoint", "model_name: demo-endpoint"),
+        43,
+        "models.other-model.endpoint.model_name",
+        "both use the endpoint 'demo-endpoint'",
+        None,
+    ),
+    (
+        "same subdomain twice",
+        _broken("applications:\n", "applications:\n  first:\n    script: code/a.py\n    subdomain: demo-board\n"),
+        35,
+        "applications.board.subdomain",
+        "both use the subdomain 'demo-board'",
+        None,
+    ),
+    ("bad subdomain", _broken("subdomain: demo-board", "subdomain: Demo_Board"), 32, "applications.board.subdomain", "subdomain", None),
+    ("unknown app project", _broken("    subdomain: demo-board\n", "    subdomain: demo-board\n    project: staging\n"), 33, "applications.board.project", "expected one of: dev, prd", None),
+    ("override unknown job", _broken("jobs: {train: {cpu: 4", "jobs: {trian: {cpu: 4"), 8, "targets.cml.overrides.jobs.trian", "unknown job 'trian'", "did you mean 'train'?"),
+    ("override unknown app", _broken("applications: {board:", "applications: {bored:"), 9, "targets.cml.overrides.applications.bored", "unknown application 'bored'", None),
+    ("override unknown model", _broken("models: {demo-model: {endpoint", "models: {demo: {endpoint"), 10, "targets.cml.overrides.models.demo", "unknown model 'demo'", None),
+    ("override unknown project", _broken("projects: {prd: {name", "projects: {prod: {name"), 7, "targets.cml.overrides.projects.prod", "unknown key 'prod'", "did you mean 'prd'?"),
+    ("override a script", _broken("jobs: {train: {cpu: 4,", "jobs: {train: {script: x.py, cpu: 4,"), 8, "targets.cml.overrides.jobs.train.script", "unknown key 'script'", None),
+    ("no models", MINIMAL_V2[: MINIMAL_V2.index("\nmodels:") + 1] + "models: {}\n", 33, "models", "at least one registered model", None),
+    ("missing models", MINIMAL_V2[: MINIMAL_V2.index("\nmodels:") + 1], 1, "models", "missing required key 'models'", None),
+    ("duplicate job", _broken("  nightly:\n", "  train:\n    script: code/x.py\n  nightly:\n"), 26, None, "duplicate key 'train'", None),
+    ("v1 section", MINIMAL_V2 + "deployment:\n  model_name: x\n", 44, "deployment", "version 1 section", "cmlops migrate"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "message", "hint"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS]
+)
+def test_v2_errors_are_located(spec_error, text, line, field, message, hint):
+    err = spec_error(text)
+    assert err.line == line, f"{err} (line {err.line}: {_line(text, err.line)!r})"
+    if field is not None:
+        assert err.field == field, str(err)
+    assert message in err.message, str(err)
+    if hint is not None:
+        assert hint in (err.hint or ""), str(err)
+
+
+def test_cycle_of_three_is_named_in_run_order(spec_error):
+    text = _broken("    timeout: 600\n", "    timeout: 600\n    after: nightly\n")
+    text = text.replace('    schedule: {cron: "0 2 * * *", timezone: Europe/Paris}\n', "    after: train\n")
+    err = spec_error(text)
+    assert "setup -> train -> nightly -> setup" in err.message and err.field == "jobs.setup.after"
+
+
+def test_job_and_application_may_share_a_name(parse):
+    spec = parse(MINIMAL_V2.replace("  board:", "  train:").replace("{board:", "{train:"))
+    assert "train" in spec.jobs and "train" in spec.applications
