@@ -42,6 +42,20 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "mutation-results"
 EQUIVALENT = REPO / "bench" / "mutation-equivalent.txt"
 
+# the fake-CML reconcile suites (no live workspace: a mutant costs seconds)
+RECONCILE_TESTS = [
+    "tests/reconcile/test_plan_every_field.py",
+    "tests/reconcile/test_plan_shape.py",
+    "tests/reconcile/test_plan_multi.py",
+    "tests/reconcile/test_chain_runs.py",
+    "tests/reconcile/test_reconcile_changes.py",
+    "tests/reconcile/test_reconcile_install.py",
+    "tests/reconcile/test_reconcile_realities.py",
+    "tests/reconcile/test_fake_cml.py",
+    "tests/reconcile/test_reconcile_resume.py",
+    "tests/workflows/test_wf_failures.py",
+]
+
 # module (optionally ::Name to mutate one top-level class or function) -> the tests that must notice
 MODULES: dict[str, list[str]] = {
     "automation/reconcile/selection.py": [
@@ -58,28 +72,20 @@ MODULES: dict[str, list[str]] = {
         "tests/test_http_details.py",
         "tests/test_trace_redaction.py",
     ],
-    "automation/reconcile/plan.py": [
-        "tests/reconcile/test_plan_every_field.py",
-        "tests/reconcile/test_plan_shape.py",
-        "tests/reconcile/test_reconcile_changes.py",
-        "tests/reconcile/test_fake_cml.py",
-        "tests/reconcile/test_reconcile_resume.py",
-    ],
-    "automation/reconcile/apply.py": [
-        "tests/reconcile/test_plan_every_field.py",
-        "tests/reconcile/test_plan_shape.py",
-        "tests/reconcile/test_reconcile_changes.py",
-        "tests/reconcile/test_fake_cml.py",
-        "tests/reconcile/test_reconcile_resume.py",
-        "tests/workflows/test_wf_failures.py",
-    ],
-    "automation/reconcile/observe.py": [
-        "tests/reconcile/test_plan_every_field.py",
-        "tests/reconcile/test_plan_shape.py",
-        "tests/reconcile/test_reconcile_changes.py",
-        "tests/reconcile/test_fake_cml.py",
-        "tests/reconcile/test_reconcile_resume.py",
-    ],
+    **{
+        f"automation/reconcile/{name}": RECONCILE_TESTS
+        for name in (
+            "plan/common.py",
+            "plan/projects.py",
+            "plan/jobs.py",
+            "plan/applications.py",
+            "plan/models.py",
+            "desired.py",
+            "chain.py",
+            "observe.py",
+            "apply.py",
+        )
+    },
     "automation/spec/substitute.py": ["tests/spec"],
     "automation/spec/files.py": ["tests/spec"],
     "automation/spec/loader.py": ["tests/spec"],
