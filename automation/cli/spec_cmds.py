@@ -312,7 +312,7 @@ def status(ctx: CliContext, spec_path: str, model_name: str | None) -> None:
 
 def _application_url(ctx: CliContext, base_url: str, app: dict[str, Any]) -> str | None:
     """Where an application answers: CML serves it at https://<subdomain>.<workspace host>; the
-    local workspace on the loopback port its log names (API v2 has no field for either)."""
+    local workspace on the loopback port it gave the application (API v2 has no field for either)."""
     if not app.get("id"):
         return None
     if ctx.local_workspace_dir is None:
@@ -320,16 +320,9 @@ def _application_url(ctx: CliContext, base_url: str, app: dict[str, Any]) -> str
 
         parts = urlsplit(base_url)
         return f"{parts.scheme}://{app['subdomain']}.{parts.netloc}"
-    import re
+    from automation.local.control import application_url
 
-    from automation.errors import CmlopsError
-    from automation.local.control import read_log
-
-    try:
-        ports = re.findall(r"on 127\.0\.0\.1:(\d+)", read_log(ctx.local_workspace_dir, app["id"]))
-    except CmlopsError:
-        return None
-    return f"http://127.0.0.1:{ports[-1]}/" if ports else None
+    return application_url(ctx.local_workspace_dir, app["id"])
 
 
 def status_rows(spec: Any, s: dict[str, Any], models: list[str] | None = None) -> list[tuple[Any, ...]]:

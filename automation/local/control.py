@@ -315,6 +315,17 @@ def status(state_dir: Path) -> dict[str, Any]:
     }
 
 
+def application_url(state_dir: Path, app_id: str) -> str | None:
+    """Where a running application of the local workspace answers (its loopback port), or None.
+
+    CML serves an application at https://<subdomain>.<workspace host>; API v2 has no field for the
+    URL, and the local workspace gives each application its own loopback port instead."""
+    for _kind, doc in _db_rows(StatePaths.of(state_dir), ("application",)):
+        if doc.get("id") == app_id and doc.get("port") and doc.get("status") == "APPLICATION_RUNNING":
+            return f"http://127.0.0.1:{doc['port']}/"
+    return None
+
+
 def _next_scheduled(jobs: list[dict[str, Any]], limit: int = 5) -> list[dict[str, str]]:
     """The soonest firings of scheduled jobs, in the job's timezone and in UTC."""
     from automation.local.core.timefmt import rfc3339
