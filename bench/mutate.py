@@ -47,6 +47,7 @@ RECONCILE_TESTS = [
     "tests/reconcile/test_plan_every_field.py",
     "tests/reconcile/test_plan_shape.py",
     "tests/reconcile/test_plan_multi.py",
+    "tests/reconcile/test_desired_fields.py",
     "tests/reconcile/test_chain_runs.py",
     "tests/reconcile/test_reconcile_changes.py",
     "tests/reconcile/test_reconcile_install.py",
