@@ -226,6 +226,8 @@ class Build(Stamped):
     python = _kept("python", "")
     auto_deploy_model = _kept("auto_deploy_model", False)
     auto_deployment_config = _kept("auto_deployment_config")
+    python_executable = _kept("python_executable", "")
+    path_entries = _kept("path_entries")
 
     @property
     def built(self) -> bool:
@@ -250,6 +252,7 @@ class Deployment(Stamped):
     pid = _kept("pid")
     port = _kept("port")
     needle = _kept("needle", "")
+    failure_reason = _kept("failure_reason", "")
 
 
 # --- the typed face of the store ---------------------------------------------------------------
