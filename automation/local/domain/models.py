@@ -73,7 +73,7 @@ def create(
         try:
             start_build(ws, model, build, bool(given.get("auto_deploy_model")), deploy)
         except Exception:
-            ws.store.delete(Model.KIND, model.id)  # all or nothing, so a retry is clean
+            records.remove(ws.store, Model, model.id)  # all or nothing, so a retry is clean
             raise
     return model
 
