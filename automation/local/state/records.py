@@ -7,7 +7,11 @@ record does not declare (bookkeeping such as ``last_fired_at``, ``schedule_set_a
 ``worker_pid``) ride along untouched in ``extra``, so ``Job.from_doc(doc).to_doc() == doc`` for
 every document the workspace writes, and a state folder from before the records keeps working.
 
-``load``/``load_all``/``insert``/``save`` are the typed face of :class:`~automation.local.state.store.Store`.
+``load``/``load_all``/``insert``/``save``/``change``/``patch``/``remove`` are the typed face of
+:class:`~automation.local.state.store.Store` (``change`` and ``patch`` edit a record under the store's
+lock, so a status write never undoes another writer's change). Bookkeeping keys the workloads use
+(``pid``, ``generation``, ``engine_id``...) read as properties over ``extra`` and are written with
+``with_``/``patch`` like declared fields.
 """
 
 from __future__ import annotations
