@@ -329,6 +329,7 @@ def application_url(state_dir: Path, app_id: str) -> str | None:
 def _next_scheduled(jobs: list[dict[str, Any]], limit: int = 5) -> list[dict[str, str]]:
     """The soonest firings of scheduled jobs, in the job's timezone and in UTC."""
     from automation.local.core.timefmt import rfc3339
+    from automation.local.state.records import Job
     from automation.local.workloads.schedules import upcoming
 
     return [
@@ -339,7 +340,7 @@ def _next_scheduled(jobs: list[dict[str, Any]], limit: int = 5) -> list[dict[str
             "schedule": f"{u.schedule} ({u.timezone})",
             "at": rfc3339(u.at) or "",
         }
-        for u in upcoming(jobs)[:limit]
+        for u in upcoming(Job.from_doc(j) for j in jobs)[:limit]
     ]
 
 

@@ -6,13 +6,14 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 from automation.local.api.mlflow_tracking import TrackingServer
 from automation.local.core.timefmt import now
+from automation.local.state import records
 from automation.local.state.keys import load_or_create_api_key
 from automation.local.state.mlflow_bridge import MlflowBridge
 from automation.local.state.paths import StatePaths
+from automation.local.state.records import Job, Project
 from automation.local.state.sessions import UiSessions, cookie_name
 from automation.local.state.store import Store
 from automation.local.workloads.applications import ApplicationSupervisor
@@ -49,8 +50,8 @@ class Workspace:
         self.deployments = DeploymentSupervisor(self)
         self.applications = ApplicationSupervisor(self)
         self.scheduler = Scheduler(
-            jobs=lambda: self.store.list("job"),
-            mark_fired=lambda job_id, at: self.store.update("job", job_id, {"last_fired_at": at}),
+            jobs=lambda: records.load_all(self.store, Job),
+            mark_fired=lambda job_id, at: records.patch(self.store, Job, job_id, last_fired_at=at),
             fire=self._fire_scheduled,
             log=self.log.getChild("scheduler"),
             clock=clock_from_env(os.environ),
@@ -61,11 +62,11 @@ class Workspace:
     def open(cls, paths: StatePaths, port: int, log: logging.Logger) -> Workspace:
         return cls(paths, port, log)
 
-    def _fire_scheduled(self, job: dict[str, Any]) -> str:
-        project = self.store.get("project", job["project_id"])
-        if project is None or project.get("creation_status") != "success":
-            raise RuntimeError(f"project {job['project_id']!r} is not ready")
-        return str(self.runner.create_run(project, job, None, None)["id"])
+    def _fire_scheduled(self, job: Job) -> str:
+        project = records.load(self.store, Project, job.project_id)
+        if project is None or not project.ready:
+            raise RuntimeError(f"project {job.project_id!r} is not ready")
+        return self.runner.create_run(project, job, None, None).id
 
     @property
     def domain(self) -> str:

@@ -9,7 +9,9 @@ stands alone: it runs in its own process and imports no other room (others may u
 Two more rules keep the rooms' jobs apart: the web framework (fastapi, starlette, pydantic) stays in
 the routes and the UI (domain rules, workloads, state and core take plain values and records), and
 routes and UI pages never write the store themselves: they call the domain or the workloads, which
-own the rules of what a stored document may hold (``state/records.py`` types those documents).
+own the rules of what a stored document may hold (``state/records.py`` types those documents). Above
+``state/``, no room touches a raw stored document: none calls the store's document methods or a
+record's ``to_doc``/``from_doc``, so what crosses between rooms is a typed record, never a loose dict.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ FRAMEWORKS = ("fastapi", "starlette", "pydantic")
 FRAMEWORK_FREE = ("domain", "workloads", "state", "core")
 READ_ONLY = ("api", "ui")
 STORE_WRITES = {"insert", "update", "delete"}
-RECORD_WRITES = {"insert", "save"}
+RECORD_WRITES = {"insert", "save", "change", "patch", "remove"}
+ABOVE_STATE = ("ui", "api", "domain", "workloads")
+DOCUMENT_CALLS = {"get", "list", "insert", "update", "delete"}  # Store's methods over raw documents
+DOC_CONVERSIONS = {"to_doc", "from_doc"}
 
 
 def _room(module: str) -> str | None:
@@ -124,9 +129,28 @@ def _store_writes(tree: ast.Module) -> list[str]:
     return found
 
 
+def _raw_documents(tree: ast.Module) -> list[str]:
+    """Calls that hand out or take a raw stored document: ``ws.store.get(...)``, ``store.list(...)``,
+    ``job.to_doc()``, ``Job.from_doc(...)`` (``records.load``/``load_all``/``insert``/``save``/
+    ``change``/``patch``/``remove`` are the typed way)."""
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner, verb = node.func.value, node.func.attr
+        on_store = verb in DOCUMENT_CALLS and (
+            (isinstance(owner, ast.Attribute) and owner.attr == "store")
+            or (isinstance(owner, ast.Name) and owner.id == "store")
+        )
+        if on_store or verb in DOC_CONVERSIONS:
+            found.append(ast.unparse(node.func))
+    return found
+
+
 RULES = {  # rule -> (the rooms it holds in, what it finds in a module, what it means)
     "framework": (FRAMEWORK_FREE, _framework_imports, "imports a web framework"),
     "store-writes": (READ_ONLY, _store_writes, "writes the store; call the domain instead"),
+    "raw-documents": (ABOVE_STATE, _raw_documents, "handles raw stored documents; use state/records.py"),
 }
 
 
@@ -152,3 +176,15 @@ def test_the_new_rules_catch_what_they_forbid():
         "ws.store.get('job', i)\nrecords.load(ws.store, Job, i)\ndoc.update(changes)\n"
     )
     assert _store_writes(writes) == ["ws.store.update", "store.delete", "records.save"]
+    raw = ast.parse(
+        "ws.store.get('job', i)\nself.ws.store.list('job_run', parent=j)\nstore.update('job', i, {})\n"
+        "Job.from_doc(doc)\njob.to_doc()\nrecords.load(ws.store, Job, i)\nrecords.patch(store, Job, i, x=1)\n"
+        "ws.store.lock\nws.store.public_id('run', r)\nchanges.update(more)\nparams.get('name')\n"
+    )
+    assert _raw_documents(raw) == [
+        "ws.store.get",
+        "self.ws.store.list",
+        "store.update",
+        "Job.from_doc",
+        "job.to_doc",
+    ]

@@ -19,6 +19,7 @@ import requests
 from local_support import Api
 
 from automation.local import control
+from automation.local.state import records
 from automation.local.state.paths import StatePaths
 from automation.local.state.records import (
     Application,
@@ -234,6 +235,29 @@ def test_records_are_frozen_and_changes_make_copies() -> None:
     doc = job.to_doc()
     doc["environment"]["A"] = "changed"  # a written document never aliases the record's maps
     assert job.environment == {"A": "1"}
+
+
+def test_bookkeeping_reads_as_properties_and_patches_are_atomic_merges(tmp_path: Path) -> None:
+    """What the workloads keep beside the declared fields (pid, generation...) is read as a property
+    over ``extra`` and written by ``patch``/``change``, which merge into the stored document."""
+    store = Store(tmp_path / "workspace.db")
+    try:
+        records.insert(store, Job.from_doc(JOB))
+        job = records.load(store, Job, JOB["id"])
+        assert job is not None
+        assert (job.schedule_set_at, job.last_fired_at) == (T0 + 5, T0 + 60)
+        assert Job.from_doc(OLDER_JOB).last_fired_at is None  # a key never written: no value
+        store.update(Job.KIND, JOB["id"], {"arguments": "--other"})  # another writer, after the load
+        fired = records.patch(store, Job, JOB["id"], last_fired_at=T0 + 120)  # does not undo it
+        assert fired is not None and (fired.last_fired_at, fired.arguments) == (T0 + 120, "--other")
+        assert store.get(Job.KIND, JOB["id"]) == {**JOB, "arguments": "--other", "last_fired_at": T0 + 120}
+        bumped = records.change(store, Job, JOB["id"], lambda j: j.with_(timeout=j.timeout + 1))
+        assert bumped is not None and bumped.timeout == JOB["timeout"] + 1
+        assert records.remove(store, Job, JOB["id"]) is True
+        assert records.patch(store, Job, JOB["id"], paused=False) is None  # gone: nothing written
+        assert records.load(store, Job, JOB["id"]) is None
+    finally:
+        store.close()
 
 
 def test_an_older_document_reads_with_the_defaults_the_api_always_showed() -> None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from automation.local.state.records import Job
 from automation.local.workloads.schedules import (
     Scheduler,
     clock_from_env,
@@ -31,7 +32,7 @@ class Board:
         self.now = MONDAY_NOON_LA
         self.refuse: set[str] = set()
         self.scheduler = Scheduler(
-            jobs=lambda: [dict(j) for j in self.jobs.values()],
+            jobs=lambda: [Job.from_doc(j) for j in self.jobs.values()],
             mark_fired=self._mark,
             fire=self._fire,
             log=logging.getLogger("test"),
@@ -41,10 +42,10 @@ class Board:
     def _mark(self, job_id: str, at: float) -> None:
         self.jobs[job_id]["last_fired_at"] = at
 
-    def _fire(self, job: dict) -> str:
-        if job["id"] in self.refuse:
+    def _fire(self, job: Job) -> str:
+        if job.id in self.refuse:
             raise RuntimeError("already active")
-        self.fired.append(job["id"])
+        self.fired.append(job.id)
         return f"run-{len(self.fired)}"
 
 
@@ -106,7 +107,7 @@ def test_upcoming_lists_soonest_first_and_skips_what_never_fires():
         {"id": "soon", "schedule": "30 12 * * *", "created_at": MONDAY_NOON_LA},
         {"id": "paused", "schedule": "* * * * *", "paused": True, "created_at": MONDAY_NOON_LA},
     ]
-    found = upcoming(jobs)
+    found = upcoming(Job.from_doc(j) for j in jobs)
     assert [u.job_id for u in found] == ["soon", "late"]
     assert found[0].at == MONDAY_NOON_LA + 1800 and found[0].timezone == "America/Los_Angeles"
 

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from automation.local.state.records import Build, Deployment
 from automation.local.workloads.deployments import DeploymentSupervisor
 
 
@@ -43,7 +44,7 @@ def _clean(env: dict[str, str]) -> None:
     assert env["MLFLOW_TRACKING_URI"] == "sqlite:///x.db"
 
 
-DEPLOYMENT = {"project_id": "p1", "environment": {"MODEL_SETTING": "1"}}
+DEPLOYMENT = Deployment(id="d", project_id="p1", environment={"MODEL_SETTING": "1"})
 
 
 @pytest.mark.usefixtures("leaky_shell")
@@ -53,7 +54,9 @@ def test_a_model_server_runs_with_its_builds_interpreter_and_nothing_of_the_shel
         "python_executable": "/state/envs/models/k/python3.10/bin/python",
         "path_entries": ["/state/envs/models/k/python3.10/bin", "/cache/runtime/bin"],
     }
-    cmd, env = _supervisor()._process(DEPLOYMENT, build, Path("/state/deployments/d.json"))
+    cmd, env = _supervisor()._process(
+        DEPLOYMENT, Build.from_doc({"id": "b", **build}), Path("/state/deployments/d.json")
+    )
     assert cmd == [build["python_executable"], "-m", "automation.local.serving", "/state/deployments/d.json"]
     _clean(env)
     assert env["PATH"].split(os.pathsep)[:2] == build["path_entries"]
@@ -63,7 +66,9 @@ def test_a_model_server_runs_with_its_builds_interpreter_and_nothing_of_the_shel
 
 @pytest.mark.usefixtures("leaky_shell")
 def test_a_build_made_before_runtimes_is_served_by_cmlops_interpreter() -> None:
-    cmd, env = _supervisor()._process(DEPLOYMENT, {"model_uri": "models:/m/1"}, Path("/d.json"))
+    cmd, env = _supervisor()._process(
+        DEPLOYMENT, Build(id="b", extra={"model_uri": "models:/m/1"}), Path("/d.json")
+    )
     assert cmd[0] == sys.executable
     _clean(env)
     assert str(Path(sys.executable).parent) == env["PATH"].split(os.pathsep)[0]  # cmlops' interpreter

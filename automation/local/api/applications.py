@@ -128,8 +128,7 @@ def stop_application(project_id: str, application_id: str, request: Request) -> 
     ws = workspace(request)
     project_or_404(ws, project_id)
     application_or_404(ws, project_id, application_id)
-    doc = ws.applications.stop(application_id)
-    return _shown(ws, project_id, Application.from_doc(doc) if doc else None, application_id)
+    return _shown(ws, project_id, ws.applications.stop(application_id), application_id)
 
 
 @router.post(BASE + "/{application_id}:restart")
@@ -137,5 +136,4 @@ def restart_application(project_id: str, application_id: str, request: Request) 
     ws = workspace(request)
     project_or_404(ws, project_id)
     application_or_404(ws, project_id, application_id)
-    doc = ws.applications.restart(application_id)
-    return _shown(ws, project_id, Application.from_doc(doc) if doc else None, application_id)
+    return _shown(ws, project_id, ws.applications.restart(application_id), application_id)

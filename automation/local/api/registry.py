@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from automation.local.api.common import params, project_or_404, workspace
+from automation.local.api.render import page_of, render_model_version, render_registered_model
 from automation.local.core.shapes import require_text
 from automation.local.domain import registry
 
@@ -54,7 +55,12 @@ def _tags(tags: list[TagIn] | None) -> list[dict[str, Any]] | None:
 
 @router.get("/registry/models")
 def list_registered_models(request: Request) -> dict[str, Any]:
-    return registry.list_models(workspace(request).mlflow, params(request))
+    ws = workspace(request)
+    return page_of(
+        "models",
+        registry.list_models(ws.mlflow, params(request)),
+        lambda m: render_registered_model(m, ws.url),
+    )
 
 
 @router.post("/registry/models")
@@ -62,7 +68,7 @@ def create_registered_model(body: CreateRegisteredModelRequest, request: Request
     ws = workspace(request)
     if body.project_id:
         project_or_404(ws, body.project_id)
-    return registry.create_version(
+    model = registry.create_version(
         ws.mlflow,
         project_id=body.project_id,
         experiment_id=body.experiment_id,
@@ -73,26 +79,26 @@ def create_registered_model(body: CreateRegisteredModelRequest, request: Request
         description=body.description,
         notes=body.notes,
         visibility=body.visibility,
-        workspace_url=ws.url,
     )
+    return render_registered_model(model, ws.url)
 
 
 @router.patch("/registry/models")
 def update_registered_model(body: UpdateRegisteredModelRequest, request: Request) -> dict[str, Any]:
     ws = workspace(request)
-    return registry.update_model(
+    model = registry.update_model(
         ws.mlflow,
         require_text(body.model_id, "model_id"),
         description=body.description,
         visibility=body.visibility,
-        workspace_url=ws.url,
     )
+    return render_registered_model(model, ws.url)
 
 
 @router.get("/registry/models/{model_id}")
 def get_registered_model(model_id: str, request: Request) -> dict[str, Any]:
     ws = workspace(request)
-    return registry.get_model(ws.mlflow, model_id, params(request), ws.url)
+    return render_registered_model(registry.get_model(ws.mlflow, model_id, params(request)), ws.url)
 
 
 @router.patch("/registry/models/{model_id}")
@@ -100,14 +106,14 @@ def update_registered_model_version(
     model_id: str, body: UpdateRegisteredModelVersionRequest, request: Request
 ) -> dict[str, Any]:
     ws = workspace(request)
-    return registry.update_version(
+    version = registry.update_version(
         ws.mlflow,
         model_id,
         require_text(body.model_version_id, "model_version_id"),
         notes=body.notes,
         tags=_tags(body.tags),
-        workspace_url=ws.url,
     )
+    return render_model_version(version, ws.url)
 
 
 @router.delete("/registry/models/{model_id}")
@@ -119,7 +125,7 @@ def delete_registered_model(model_id: str, request: Request) -> dict[str, Any]:
 @router.get("/registry/models/{model_id}/versions/{version_id}")
 def get_registered_model_version(model_id: str, version_id: str, request: Request) -> dict[str, Any]:
     ws = workspace(request)
-    return registry.get_version(ws.mlflow, model_id, version_id, ws.url)
+    return render_model_version(registry.get_version(ws.mlflow, model_id, version_id), ws.url)
 
 
 @router.delete("/registry/models/{model_id}/versions/{version_id}")

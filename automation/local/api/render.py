@@ -1,4 +1,5 @@
-"""Wire shapes (API v2 JSON) of the store's records: the one place each resource is rendered.
+"""Wire shapes (API v2 JSON) of the store's records and of MLflow's experiments, runs and registry:
+the one place each resource is rendered.
 
 Records (``state/records.py``) hold what is stored; what a client sees (RFC 3339 times, the
 environment as a JSON string, CRNs, the creator, fields CML has and the local workspace does not
@@ -7,11 +8,14 @@ use, shown with their zero values) is decided here, by the routes' room.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from automation.local.core.ids import crn
-from automation.local.core.shapes import env_json, short_user, slugify
-from automation.local.core.timefmt import rfc3339
+from automation.local.core.shapes import env_json, short_user, slugify, tags_list
+from automation.local.core.timefmt import ms_rfc3339, rfc3339
+from automation.local.domain.experiments import RUN_STATUS, ArtifactFile, Experiment, ExperimentRun, Page
+from automation.local.domain.registry import ModelVersion, RegisteredModel
 from automation.local.state.records import (
     Application,
     Build,
@@ -239,3 +243,167 @@ def render_application(app: Application) -> dict[str, Any]:
         "bypass_authentication": app.bypass_authentication,
         "cdv_app": app.cdv_app,
     }
+
+
+# --- experiments, runs and the registry (MLflow's entities, typed by the domain) ------------------
+
+
+def page_of(key: str, page: Page[Any], render: Any) -> dict[str, Any]:
+    return {key: [render(item) for item in page.items], "next_page_token": page.next_page_token}
+
+
+def json_number(value: float) -> float | str:
+    """proto3 JSON spells non-finite doubles as strings (JSON itself cannot)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def render_metric(metric: Any) -> dict[str, Any]:
+    return {
+        "key": metric.key,
+        "value": json_number(float(metric.value)),
+        "timestamp": ms_rfc3339(metric.timestamp),
+        "step": str(metric.step or 0),
+    }
+
+
+def render_metric_history(history: list[Any]) -> dict[str, Any]:
+    return {"metrics": [render_metric(m) for m in history]}
+
+
+def latest_metrics(run: Any) -> list[dict[str, Any]]:
+    objs = getattr(run.data, "_metric_objs", None)
+    if objs is None:  # older MLflow: values only
+        return [
+            {"key": k, "value": json_number(float(v)), "timestamp": None, "step": "0"}
+            for k, v in sorted(run.data.metrics.items())
+        ]
+    return [render_metric(m) for m in sorted(objs, key=lambda m: m.key)]
+
+
+def render_experiment(exp: Experiment) -> dict[str, Any]:
+    e = exp.entity
+    return {
+        "id": exp.id,
+        "project_id": exp.project_id,
+        "name": e.name,
+        "artifact_location": e.artifact_location or "",
+        "created_at": ms_rfc3339(e.creation_time),
+        "updated_at": ms_rfc3339(e.last_update_time),
+        "tags": tags_list(e.tags),
+        "lifecycle_stage": e.lifecycle_stage or "",
+        "user": short_user(),
+    }
+
+
+def _file(item: ArtifactFile) -> dict[str, Any]:
+    return {"path": item.path, "is_dir": item.is_dir, "file_size": str(item.file_size)}
+
+
+def _dataset_inputs(run: Any) -> list[dict[str, Any]]:
+    out = []
+    for item in getattr(getattr(run, "inputs", None), "dataset_inputs", None) or []:
+        ds = item.dataset
+        out.append(
+            {
+                "tags": [{"key": t.key, "value": t.value} for t in item.tags or []],
+                "dataset": {
+                    "name": ds.name or "",
+                    "digest": ds.digest or "",
+                    "source_type": ds.source_type or "",
+                    "source": ds.source or "",
+                    "schema": ds.schema or "",
+                    "profile": ds.profile or "",
+                },
+            }
+        )
+    return out
+
+
+def render_experiment_run(run: ExperimentRun) -> dict[str, Any]:
+    info, data = run.entity.info, run.entity.data
+    return {
+        "id": run.id,
+        "name": info.run_name or "",
+        "experiment_id": run.experiment_id,
+        "user": short_user(),
+        "status": RUN_STATUS.get(info.status, "EXPERIMENT_RUN_RUNNING"),
+        "start_time": ms_rfc3339(info.start_time),
+        "end_time": ms_rfc3339(info.end_time),
+        "artifact_uri": info.artifact_uri or "",
+        "data": {
+            "metrics": latest_metrics(run.entity),
+            "params": tags_list(data.params),
+            "tags": tags_list(data.tags),
+            "files": [_file(f) for f in run.files],
+            "registered_model_metadata": [
+                {
+                    "model_path": r.model_path,
+                    "model_name": r.model_name,
+                    "model_id": r.model_id,
+                    "model_version_id": r.model_version_id,
+                    "version_number": r.version_number,
+                    "run_id": r.run_id,
+                    "created_at": ms_rfc3339(r.created_at),
+                }
+                for r in run.registered
+            ],
+        },
+        "inputs": {"dataset_inputs": _dataset_inputs(run.entity)},
+    }
+
+
+def render_model_version(version: ModelVersion, workspace_url: str) -> dict[str, Any]:
+    mv, run = version.entity, version.run
+    mlflow_metadata = {
+        "experiment_id": version.experiment_id,
+        "run_id": version.run_id,
+        "metrics": latest_metrics(run) if run else [],
+        "params": tags_list(run.data.params) if run else [],
+        "tags": tags_list(run.data.tags) if run else [],
+    }
+    return {
+        "model_id": version.model_id,
+        "model_version_id": version.id,
+        "version_name": f"v{mv.version}",
+        "number": int(mv.version),
+        "notes": mv.description or "",
+        "user": short_user(),
+        "created_at": ms_rfc3339(mv.creation_timestamp),
+        "updated_at": ms_rfc3339(mv.last_updated_timestamp),
+        "status": version.status,
+        "model_version_metadata": {
+            "mlops_type": "MLFLOW",
+            "tags": tags_list(mv.tags),
+            "workspace_url": workspace_url,
+            "project_id": version.project_id,
+            "owner": short_user(),
+            "mlflow_metadata": mlflow_metadata,
+            "simple_metadata": {"git_url": "", "commit_id": "", "metrics": [], "params": [], "tags": []},
+        },
+        "tags": tags_list(mv.tags),
+        "error_message": (mv.status_message or "") if version.status == "FAILED" else "",
+    }
+
+
+def render_registered_model(model: RegisteredModel, workspace_url: str) -> dict[str, Any]:
+    """RegisteredModel; with ``model_versions`` (one page) when the model was read on its own."""
+    rm = model.entity
+    body: dict[str, Any] = {
+        "model_id": model.id,
+        "name": rm.name,
+        "description": rm.description or "",
+        "owner": short_user(),
+        "permission": "Owner",
+        "visibility": model.visibility,
+        "created_at": ms_rfc3339(rm.creation_timestamp),
+        "updated_at": ms_rfc3339(rm.last_updated_timestamp),
+        "count": model.count,
+        "next_page_token": model.next_page_token,
+    }
+    if model.versions is not None:
+        body["model_versions"] = [render_model_version(v, workspace_url) for v in model.versions]
+    return body

@@ -71,11 +71,9 @@ def create(ws: Workspace, project: Project, given: Mapping[str, Any]) -> Applica
     require_ready(project)
     blank = Application(id="")
     defaults = {key: getattr(blank, key) for key in SETTABLE if key not in REQUIRED}
-    doc = ws.applications.create(project.to_doc(), {**defaults, **fields(ws, project, given)})
-    return Application.from_doc(doc)
+    return ws.applications.create(project, {**defaults, **fields(ws, project, given)})
 
 
 def update(ws: Workspace, project: Project, app: Application, given: Mapping[str, Any]) -> Application | None:
     """The application with the changes stored; ``None`` if it was deleted meanwhile."""
-    doc = ws.applications.update(app.id, fields(ws, project, given))
-    return None if doc is None else Application.from_doc(doc)
+    return ws.applications.update(app.id, fields(ws, project, given))

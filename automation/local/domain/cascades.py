@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def delete_job(ws: Workspace, job_id: str) -> None:
     """A job goes with its runs (an active one is stopped first)."""
     ws.runner.forget_job(job_id)
-    ws.store.delete(Job.KIND, job_id)
+    records.remove(ws.store, Job, job_id)
 
 
 def delete_build(ws: Workspace, build_id: str) -> None:
@@ -35,7 +35,7 @@ def delete_model(ws: Workspace, model_id: str) -> None:
     """Stop and forget a model endpoint with its builds and deployments."""
     for build in records.load_all(ws.store, Build, model_id):
         delete_build(ws, build.id)
-    ws.store.delete(Model.KIND, model_id)
+    records.remove(ws.store, Model, model_id)
 
 
 def delete_project(ws: Workspace, project_id: str) -> None:
@@ -46,7 +46,7 @@ def delete_project(ws: Workspace, project_id: str) -> None:
         ws.applications.remove(app.id)  # stops its process too
     for job in records.load_all(ws.store, Job, project_id):
         delete_job(ws, job.id)
-    ws.store.delete(Project.KIND, project_id)
+    records.remove(ws.store, Project, project_id)
     shutil.rmtree(ws.paths.project_dir(project_id), ignore_errors=True)
     shutil.rmtree(ws.paths.project_envs(project_id), ignore_errors=True)
     ws.log.info("project %s deleted", project_id)

@@ -1,4 +1,5 @@
-"""Experiments and experiment runs: MLflow's tracking store shown in API v2 shapes.
+"""Experiments and experiment runs: which of MLflow's experiments and runs a project sees, as typed
+values (``api/render.py`` gives them their API v2 shapes).
 
 Project scoping: the tracking server tags every MLflow run a job run creates with
 the tags ``cml.project_id`` and ``cml.job_run_id``. In CML every project has its own experiments;
@@ -11,15 +12,16 @@ project, as in a single-user workspace. MLflow's empty ``Default`` experiment is
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from automation.local.core.listing import apply, envelope, parse_list_query
+from automation.local.core.listing import apply, parse_list_query
 from automation.local.core.problems import not_found
-from automation.local.core.shapes import short_user, tags_list
-from automation.local.core.timefmt import ms_rfc3339
+from automation.local.core.shapes import short_user
 from automation.local.state.mlflow_bridge import PROJECT_TAG, MlflowBridge, translate
+
+T = TypeVar("T")
 
 RUN_STATUS = {
     "RUNNING": "EXPERIMENT_RUN_RUNNING",
@@ -37,32 +39,52 @@ DYNAMIC_PREFIXES = ("metrics.", "params.", "tags.")
 _ALL = 50_000
 
 
-def json_number(value: float) -> float | str:
-    """proto3 JSON spells non-finite doubles as strings (JSON itself cannot)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing and the token of the next one ("" when it is the last)."""
+
+    items: list[T]
+    next_page_token: str
 
 
-def metric_dict(metric: Any) -> dict[str, Any]:
-    return {
-        "key": metric.key,
-        "value": json_number(float(metric.value)),
-        "timestamp": ms_rfc3339(metric.timestamp),
-        "step": str(metric.step or 0),
-    }
+@dataclass(frozen=True)
+class Experiment:
+    """An MLflow experiment as a project sees it (``project_id`` "" for the workspace-wide listing)."""
+
+    id: str  # its public id
+    project_id: str
+    entity: Any  # mlflow.entities.Experiment
 
 
-def latest_metrics(run: Any) -> list[dict[str, Any]]:
-    objs = getattr(run.data, "_metric_objs", None)
-    if objs is None:  # older MLflow: values only
-        return [
-            {"key": k, "value": json_number(float(v)), "timestamp": None, "step": "0"}
-            for k, v in sorted(run.data.metrics.items())
-        ]
-    return [metric_dict(m) for m in sorted(objs, key=lambda m: m.key)]
+@dataclass(frozen=True)
+class ArtifactFile:
+    path: str  # relative to the run's artifact root
+    is_dir: bool
+    file_size: int
+
+
+@dataclass(frozen=True)
+class RegisteredFrom:
+    """A registered model version made from a run's model."""
+
+    model_path: str
+    model_name: str
+    model_id: str
+    model_version_id: str
+    version_number: int
+    run_id: str
+    created_at: int | None  # epoch milliseconds
+
+
+@dataclass(frozen=True)
+class ExperimentRun:
+    """An MLflow run with its public ids, its artifact files and the versions registered from it."""
+
+    id: str
+    experiment_id: str
+    entity: Any  # mlflow.entities.Run
+    files: list[ArtifactFile]
+    registered: list[RegisteredFrom]
 
 
 def _creator(_: Any, key: str) -> str:
@@ -120,18 +142,8 @@ def _visible(client: Any, project_id: str | None) -> list[Any]:
     return out
 
 
-def render_experiment(bridge: MlflowBridge, exp: Any, project_id: str | None) -> dict[str, Any]:
-    return {
-        "id": bridge.experiment_public(exp.experiment_id),
-        "project_id": project_id or "",
-        "name": exp.name,
-        "artifact_location": exp.artifact_location or "",
-        "created_at": ms_rfc3339(exp.creation_time),
-        "updated_at": ms_rfc3339(exp.last_update_time),
-        "tags": tags_list(exp.tags),
-        "lifecycle_stage": exp.lifecycle_stage or "",
-        "user": short_user(),
-    }
+def _experiment(bridge: MlflowBridge, exp: Any, project_id: str | None) -> Experiment:
+    return Experiment(bridge.experiment_public(exp.experiment_id), project_id or "", exp)
 
 
 def _experiment_field(exp: Any, key: str) -> Any:
@@ -146,11 +158,11 @@ def _experiment_field(exp: Any, key: str) -> Any:
 
 def list_experiments(
     bridge: MlflowBridge, project_id: str | None, params: Mapping[str, str]
-) -> dict[str, Any]:
+) -> Page[Experiment]:
     query = parse_list_query(params, filter_keys=EXPERIMENT_FILTER_KEYS, sort_keys=EXPERIMENT_SORT_KEYS)
     experiments = _visible(bridge.client(), project_id)
     page, token = apply(experiments, query, _experiment_field)
-    return envelope("experiments", [render_experiment(bridge, e, project_id) for e in page], token)
+    return Page([_experiment(bridge, e, project_id) for e in page], token)
 
 
 def find_experiment(bridge: MlflowBridge, project_id: str, experiment_id: str) -> Any:
@@ -173,8 +185,8 @@ def _of_project(run: Any, project_id: str | None) -> bool:
     return project_id is None or run.data.tags.get(PROJECT_TAG, "") in ("", project_id)
 
 
-def get_experiment(bridge: MlflowBridge, project_id: str, experiment_id: str) -> dict[str, Any]:
-    return render_experiment(bridge, find_experiment(bridge, project_id, experiment_id), project_id)
+def get_experiment(bridge: MlflowBridge, project_id: str, experiment_id: str) -> Experiment:
+    return _experiment(bridge, find_experiment(bridge, project_id, experiment_id), project_id)
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -196,40 +208,20 @@ def _run_field(run: Any, key: str) -> Any:
     return _creator(run, key)
 
 
-def _registered_metadata(bridge: MlflowBridge, client: Any, run_id: str) -> list[dict[str, Any]]:
+def _registered_from(bridge: MlflowBridge, client: Any, run_id: str) -> list[RegisteredFrom]:
     out = []
     for mv in client.search_model_versions(f"run_id = '{run_id}'"):
         meta = bridge.store.id_meta("model_version", bridge.version_public(mv.name, mv.version))
         out.append(
-            {
-                "model_path": meta.get("model_path", ""),
-                "model_name": mv.name,
-                "model_id": bridge.model_public(mv.name),
-                "model_version_id": bridge.version_public(mv.name, mv.version),
-                "version_number": int(mv.version),
-                "run_id": bridge.run_public(run_id),
-                "created_at": ms_rfc3339(mv.creation_timestamp),
-            }
-        )
-    return out
-
-
-def _dataset_inputs(run: Any) -> list[dict[str, Any]]:
-    out = []
-    for item in getattr(getattr(run, "inputs", None), "dataset_inputs", None) or []:
-        ds = item.dataset
-        out.append(
-            {
-                "tags": [{"key": t.key, "value": t.value} for t in item.tags or []],
-                "dataset": {
-                    "name": ds.name or "",
-                    "digest": ds.digest or "",
-                    "source_type": ds.source_type or "",
-                    "source": ds.source or "",
-                    "schema": ds.schema or "",
-                    "profile": ds.profile or "",
-                },
-            }
+            RegisteredFrom(
+                model_path=meta.get("model_path", ""),
+                model_name=mv.name,
+                model_id=bridge.model_public(mv.name),
+                model_version_id=bridge.version_public(mv.name, mv.version),
+                version_number=int(mv.version),
+                run_id=bridge.run_public(run_id),
+                created_at=mv.creation_timestamp,
+            )
         )
     return out
 
@@ -237,50 +229,37 @@ def _dataset_inputs(run: Any) -> list[dict[str, Any]]:
 MAX_LISTED_FILES = 500
 
 
-def run_files(client: Any, run_id: str) -> list[dict[str, Any]]:
-    """``data.files``: the run's artifacts, folders walked, paths relative to its artifact root (so a
-    logged model shows up as ``<artifact_path>/MLmodel``, as in CML); at most MAX_LISTED_FILES."""
-    files: list[dict[str, Any]] = []
+def run_files(client: Any, run_id: str) -> list[ArtifactFile]:
+    """The run's artifacts, folders walked, paths relative to its artifact root (so a logged model
+    shows up as ``<artifact_path>/MLmodel``, as in CML); at most MAX_LISTED_FILES."""
+    files: list[ArtifactFile] = []
     folders: list[str | None] = [None]
     while folders and len(files) < MAX_LISTED_FILES:
         for item in client.list_artifacts(run_id, folders.pop(0)):
-            files.append(
-                {"path": item.path, "is_dir": bool(item.is_dir), "file_size": str(item.file_size or 0)}
-            )
+            files.append(ArtifactFile(item.path, bool(item.is_dir), int(item.file_size or 0)))
             if item.is_dir:
                 folders.append(item.path)
     return files[:MAX_LISTED_FILES]
 
 
-def render_run(bridge: MlflowBridge, client: Any, run: Any) -> dict[str, Any]:
-    info, data = run.info, run.data
+def _run(bridge: MlflowBridge, client: Any, run: Any) -> ExperimentRun:
+    info = run.info
     try:
         files = run_files(client, info.run_id)
     except Exception:  # an unreadable artifact store must not hide the run
         files = []
-    return {
-        "id": bridge.run_public(info.run_id),
-        "name": info.run_name or "",
-        "experiment_id": bridge.experiment_public(info.experiment_id),
-        "user": short_user(),
-        "status": RUN_STATUS.get(info.status, "EXPERIMENT_RUN_RUNNING"),
-        "start_time": ms_rfc3339(info.start_time),
-        "end_time": ms_rfc3339(info.end_time),
-        "artifact_uri": info.artifact_uri or "",
-        "data": {
-            "metrics": latest_metrics(run),
-            "params": tags_list(data.params),
-            "tags": tags_list(data.tags),
-            "files": files,
-            "registered_model_metadata": _registered_metadata(bridge, client, info.run_id),
-        },
-        "inputs": {"dataset_inputs": _dataset_inputs(run)},
-    }
+    return ExperimentRun(
+        id=bridge.run_public(info.run_id),
+        experiment_id=bridge.experiment_public(info.experiment_id),
+        entity=run,
+        files=files,
+        registered=_registered_from(bridge, client, info.run_id),
+    )
 
 
 def list_runs(
     bridge: MlflowBridge, project_id: str, experiment_id: str, params: Mapping[str, str]
-) -> dict[str, Any]:
+) -> Page[ExperimentRun]:
     query = parse_list_query(
         params,
         filter_keys=RUN_FILTER_KEYS,
@@ -299,7 +278,7 @@ def list_runs(
         if not token:
             break
     selected, next_token = apply(runs, query, _run_field)
-    return envelope("experiment_runs", [render_run(bridge, client, r) for r in selected], next_token)
+    return Page([_run(bridge, client, r) for r in selected], next_token)
 
 
 def find_run(bridge: MlflowBridge, project_id: str, experiment_id: str, run_id: str) -> Any:
@@ -319,15 +298,15 @@ def find_run(bridge: MlflowBridge, project_id: str, experiment_id: str, run_id: 
     return run
 
 
-def get_run(bridge: MlflowBridge, project_id: str, experiment_id: str, run_id: str) -> dict[str, Any]:
+def get_run(bridge: MlflowBridge, project_id: str, experiment_id: str, run_id: str) -> ExperimentRun:
     run = find_run(bridge, project_id, experiment_id, run_id)
-    return render_run(bridge, bridge.client(), run)
+    return _run(bridge, bridge.client(), run)
 
 
 def metric_history(
     bridge: MlflowBridge, project_id: str, experiment_id: str, run_id: str, metric_key: str
-) -> dict[str, Any]:
+) -> list[Any]:
+    """The metric's MLflow points, by step then time."""
     run = find_run(bridge, project_id, experiment_id, run_id)
     history = bridge.client().get_metric_history(run.info.run_id, metric_key)
-    history = sorted(history, key=lambda m: (m.step or 0, m.timestamp or 0))
-    return {"metrics": [metric_dict(m) for m in history]}
+    return sorted(history, key=lambda m: (m.step or 0, m.timestamp or 0))

@@ -107,7 +107,7 @@ def start_run(
     ws: Workspace, project: Project, job: Job, environment: dict[str, str] | None, arguments: str | None
 ) -> JobRun:
     require_ready(project)
-    return JobRun.from_doc(ws.runner.create_run(project.to_doc(), job.to_doc(), environment, arguments))
+    return ws.runner.create_run(project, job, environment, arguments)
 
 
 def stop_run(ws: Workspace, run: JobRun) -> None:

@@ -73,7 +73,7 @@ def create(
         try:
             start_build(ws, model, build, bool(given.get("auto_deploy_model")), deploy)
         except Exception:
-            ws.store.delete(Model.KIND, model.id)  # all or nothing, so a retry is clean
+            records.remove(ws.store, Model, model.id)  # all or nothing, so a retry is clean
             raise
     return model
 
@@ -134,7 +134,7 @@ def start_build(ws: Workspace, model: Model, spec: Spec, auto_deploy: bool, depl
     fields = _build_fields(spec, auto_deploy, deploy)
     if not version_id:
         fields.update(_file_source(ws, model, spec), registered_model_version_id="")
-        return Build.from_doc(ws.builds.create(model.to_doc(), fields, ""))
+        return ws.builds.create(model, fields, "")
     name, _, model_uri = resolve_version(ws.mlflow, version_id)
     if model.registered_model_id and ws.mlflow.model_public(name) != model.registered_model_id:
         raise bad_request(
@@ -142,7 +142,7 @@ def start_build(ws: Workspace, model: Model, spec: Spec, auto_deploy: bool, depl
             f"{name!r}, not of the model's registered model {model.registered_model_id!r}"
         )
     fields.update(file_path="", function_name="", registered_model_version_id=version_id)
-    return Build.from_doc(ws.builds.create(model.to_doc(), fields, model_uri))
+    return ws.builds.create(model, fields, model_uri)
 
 
 def _file_source(ws: Workspace, model: Model, spec: Spec) -> dict[str, str]:
@@ -166,17 +166,15 @@ def _file_source(ws: Workspace, model: Model, spec: Spec) -> dict[str, str]:
 def deploy(ws: Workspace, model: Model, build: Build, spec: Spec | None) -> Deployment:
     if not build.built:
         raise failed_precondition(f"build {build.id!r} cannot be deployed: its status is {build.status!r}")
-    return Deployment.from_doc(ws.deployments.create(model.to_doc(), build.to_doc(), deployment_fields(spec)))
+    return ws.deployments.create(model, build, deployment_fields(spec))
 
 
 def restart(ws: Workspace, build: Build, deployment: Deployment) -> Deployment | None:
     if not build.built:
         raise failed_precondition(f"build {build.id!r} is not built (status {build.status!r})")
-    doc = ws.deployments.restart(deployment.id)
-    return Deployment.from_doc(doc) if doc else None
+    return ws.deployments.restart(deployment.id)
 
 
 def stop(ws: Workspace, deployment: Deployment) -> Deployment | None:
     """Stopping a deployment that is not running leaves it as it is."""
-    doc = ws.deployments.stop(deployment.id)
-    return Deployment.from_doc(doc) if doc else None
+    return ws.deployments.stop(deployment.id)

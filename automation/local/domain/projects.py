@@ -108,5 +108,4 @@ def update(ws: Workspace, project: Project, given: Mapping[str, Any]) -> Project
     with ws.store.lock:
         if "name" in changes:
             _check_unique(ws, changes["name"], except_id=project.id)
-        doc = ws.store.update(Project.KIND, project.id, changes)
-    return None if doc is None else Project.from_doc(doc)
+        return records.patch(ws.store, Project, project.id, **changes)

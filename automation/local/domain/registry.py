@@ -1,4 +1,4 @@
-"""The model registry: MLflow's registry shown in API v2 shapes.
+"""The model registry: MLflow's registry as typed values (``api/render.py`` gives them API v2 shapes).
 
 Version status: MLflow's ``READY`` is shown as ``REGISTERED``, ``PENDING_REGISTRATION`` as
 ``REGISTERING`` and ``FAILED_REGISTRATION`` as ``FAILED`` (with ``error_message``). The swagger does
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from automation.local.core.listing import apply, envelope, parse_list_query
+from automation.local.core.listing import apply, parse_list_query
 from automation.local.core.problems import bad_request, not_found
-from automation.local.core.shapes import short_user, tags_list
-from automation.local.core.timefmt import ms_rfc3339
-from automation.local.domain.experiments import latest_metrics
+from automation.local.core.shapes import short_user
+from automation.local.domain.experiments import Page
 from automation.local.state.mlflow_bridge import (
     KIND_MODEL,
     KIND_VERSION,
@@ -61,7 +60,34 @@ def _visibility(bridge: MlflowBridge, model_id: str) -> str:
     return bridge.store.id_meta(KIND_MODEL, model_id).get("visibility", "PRIVATE")
 
 
-def render_version(bridge: MlflowBridge, client: Any, mv: Any, workspace_url: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ModelVersion:
+    """A registered version with its public ids, its project and (if it still exists) its MLflow run."""
+
+    model_id: str
+    id: str
+    entity: Any  # mlflow.entities.model_registry.ModelVersion
+    status: str  # REGISTERED, REGISTERING or FAILED
+    project_id: str
+    run: Any | None  # mlflow.entities.Run
+    run_id: str  # the run's public id ("" when the version has none)
+    experiment_id: str  # the run's experiment's public id ("" without a run)
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered model with its public id, visibility and version count; ``versions`` is one page of
+    its versions when it was read on its own (None in a listing of models)."""
+
+    id: str
+    entity: Any  # mlflow.entities.model_registry.RegisteredModel
+    visibility: str
+    count: int
+    versions: list[ModelVersion] | None = None
+    next_page_token: str = ""
+
+
+def _version(bridge: MlflowBridge, client: Any, mv: Any) -> ModelVersion:
     model_id = bridge.model_public(mv.name)
     version_id = bridge.version_public(mv.name, mv.version)
     meta = bridge.store.id_meta(KIND_VERSION, version_id)
@@ -71,53 +97,21 @@ def render_version(bridge: MlflowBridge, client: Any, mv: Any, workspace_url: st
             run = client.get_run(mv.run_id)
         except Exception:  # the run was deleted: keep showing the version
             run = None
-    mlflow_metadata = {
-        "experiment_id": bridge.experiment_public(run.info.experiment_id) if run else "",
-        "run_id": bridge.run_public(mv.run_id) if mv.run_id else "",
-        "metrics": latest_metrics(run) if run else [],
-        "params": tags_list(run.data.params) if run else [],
-        "tags": tags_list(run.data.tags) if run else [],
-    }
-    project_id = meta.get("project_id") or (run.data.tags.get(PROJECT_TAG, "") if run else "")
-    status = VERSION_STATUS.get(str(mv.status), str(mv.status))
-    return {
-        "model_id": model_id,
-        "model_version_id": version_id,
-        "version_name": f"v{mv.version}",
-        "number": int(mv.version),
-        "notes": mv.description or "",
-        "user": short_user(),
-        "created_at": ms_rfc3339(mv.creation_timestamp),
-        "updated_at": ms_rfc3339(mv.last_updated_timestamp),
-        "status": status,
-        "model_version_metadata": {
-            "mlops_type": "MLFLOW",
-            "tags": tags_list(mv.tags),
-            "workspace_url": workspace_url,
-            "project_id": project_id,
-            "owner": short_user(),
-            "mlflow_metadata": mlflow_metadata,
-            "simple_metadata": {"git_url": "", "commit_id": "", "metrics": [], "params": [], "tags": []},
-        },
-        "tags": tags_list(mv.tags),
-        "error_message": (mv.status_message or "") if status == "FAILED" else "",
-    }
+    return ModelVersion(
+        model_id=model_id,
+        id=version_id,
+        entity=mv,
+        status=VERSION_STATUS.get(str(mv.status), str(mv.status)),
+        project_id=meta.get("project_id") or (run.data.tags.get(PROJECT_TAG, "") if run else ""),
+        run=run,
+        run_id=bridge.run_public(mv.run_id) if mv.run_id else "",
+        experiment_id=bridge.experiment_public(run.info.experiment_id) if run else "",
+    )
 
 
-def _details(bridge: MlflowBridge, rm: Any, count: int) -> dict[str, Any]:
+def _model(bridge: MlflowBridge, rm: Any, count: int) -> RegisteredModel:
     model_id = bridge.model_public(rm.name)
-    return {
-        "model_id": model_id,
-        "name": rm.name,
-        "description": rm.description or "",
-        "owner": short_user(),
-        "permission": "Owner",
-        "visibility": _visibility(bridge, model_id),
-        "created_at": ms_rfc3339(rm.creation_timestamp),
-        "updated_at": ms_rfc3339(rm.last_updated_timestamp),
-        "count": count,
-        "next_page_token": "",
-    }
+    return RegisteredModel(model_id, rm, _visibility(bridge, model_id), count)
 
 
 def _version_field(mv: Any, key: str) -> Any:
@@ -136,9 +130,7 @@ def _version_field(mv: Any, key: str) -> Any:
     return ""
 
 
-def get_model(
-    bridge: MlflowBridge, model_id: str, params: Mapping[str, str], workspace_url: str
-) -> dict[str, Any]:
+def get_model(bridge: MlflowBridge, model_id: str, params: Mapping[str, str]) -> RegisteredModel:
     """RegisteredModel with one page of its versions (newest first unless ``sort`` says otherwise)."""
     name = bridge.model_name(model_id)
     client = bridge.client()
@@ -157,10 +149,8 @@ def get_model(
     all_versions = versions_of(client, name)
     versions = [v for v in all_versions if exact_version is None or str(v.version) == str(exact_version)]
     page, token = apply(versions, replace(query, search_filter=search), _version_field)
-    body = _details(bridge, rm, len(all_versions))
-    body["model_versions"] = [render_version(bridge, client, mv, workspace_url) for mv in page]
-    body["next_page_token"] = token
-    return body
+    model = _model(bridge, rm, len(all_versions))
+    return replace(model, versions=[_version(bridge, client, mv) for mv in page], next_page_token=token)
 
 
 def _model_field(rm: Any, key: str) -> Any:
@@ -177,7 +167,7 @@ def _model_field(rm: Any, key: str) -> Any:
     return ""
 
 
-def list_models(bridge: MlflowBridge, params: Mapping[str, str]) -> dict[str, Any]:
+def list_models(bridge: MlflowBridge, params: Mapping[str, str]) -> Page[RegisteredModel]:
     query = parse_list_query(params, filter_keys=("model_name", "creator_id"), sort_keys=MODEL_SORT_KEYS)
     client = bridge.client()
     models: list[Any] = []
@@ -189,9 +179,7 @@ def list_models(bridge: MlflowBridge, params: Mapping[str, str]) -> dict[str, An
         if not token:
             break
     page, next_token = apply(models, query, _model_field)
-    return envelope(
-        "models", [_details(bridge, rm, len(versions_of(client, rm.name))) for rm in page], next_token
-    )
+    return Page([_model(bridge, rm, len(versions_of(client, rm.name))) for rm in page], next_token)
 
 
 def _tag_dict(tags: list[dict[str, Any]] | None) -> dict[str, str]:
@@ -216,8 +204,7 @@ def create_version(
     description: str | None,
     notes: str | None,
     visibility: str | None,
-    workspace_url: str,
-) -> dict[str, Any]:
+) -> RegisteredModel:
     """Register ``runs:/<run>/<model_path>`` as a new version of ``model_name`` (creating the model)."""
     import mlflow
 
@@ -256,7 +243,7 @@ def create_version(
         bridge.store.set_id_meta(KIND_MODEL, model_id, {"visibility": vis})
     version_id = bridge.version_public(model_name, mv.version)
     bridge.store.set_id_meta(KIND_VERSION, version_id, {"project_id": project_id, "model_path": path})
-    return get_model(bridge, model_id, {}, workspace_url)
+    return get_model(bridge, model_id, {})
 
 
 def _run_models(client: Any, run: Any) -> set[str]:
@@ -290,9 +277,9 @@ def find_version(bridge: MlflowBridge, model_id: str, version_id: str) -> tuple[
         raise translate(exc, "registered model version", version_id) from None
 
 
-def get_version(bridge: MlflowBridge, model_id: str, version_id: str, workspace_url: str) -> dict[str, Any]:
+def get_version(bridge: MlflowBridge, model_id: str, version_id: str) -> ModelVersion:
     _, mv = find_version(bridge, model_id, version_id)
-    return render_version(bridge, bridge.client(), mv, workspace_url)
+    return _version(bridge, bridge.client(), mv)
 
 
 def update_version(
@@ -302,8 +289,7 @@ def update_version(
     *,
     notes: str | None,
     tags: list[dict[str, Any]] | None,
-    workspace_url: str,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """Notes become the version's description; ``tags`` replace its user tags (``mlflow.*`` kept)."""
     name, mv = find_version(bridge, model_id, version_id)
     client = bridge.client()
@@ -316,7 +302,7 @@ def update_version(
                 client.delete_model_version_tag(name, mv.version, key)
         for key, value in wanted.items():
             client.set_model_version_tag(name, mv.version, key, value)
-    return render_version(bridge, client, client.get_model_version(name, mv.version), workspace_url)
+    return _version(bridge, client, client.get_model_version(name, mv.version))
 
 
 def update_model(
@@ -325,8 +311,7 @@ def update_model(
     *,
     description: str | None,
     visibility: str | None,
-    workspace_url: str,
-) -> dict[str, Any]:
+) -> RegisteredModel:
     name = bridge.model_name(model_id)
     if visibility:
         vis = visibility.upper()
@@ -335,7 +320,7 @@ def update_model(
         bridge.store.set_id_meta(KIND_MODEL, model_id, {"visibility": vis})
     if description is not None:
         bridge.client().update_registered_model(name, description=description)
-    return get_model(bridge, model_id, {}, workspace_url)
+    return get_model(bridge, model_id, {})
 
 
 def delete_version(bridge: MlflowBridge, model_id: str, version_id: str) -> None:

@@ -7,14 +7,18 @@ record does not declare (bookkeeping such as ``last_fired_at``, ``schedule_set_a
 ``worker_pid``) ride along untouched in ``extra``, so ``Job.from_doc(doc).to_doc() == doc`` for
 every document the workspace writes, and a state folder from before the records keeps working.
 
-``load``/``load_all``/``insert``/``save`` are the typed face of :class:`~automation.local.state.store.Store`.
+``load``/``load_all``/``insert``/``save``/``change``/``patch``/``remove`` are the typed face of
+:class:`~automation.local.state.store.Store` (``change`` and ``patch`` edit a record under the store's
+lock, so a status write never undoes another writer's change). Bookkeeping keys the workloads use
+(``pid``, ``generation``, ``engine_id``...) read as properties over ``extra`` and are written with
+``with_``/``patch`` like declared fields.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -30,6 +34,11 @@ def _empty_map() -> dict[str, Any]:
 
 def _empty_list() -> list[Any]:
     return []
+
+
+def _kept(name: str, default: Any = None) -> Any:
+    """A read-only view of one bookkeeping key kept in ``extra`` (written with ``with_(name=...)``)."""
+    return property(lambda self: self.extra.get(name, default), doc=f"``extra[{name!r}]``")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,6 +146,8 @@ class Job(Workload):
     parent_id: str = ""
     attachments: list[str] = field(default_factory=_empty_list)
     type: str = "manual"
+    schedule_set_at = _kept("schedule_set_at")
+    last_fired_at = _kept("last_fired_at")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +162,10 @@ class JobRun(Engine):
     running_at: float | None = None
     finished_at: float | None = None
     arguments: str = ""
+    engine_id = _kept("engine_id", "")
+    pid = _kept("pid")
+    needle = _kept("needle", "")
+    exit_code = _kept("exit_code")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +179,10 @@ class Application(Workload):
     starting_at: float | None = None
     running_at: float | None = None
     stopped_at: float | None = None
+    generation = _kept("generation", 0)
+    pid = _kept("pid")
+    port = _kept("port")
+    needle = _kept("needle", "")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +223,15 @@ class Build(Stamped):
     registered_model_version_id: str = ""
     model_root_dir: str = ""
     build_script_path: str = ""
+    model_uri = _kept("model_uri", "")
+    attempts = _kept("attempts", 0)
+    worker_pid = _kept("worker_pid")
+    model_dir = _kept("model_dir", "")
+    python = _kept("python", "")
+    auto_deploy_model = _kept("auto_deploy_model", False)
+    auto_deployment_config = _kept("auto_deployment_config")
+    python_executable = _kept("python_executable", "")
+    path_entries = _kept("path_entries")
 
     @property
     def built(self) -> bool:
@@ -224,6 +252,11 @@ class Deployment(Stamped):
     nvidia_gpu: int = 0
     replicas: int = 1
     environment: dict[str, str] = field(default_factory=_empty_map)
+    generation = _kept("generation", 0)
+    pid = _kept("pid")
+    port = _kept("port")
+    needle = _kept("needle", "")
+    failure_reason = _kept("failure_reason", "")
 
 
 # --- the typed face of the store ---------------------------------------------------------------
@@ -248,3 +281,18 @@ def save(store: Store, record: R) -> R | None:
     """Write a changed record over its document; ``None`` if it was deleted meanwhile."""
     doc = store.update(record.KIND, record.id, record.to_doc())
     return None if doc is None else type(record).from_doc(doc)
+
+
+def change(store: Store, cls: type[R], ident: str, edit: Callable[[R], R]) -> R | None:
+    """Apply ``edit`` to the stored record atomically (under the store's lock); ``None`` if it is gone."""
+    doc = store.update(cls.KIND, ident, lambda d: edit(cls.from_doc(d)).to_doc())
+    return None if doc is None else cls.from_doc(doc)
+
+
+def patch(store: Store, cls: type[R], ident: str, **changes: Any) -> R | None:
+    """Set some fields of the stored record atomically (undeclared ones land in ``extra``)."""
+    return change(store, cls, ident, lambda record: record.with_(**changes))
+
+
+def remove(store: Store, cls: type[Record], ident: str) -> bool:
+    return store.delete(cls.KIND, ident)

@@ -13,8 +13,10 @@ from urllib.parse import quote
 
 from automation.local.core.problems import ApiProblem, unavailable
 from automation.local.domain.registry import versions_of
+from automation.local.state import records
 from automation.local.state.mlflow_bridge import JOB_RUN_TAG
-from automation.local.ui.promotions import Timeline, timelines
+from automation.local.state.records import Application, Build, Deployment, Job, JobRun, Model, Project
+from automation.local.ui.promotions import Timeline, project_names, timelines
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
@@ -95,31 +97,29 @@ def _projects(ws: Workspace, now: float) -> list[dict[str, Any]]:
     except ApiProblem:
         mlflow_runs = {}  # the runs still show, without their MLflow links
     out = []
-    for project in ws.store.list("project"):
+    for project in records.load_all(ws.store, Project):
         jobs = []
-        for job in ws.store.list("job", parent=project["id"]):
-            runs = ws.store.list("job_run", parent=job["id"])[-RUNS_SHOWN:][::-1]
+        for job in records.load_all(ws.store, Job, parent=project.id):
+            runs = records.load_all(ws.store, JobRun, parent=job.id)[-RUNS_SHOWN:][::-1]
             jobs.append(
                 {
-                    "id": job["id"],
-                    "name": job.get("name", ""),
-                    "script": job.get("script", ""),
+                    "id": job.id,
+                    "name": job.name,
+                    "script": job.script,
                     "runs": [
                         {
-                            "id": r["id"],
-                            "status": r["status"],
-                            "created_at": r["created_at"],
-                            "duration": duration(
-                                r.get("running_at") or r.get("starting_at"), r.get("finished_at"), now
-                            ),
-                            "log": f"/ui/logs/{r['id']}",
-                            "mlflow": mlflow_runs.get(r["id"], []),
+                            "id": r.id,
+                            "status": r.status,
+                            "created_at": r.created_at,
+                            "duration": duration(r.running_at or r.starting_at, r.finished_at, now),
+                            "log": f"/ui/logs/{r.id}",
+                            "mlflow": mlflow_runs.get(r.id, []),
                         }
                         for r in runs
                     ],
                 }
             )
-        out.append({"id": project["id"], "name": project["name"], "jobs": jobs})
+        out.append({"id": project.id, "name": project.name, "jobs": jobs})
     return out
 
 
@@ -134,39 +134,39 @@ def _version_of(ws: Workspace, version_id: str) -> tuple[str, str] | None:
 
 
 def _models(ws: Workspace) -> list[dict[str, Any]]:
-    projects = {p["id"]: p["name"] for p in ws.store.list("project")}
+    projects = project_names(ws)
     out = []
-    for model in ws.store.list("model"):
+    for model in records.load_all(ws.store, Model):
         builds = []
-        for build in ws.store.list("build", parent=model["id"])[::-1]:
-            version = _version_of(ws, build.get("registered_model_version_id", ""))
+        for build in records.load_all(ws.store, Build, parent=model.id)[::-1]:
+            version = _version_of(ws, build.registered_model_version_id)
             builds.append(
                 {
-                    "id": build["id"],
-                    "status": build["status"],
-                    "created_at": build["created_at"],
+                    "id": build.id,
+                    "status": build.status,
+                    "created_at": build.created_at,
                     "version": f"{version[0]} v{version[1]}" if version else "",
                     "version_link": mlflow_version_link(*version) if version else "",
-                    "failure": build.get("failure_reason", ""),
-                    "log": f"/ui/logs/{build['id']}",
+                    "failure": build.failure_reason,
+                    "log": f"/ui/logs/{build.id}",
                     "deployments": [
                         {
-                            "id": d["id"],
-                            "status": d["status"],
-                            "created_at": d["created_at"],
-                            "replicas": d.get("replicas", 1),
-                            "log": f"/ui/logs/{d['id']}",
+                            "id": d.id,
+                            "status": d.status,
+                            "created_at": d.created_at,
+                            "replicas": d.replicas,
+                            "log": f"/ui/logs/{d.id}",
                         }
-                        for d in ws.store.list("deployment", parent=build["id"])[::-1]
+                        for d in records.load_all(ws.store, Deployment, parent=build.id)[::-1]
                     ],
                 }
             )
         out.append(
             {
-                "id": model["id"],
-                "name": model["name"],
-                "project": projects.get(model["project_id"], model["project_id"]),
-                "auth_enabled": model.get("auth_enabled", True),
+                "id": model.id,
+                "name": model.name,
+                "project": projects.get(model.project_id, model.project_id),
+                "auth_enabled": model.auth_enabled,
                 "serving": any(d["status"] == "deployed" for b in builds for d in b["deployments"]),
                 "builds": builds,
             }
@@ -176,17 +176,16 @@ def _models(ws: Workspace) -> list[dict[str, Any]]:
 
 def _served_by(ws: Workspace) -> dict[str, list[dict[str, str]]]:
     """Deployments that serve now, keyed by the registered version id their build loaded."""
-    models = {m["id"]: m for m in ws.store.list("model")}
+    models = {m.id: m.name for m in records.load_all(ws.store, Model)}
     out: dict[str, list[dict[str, str]]] = {}
-    for dep in ws.store.list("deployment"):
-        if dep["status"] != "deployed":
+    for dep in records.load_all(ws.store, Deployment):
+        if dep.status != "deployed":
             continue
-        build = ws.store.get("build", dep["build_id"]) or {}
-        version_id = build.get("registered_model_version_id", "")
-        model = models.get(dep["model_id"], {})
+        build = records.load(ws.store, Build, dep.build_id)
+        version_id = build.registered_model_version_id if build else ""
         if version_id:
             out.setdefault(version_id, []).append(
-                {"id": dep["id"], "model": model.get("name", dep["model_id"])}
+                {"id": dep.id, "model": models.get(dep.model_id, dep.model_id)}
             )
     return out
 
@@ -215,20 +214,20 @@ def _registry(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def _applications(ws: Workspace) -> list[dict[str, Any]]:
-    projects = {p["id"]: p["name"] for p in ws.store.list("project")}
+    projects = project_names(ws)
     return [
         {
-            "id": app["id"],
-            "name": app.get("name", ""),
-            "project": projects.get(app["project_id"], app["project_id"]),
-            "subdomain": app.get("subdomain", ""),
-            "status": app["status"],
-            "link": f"http://127.0.0.1:{app['port']}/"
-            if app.get("port") and app["status"] == "APPLICATION_RUNNING"
+            "id": app.id,
+            "name": app.name,
+            "project": projects.get(app.project_id, app.project_id),
+            "subdomain": app.subdomain,
+            "status": app.status,
+            "link": f"http://127.0.0.1:{app.port}/"
+            if app.port and app.status == "APPLICATION_RUNNING"
             else "",
-            "log": f"/ui/logs/{app['id']}",
+            "log": f"/ui/logs/{app.id}",
         }
-        for app in ws.store.list("application")
+        for app in records.load_all(ws.store, Application)
     ]
 
 
@@ -248,5 +247,5 @@ def build_overview(ws: Workspace, now: float) -> Overview:
 
 def endpoints(ws: Workspace) -> list[dict[str, str]]:
     """Models with a serving deployment: what the test box can call."""
-    serving = {d["model_id"] for d in ws.store.list("deployment") if d["status"] == "deployed"}
-    return [{"id": m["id"], "name": m["name"]} for m in ws.store.list("model") if m["id"] in serving]
+    serving = {d.model_id for d in records.load_all(ws.store, Deployment) if d.status == "deployed"}
+    return [{"id": m.id, "name": m.name} for m in records.load_all(ws.store, Model) if m.id in serving]

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from automation.local.state import records
+from automation.local.state.records import Model
+
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
 
@@ -26,7 +29,7 @@ def _problem(status: int, message: str) -> tuple[int, dict[str, Any]]:
 
 async def call_endpoint(ws: Workspace, model_id: str, text: Any) -> tuple[int, dict[str, Any]]:
     """(HTTP status for the page, what to show). Bad input is a 400 naming the problem."""
-    model = ws.store.get("model", model_id) if model_id else None
+    model = records.load(ws.store, Model, model_id) if model_id else None
     if model is None:
         return _problem(400, f"no model {model_id!r}: pick a model that has a deployment")
     if not isinstance(text, str) or not text.strip():
@@ -37,8 +40,8 @@ async def call_endpoint(ws: Workspace, model_id: str, text: Any) -> tuple[int, d
         request = json.loads(text)
     except ValueError as exc:
         return _problem(400, f"the input is not valid JSON: {exc}")
-    body = {"accessKey": model["access_key"], "request": request}
-    headers = {"Authorization": f"Bearer {ws.api_key}"} if model.get("auth_enabled", True) else {}
+    body = {"accessKey": model.access_key, "request": request}
+    headers = {"Authorization": f"Bearer {ws.api_key}"} if model.auth_enabled else {}
     started = time.perf_counter()
     try:
         async with httpx.AsyncClient(timeout=TIMEOUT, trust_env=False) as client:

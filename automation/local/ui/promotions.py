@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from automation.local.core.problems import ApiProblem
 from automation.local.domain.registry import versions_of
+from automation.local.state import records
+from automation.local.state.records import Build, Deployment, Model, Project
 from automation.local.ui.charts import metric_chart
 
 if TYPE_CHECKING:
@@ -62,33 +64,38 @@ def _gate_metrics(tags: dict[str, str]) -> list[str]:
     return [str(g["metric"]) for g in gates if isinstance(g, dict) and g.get("metric")]
 
 
-def _versions_of_model(ws: Workspace, model: dict[str, Any], builds: list[dict[str, Any]]) -> str:
+def project_names(ws: Workspace) -> dict[str, str]:
+    """Project id -> name, for pages that show a project beside its models or applications."""
+    return {p.id: p.name for p in records.load_all(ws.store, Project)}
+
+
+def _versions_of_model(ws: Workspace, model: Model, builds: list[Build]) -> str:
     """The registered model a workspace model serves (from its builds, else its own field)."""
     for build in builds:
         try:
-            return ws.mlflow.version_key(build.get("registered_model_version_id", ""))[0]
+            return ws.mlflow.version_key(build.registered_model_version_id)[0]
         except ApiProblem:
             continue
     try:
-        return ws.mlflow.model_name(model.get("registered_model_id") or "")
+        return ws.mlflow.model_name(model.registered_model_id or "")
     except ApiProblem:
         return ""
 
 
-def _timeline(ws: Workspace, client: Any, model: dict[str, Any], project: str) -> Timeline | None:
-    builds = ws.store.list("build", parent=model["id"])
+def _timeline(ws: Workspace, client: Any, model: Model, project: str) -> Timeline | None:
+    builds = records.load_all(ws.store, Build, parent=model.id)
     if not builds:
         return None
     name = _versions_of_model(ws, model, builds)
-    line = Timeline(model=model["name"], project=project, registered=name)
+    line = Timeline(model=model.name, project=project, registered=name)
     for build in builds:
         try:
-            label = "v" + ws.mlflow.version_key(build.get("registered_model_version_id", ""))[1]
+            label = "v" + ws.mlflow.version_key(build.registered_model_version_id)[1]
         except ApiProblem:
-            label = build.get("file_path") or "file build"
-        line.events.append(Event(build["created_at"], label, "build", build["status"]))
-        for dep in ws.store.list("deployment", parent=build["id"]):
-            line.events.append(Event(dep["created_at"], label, "deployment", dep["status"]))
+            label = build.file_path or "file build"
+        line.events.append(Event(build.created_at, label, "build", build.status))
+        for dep in records.load_all(ws.store, Deployment, parent=build.id):
+            line.events.append(Event(dep.created_at, label, "deployment", dep.status))
     if not name:
         line.events.sort(key=_newest_first, reverse=True)
         return line
@@ -123,10 +130,10 @@ def _newest_first(event: Event) -> tuple[float, bool]:
 
 def timelines(ws: Workspace, client: Any) -> list[Timeline]:
     """One timeline per workspace model that was ever built (the served models)."""
-    projects = {p["id"]: p["name"] for p in ws.store.list("project")}
+    projects = project_names(ws)
     out = []
-    for model in ws.store.list("model"):
-        line = _timeline(ws, client, model, projects.get(model["project_id"], model["project_id"]))
+    for model in records.load_all(ws.store, Model):
+        line = _timeline(ws, client, model, projects.get(model.project_id, model.project_id))
         if line is not None:
             out.append(line)
     return out

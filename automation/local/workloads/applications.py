@@ -18,6 +18,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from automation.local.core.files import resolve_inside
 from automation.local.core.ids import new_engine_id, new_public_id
 from automation.local.core.problems import ApiProblem, already_exists
 from automation.local.core.timefmt import now
+from automation.local.state import records
+from automation.local.state.records import Application, Project
 from automation.local.workloads.deployments import free_port
 from automation.local.workloads.engines import LaunchRefused
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
@@ -33,7 +36,6 @@ from automation.local.workloads.runtimes import default_identifier
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
 
-KIND = "application"
 STARTING = "APPLICATION_STARTING"
 RUNNING = "APPLICATION_RUNNING"
 STOPPED = "APPLICATION_STOPPED"
@@ -82,75 +84,78 @@ class ApplicationSupervisor:
 
     def check_subdomain(self, subdomain: str, app_id: str = "") -> None:
         """Subdomains are unique in a workspace (409 ALREADY_EXISTS naming the holder)."""
-        for other in self.ws.store.list(KIND):
-            if other["subdomain"] == subdomain and other["id"] != app_id:
+        for other in records.load_all(self.ws.store, Application):
+            if other.subdomain == subdomain and other.id != app_id:
                 raise already_exists(
-                    f"subdomain {subdomain!r} is already used by application {other['id']!r} "
-                    f"({other.get('name', '')!r}); pick another subdomain"
+                    f"subdomain {subdomain!r} is already used by application {other.id!r} "
+                    f"({other.name!r}); pick another subdomain"
                 )
 
-    def create(self, project: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    def create(self, project: Project, fields: Mapping[str, Any]) -> Application:
         """Store a new application and start it (CML starts on create)."""
         with self._lock:
             self.check_subdomain(fields["subdomain"])
             ts = now()
-            doc = {
+            app = Application(id="").with_(
                 **fields,
-                "id": new_public_id(),
-                "project_id": project["id"],
-                "status": STARTING,
-                "created_at": ts,
-                "updated_at": ts,
-                "starting_at": None,
-                "running_at": None,
-                "stopped_at": None,
-                "generation": 0,
-                "pid": None,
-                "port": None,
-                "cmd": [],
-            }
-            self.ws.store.insert(KIND, doc["id"], doc, parent=project["id"])
-        self._start(doc["id"])
-        return self.ws.store.get(KIND, doc["id"]) or doc
+                id=new_public_id(),
+                project_id=project.id,
+                status=STARTING,
+                created_at=ts,
+                updated_at=ts,
+                starting_at=None,
+                running_at=None,
+                stopped_at=None,
+                generation=0,
+                pid=None,
+                port=None,
+                cmd=[],
+            )
+            records.insert(self.ws.store, app)
+        self._start(app.id)
+        return records.load(self.ws.store, Application, app.id) or app
 
-    def update(self, app_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+    def update(self, app_id: str, changes: Mapping[str, Any]) -> Application | None:
         with self._lock:
             if "subdomain" in changes:
                 self.check_subdomain(changes["subdomain"], app_id)
-            return self.ws.store.update(KIND, app_id, {**changes, "updated_at": now()})
+            return records.patch(self.ws.store, Application, app_id, **changes, updated_at=now())
 
     # --- launch --------------------------------------------------------------------------
 
     def _start(self, app_id: str) -> None:
         ts = now()
         with self._lock:
-            doc = self.ws.store.update(
-                KIND,
+            app = records.change(
+                self.ws.store,
+                Application,
                 app_id,
-                lambda d: {
-                    **d,
-                    "status": STARTING,
-                    "generation": d.get("generation", 0) + 1,
-                    "starting_at": ts,
-                    "running_at": None,
-                    "stopped_at": None,
-                    "updated_at": ts,
-                },
+                lambda a: a.with_(
+                    status=STARTING,
+                    generation=a.generation + 1,
+                    starting_at=ts,
+                    running_at=None,
+                    stopped_at=None,
+                    updated_at=ts,
+                ),
             )
-        if doc is None:
+        if app is None:
             return
         threading.Thread(
-            target=self._launch, args=(app_id, doc["generation"]), name=f"app-{app_id}", daemon=True
+            target=self._launch, args=(app_id, app.generation), name=f"app-{app_id}", daemon=True
         ).start()
 
-    def _set(self, app_id: str, generation: int, **changes: Any) -> dict[str, Any] | None:
+    def _current(self, app_id: str, generation: int) -> Application | None:
+        """The application if no newer launch (restart) or a stop replaced this one meanwhile."""
+        app = records.load(self.ws.store, Application, app_id)
+        return app if app is not None and app.generation == generation else None
+
+    def _set(self, app_id: str, generation: int, **changes: Any) -> Application | None:
         """Write only if no newer launch (restart) or a stop replaced this one meanwhile."""
         with self._lock:
-            doc = self.ws.store.get(KIND, app_id)
-            if doc is None or doc.get("generation") != generation:
+            if self._current(app_id, generation) is None:
                 return None
-            changes["updated_at"] = now()
-            return self.ws.store.update(KIND, app_id, changes)
+            return records.patch(self.ws.store, Application, app_id, **changes, updated_at=now())
 
     def _fail(self, app_id: str, generation: int, reason: str) -> None:
         self._note(app_id, f"application failed: {reason}")
@@ -166,27 +171,27 @@ class ApplicationSupervisor:
 
     def _launch_inner(self, app_id: str, generation: int) -> None:
         store = self.ws.store
-        doc = store.get(KIND, app_id)
-        project = store.get("project", doc["project_id"]) if doc else None
-        if doc is None or project is None:
+        app = records.load(store, Application, app_id)
+        project = records.load(store, Project, app.project_id) if app else None
+        if app is None or project is None:
             return
-        root = self.ws.paths.project_dir(project["id"])
+        root = self.ws.paths.project_dir(project.id)
         try:
-            script = resolve_inside(root, doc["script"], field="script", allow_root=False)
+            script = resolve_inside(root, app.script, field="script", allow_root=False)
         except ApiProblem as problem:
             self._fail(app_id, generation, problem.message)
             return
         if not script.is_file():
-            self._fail(app_id, generation, f"script {doc['script']!r} not found in the project folder {root}")
+            self._fail(app_id, generation, f"script {app.script!r} not found in the project folder {root}")
             return
         port = free_port()
         try:
             launch = self.ws.launcher.prepare(
                 project=project,
-                runtime_identifier=doc.get("runtime_identifier") or default_identifier(),
+                runtime_identifier=app.runtime_identifier or default_identifier(),
                 script=script,
                 arguments=[],
-                layers=[project.get("environment"), doc.get("environment")],
+                layers=[project.environment, app.environment],
                 engine_id=new_engine_id(),
                 tags={"cml.application_id": app_id},
                 extra_cml={name: str(port) for name in PORT_VARIABLES},
@@ -197,16 +202,20 @@ class ApplicationSupervisor:
             return
         cmd = launch.cmd
         with self._lock:
-            current = store.get(KIND, app_id)
-            if self._closing or current is None or current.get("generation") != generation:
+            if self._closing or self._current(app_id, generation) is None:
                 return
-            self._note(app_id, f"starting {doc['script']} on 127.0.0.1:{port}")
+            self._note(app_id, f"starting {app.script} on 127.0.0.1:{port}")
             proc = spawn(cmd, cwd=root, env=launch.env, log_path=self.log_path(app_id))
             self._procs[app_id] = proc
-            store.update(
-                KIND,
+            records.patch(
+                store,
+                Application,
                 app_id,
-                {"pid": proc.pid, "port": port, "cmd": cmd, "needle": launch.needle, "updated_at": now()},
+                pid=proc.pid,
+                port=port,
+                cmd=cmd,
+                needle=launch.needle,
+                updated_at=now(),
             )
         self.log.info("application %s starting on port %s (log: %s)", app_id, port, self.log_path(app_id))
         self._await_running(app_id, generation, proc, port)
@@ -231,8 +240,7 @@ class ApplicationSupervisor:
                 if proc.poll() is None and self._set(app_id, generation, status=RUNNING, running_at=now()):
                     self.log.info("application %s running on port %s", app_id, port)
                 return
-            current = self.ws.store.get(KIND, app_id)
-            if current is None or current.get("generation") != generation:
+            if self._current(app_id, generation) is None:
                 return
             time.sleep(0.1)
 
@@ -244,52 +252,48 @@ class ApplicationSupervisor:
         if proc is not None:
             kill_group(proc)
 
-    def stop(self, app_id: str) -> dict[str, Any] | None:
+    def stop(self, app_id: str) -> Application | None:
         """Stop it and kill its process group (idempotent: a stopped application comes back unchanged)."""
         with self._lock:
-            doc = self.ws.store.get(KIND, app_id)
-            if doc is None or doc["status"] not in LIVE:
-                return doc
+            app = records.load(self.ws.store, Application, app_id)
+            if app is None or app.status not in LIVE:
+                return app
             ts = now()
-            doc = self.ws.store.update(
-                KIND,
+            app = records.change(
+                self.ws.store,
+                Application,
                 app_id,
-                lambda d: {
-                    **d,
-                    "status": STOPPED,
-                    "stopped_at": ts,
-                    "updated_at": ts,
-                    "pid": None,
-                    "generation": d.get("generation", 0) + 1,
-                },
+                lambda a: a.with_(
+                    status=STOPPED, stopped_at=ts, updated_at=ts, pid=None, generation=a.generation + 1
+                ),
             )
         self._kill(app_id)
         self._note(app_id, "stopped on request (:stop)")
         self.log.info("application %s stopped", app_id)
-        return doc
+        return app
 
-    def restart(self, app_id: str) -> dict[str, Any] | None:
+    def restart(self, app_id: str) -> Application | None:
         with self._lock:
-            self.ws.store.update(
-                KIND, app_id, lambda d: {**d, "generation": d.get("generation", 0) + 1, "pid": None}
+            records.change(
+                self.ws.store, Application, app_id, lambda a: a.with_(generation=a.generation + 1, pid=None)
             )
         self._kill(app_id)
         self._start(app_id)
-        return self.ws.store.get(KIND, app_id)
+        return records.load(self.ws.store, Application, app_id)
 
     def remove(self, app_id: str) -> None:
         self.stop(app_id)
-        self.ws.store.delete(KIND, app_id)
+        records.remove(self.ws.store, Application, app_id)
 
     # --- server life cycle -----------------------------------------------------------------
 
     def restore(self) -> None:
         """At start-up: relaunch what was starting or running when the server last stopped."""
-        for doc in self.ws.store.list(KIND):
-            if doc["status"] in LIVE:
-                kill_stray(doc.get("pid"), doc.get("needle") or "")
-                self.log.info("application %s: relaunching after a server restart", doc["id"])
-                self._start(doc["id"])
+        for app in records.load_all(self.ws.store, Application):
+            if app.status in LIVE:
+                kill_stray(app.pid, app.needle or "")
+                self.log.info("application %s: relaunching after a server restart", app.id)
+                self._start(app.id)
 
     def shutdown(self) -> None:
         """Kill every application process but keep statuses, so the next start brings them back."""

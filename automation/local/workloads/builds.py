@@ -31,6 +31,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 from automation.local.core.files import resolve_inside
 from automation.local.core.ids import new_uuid
 from automation.local.core.timefmt import now, rfc3339
+from automation.local.state import records
+from automation.local.state.records import Build, Model
 from automation.local.workloads.engines import check_runtime
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
 from automation.local.workloads.runtime.build_envs import BuildEnvironments, model_requirements
@@ -52,7 +55,6 @@ from automation.local.workloads.runtimes import profile_of
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
 
-KIND = "build"
 ACTIVE = frozenset({"queued", "pending"})
 PARALLEL_BUILDS = 4
 TIME_LIMIT_VARIABLE = "CMLOPS_LOCAL_BUILD_TIMEOUT"
@@ -120,13 +122,12 @@ class BuildWorker:
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._closing = False
 
-    def create(self, model: dict[str, Any], fields: dict[str, Any], model_uri: str) -> dict[str, Any]:
+    def create(self, model: Model, fields: Mapping[str, Any], model_uri: str) -> Build:
         ts = now()
-        build_id = new_uuid()
-        doc = {
-            "id": build_id,
-            "model_id": model["id"],
-            "project_id": model["project_id"],
+        queued = {
+            "id": new_uuid(),
+            "model_id": model.id,
+            "project_id": model.project_id,
             "status": "queued",
             "created_at": ts,
             "updated_at": ts,
@@ -135,16 +136,15 @@ class BuildWorker:
             "failure_reason": "",
             "attempts": 0,
             "worker_pid": None,
-            **fields,
         }
-        self.ws.store.insert(KIND, build_id, doc, parent=model["id"])
-        self.log.info("build %s of model %s queued for %s", build_id, model["id"], model_uri or "a file")
-        self._pool.submit(self._build, build_id)
-        return doc
+        build = Build(id="").with_(**{**queued, **fields})
+        records.insert(self.ws.store, build)
+        self.log.info("build %s of model %s queued for %s", build.id, model.id, model_uri or "a file")
+        self._pool.submit(self._build, build.id)
+        return build
 
-    def _set(self, build_id: str, **changes: Any) -> dict[str, Any] | None:
-        changes["updated_at"] = now()
-        return self.ws.store.update(KIND, build_id, changes)
+    def _set(self, build_id: str, **changes: Any) -> Build | None:
+        return records.patch(self.ws.store, Build, build_id, **changes, updated_at=now())
 
     def log_path(self, build_id: str) -> Path:
         return self.ws.paths.build_logs / f"{build_id}.log"
@@ -155,52 +155,52 @@ class BuildWorker:
 
     # --- preparing the worker --------------------------------------------------------------------
 
-    def _python_of(self, doc: dict[str, Any]) -> str:
-        refusal = check_runtime(doc.get("runtime_identifier"))
+    def _python_of(self, build: Build) -> str:
+        refusal = check_runtime(build.runtime_identifier)
         if refusal:
             raise BuildRefused(refusal)
-        profile = profile_of(doc.get("runtime_identifier"))
+        profile = profile_of(build.runtime_identifier)
         assert profile is not None
         return profile.python
 
-    def _fetch_model(self, doc: dict[str, Any]) -> Path:
+    def _fetch_model(self, build: Build) -> Path:
         """Copy the registered version's artifacts to ``builds/<id>/model`` (no user code runs here)."""
         from mlflow.artifacts import download_artifacts
 
-        match = re.fullmatch(r"models:/(?P<name>.+)/(?P<version>\d+)", doc["model_uri"])
+        match = re.fullmatch(r"models:/(?P<name>.+)/(?P<version>\d+)", build.model_uri)
         if match is None:
-            raise BuildRefused(f"model {doc['model_uri']!r} is not a registered model version")
+            raise BuildRefused(f"model {build.model_uri!r} is not a registered model version")
         self.ws.mlflow.wait_ready()
         uri = self.ws.mlflow.uri
         try:
             source = self.ws.mlflow.client().get_model_version_download_uri(match["name"], match["version"])
-            dest = self.ws.paths.builds / doc["id"]
+            dest = self.ws.paths.builds / build.id
             dest.mkdir(parents=True, exist_ok=True)
             local = Path(download_artifacts(artifact_uri=source, dst_path=str(dest), tracking_uri=uri))
         except Exception as exc:  # mlflow raises many kinds; the build needs one line
             raise BuildRefused(
-                f"cannot fetch model {doc['model_uri']!r}: {type(exc).__name__}: {exc}"
+                f"cannot fetch model {build.model_uri!r}: {type(exc).__name__}: {exc}"
             ) from None
         if not (local / "MLmodel").is_file():
-            raise BuildRefused(f"{doc['model_uri']!r} is not an MLflow model (no MLmodel file)")
+            raise BuildRefused(f"{build.model_uri!r} is not an MLflow model (no MLmodel file)")
         return local
 
-    def _prepare(self, doc: dict[str, Any]) -> WorkerLaunch:
-        build_id = doc["id"]
-        python = self._python_of(doc)
-        project_dir = self.ws.paths.project_dir(doc["project_id"])
+    def _prepare(self, build: Build) -> WorkerLaunch:
+        build_id = build.id
+        python = self._python_of(build)
+        project_dir = self.ws.paths.project_dir(build.project_id)
         note = lambda text: self._note(build_id, text)  # noqa: E731
         if not self.ws.environments.runtime_ready(python):
             note(
                 f"preparing the Standard runtime environment for Python {python} (first use on this machine)"
             )
         try:
-            if doc.get("file_path"):
-                env = self.ws.environments.project_env(self.ws.paths.project_envs(doc["project_id"]), python)
-                task = ["function", str(project_dir), doc["file_path"], doc["function_name"]]
+            if build.file_path:
+                env = self.ws.environments.project_env(self.ws.paths.project_envs(build.project_id), python)
+                task = ["function", str(project_dir), build.file_path, build.function_name]
                 model_dir = ""
             else:
-                local = self._fetch_model(doc)
+                local = self._fetch_model(build)
                 requirements = local / "requirements.txt"
                 text = (
                     requirements.read_text(encoding="utf-8", errors="replace")
@@ -225,33 +225,33 @@ class BuildWorker:
         )
         cmd = [str(env.python), "-m", f"{self.ws.serving_module}.worker", "--build", build_id, *task]
         steps = [Step(WORKER, cmd, environment, self.ws.paths.root)]
-        if doc.get("file_path"):
-            steps[:0] = self._build_script(doc, env.path_entries)
+        if build.file_path:
+            steps[:0] = self._build_script(build, env.path_entries)
         return WorkerLaunch(steps, record)
 
-    def _build_script(self, doc: dict[str, Any], path_entries: list[str]) -> list[Step]:
+    def _build_script(self, build: Build, path_entries: list[str]) -> list[Step]:
         """CML runs the project's build script (``build_script_path``, by default ``cdsw-build.sh``
         when the project has one) in the build, typically to install requirements: here with bash in
         the project's folder and environment, so its ``pip install`` lands in the project environment."""
-        project_dir = self.ws.paths.project_dir(doc["project_id"])
-        name = doc.get("build_script_path") or DEFAULT_BUILD_SCRIPT
+        project_dir = self.ws.paths.project_dir(build.project_id)
+        name = build.build_script_path or DEFAULT_BUILD_SCRIPT
         try:
             script = resolve_inside(project_dir, name, field="build_script_path", allow_root=False)
         except Exception:  # checked when the build was created; the project may have changed since
             raise BuildRefused(f"build_script_path {name!r} must stay inside the project folder") from None
         if not script.is_file():
-            if doc.get("build_script_path"):
+            if build.build_script_path:
                 raise BuildRefused(f"build_script_path {name!r} is not a file of the project")
             return []
         env = engine_environment(
             home=project_dir,
             path_entries=path_entries,
             layers=[],
-            cml={"CDSW_PROJECT_ID": doc["project_id"], "CDSW_MODEL_ID": doc["model_id"]},
-            hostname=f"build-{doc['id'][:8]}",
+            cml={"CDSW_PROJECT_ID": build.project_id, "CDSW_MODEL_ID": build.model_id},
+            hostname=f"build-{build.id[:8]}",
         )
         # The build's id on the command line lets a restarted server recognise a stray script.
-        cmd = ["/bin/bash", "-c", '/bin/bash "$1"', f"cmlops-build-{doc['id']}", str(script)]
+        cmd = ["/bin/bash", "-c", '/bin/bash "$1"', f"cmlops-build-{build.id}", str(script)]
         return [Step(f"the build script {name!r}", cmd, env, project_dir)]
 
     # --- running it ------------------------------------------------------------------------------
@@ -310,22 +310,18 @@ class BuildWorker:
 
     def _build(self, build_id: str) -> None:
         try:
-            doc = self.ws.store.update(
-                KIND,
+            build = records.change(
+                self.ws.store,
+                Build,
                 build_id,
-                lambda d: {
-                    **d,
-                    "status": "pending",
-                    "attempts": int(d.get("attempts") or 0) + 1,
-                    "updated_at": now(),
-                },
+                lambda b: b.with_(status="pending", attempts=int(b.attempts or 0) + 1, updated_at=now()),
             )
-            if doc is None:
+            if build is None:
                 return
-            what = f"{doc['file_path']}:{doc['function_name']}" if doc.get("file_path") else doc["model_uri"]
+            what = f"{build.file_path}:{build.function_name}" if build.file_path else build.model_uri
             self._note(build_id, f"checking {what}")
-            reason = self._run_steps(build_id, self._prepare(doc))
-            if reason is not None and doc.get("model_uri"):
+            reason = self._run_steps(build_id, self._prepare(build))
+            if reason is not None and build.model_uri:
                 reason += self._python_mismatch(build_id)
         except _Closing:
             return
@@ -337,14 +333,14 @@ class BuildWorker:
         self._finish(build_id, reason)
 
     def _finish(self, build_id: str, reason: str | None) -> None:
-        if self.ws.store.get(KIND, build_id) is None:
+        if records.load(self.ws.store, Build, build_id) is None:
             return  # deleted meanwhile
         if reason is None:
-            doc = self._set(build_id, status="built", built_at=now(), worker_pid=None)
+            build = self._set(build_id, status="built", built_at=now(), worker_pid=None)
             self._note(build_id, "built")
             self.log.info("build %s built", build_id)
-            if doc and doc.get("auto_deploy_model"):
-                self._auto_deploy(doc)
+            if build and build.auto_deploy_model:
+                self._auto_deploy(build)
         else:
             self._set(build_id, status="build failed", failure_reason=reason, worker_pid=None)
             self._note(build_id, f"build failed: {reason}")
@@ -352,13 +348,13 @@ class BuildWorker:
 
     def _python_mismatch(self, build_id: str) -> str:
         """Why a model pickled by another Python may not load on the build's runtime."""
-        doc = self.ws.store.get(KIND, build_id) or {}
-        mlmodel = Path(doc.get("model_dir") or "/nonexistent") / "MLmodel"
+        build = records.load(self.ws.store, Build, build_id) or Build(id=build_id)
+        mlmodel = Path(build.model_dir or "/nonexistent") / "MLmodel"
         try:
             found = re.search(r"python_version:\s*['\"]?(\d+\.\d+)", mlmodel.read_text(encoding="utf-8"))
         except OSError:
             return ""
-        runtime = doc.get("python", "")
+        runtime = build.python
         if found is None or not runtime or found[1] == runtime:
             return ""
         return (
@@ -367,11 +363,11 @@ class BuildWorker:
             f"not load across Python versions; build it on a Python {found[1]} runtime)"
         )
 
-    def _auto_deploy(self, build: dict[str, Any]) -> None:
-        model = self.ws.store.get("model", build["model_id"])
+    def _auto_deploy(self, build: Build) -> None:
+        model = records.load(self.ws.store, Model, build.model_id)
         if model is None:
             return
-        config = build.get("auto_deployment_config") or {}
+        config = build.auto_deployment_config or {}
         self.ws.deployments.create(model, build, config)
 
     def remove(self, build_id: str) -> None:
@@ -380,31 +376,29 @@ class BuildWorker:
             proc = self._procs.pop(build_id, None)
         if proc is not None:
             kill_group(proc, grace=2.0)
-        self.ws.store.delete(KIND, build_id)
+        records.remove(self.ws.store, Build, build_id)
         shutil.rmtree(self.ws.paths.builds / build_id, ignore_errors=True)
 
     # --- server life cycle -----------------------------------------------------------------------
 
     def recover(self) -> None:
         """At start-up: queue again what a clean stop left queued; fail what a crash interrupted."""
-        for doc in self.ws.store.list(KIND):
-            if doc["status"] not in ACTIVE:
+        for build in records.load_all(self.ws.store, Build):
+            if build.status not in ACTIVE:
                 continue
-            attempts = int(doc.get("attempts") or 0)
-            if doc.get("worker_pid"):
-                kill_stray(doc["worker_pid"], doc["id"], grace=2.0)
+            attempts = int(build.attempts or 0)
+            if build.worker_pid:
+                kill_stray(build.worker_pid, build.id, grace=2.0)
                 self._fail_on_start(
-                    doc["id"],
+                    build.id,
                     f"the workspace stopped unexpectedly while this build's worker ran (attempt {attempts}); "
                     "not retried, since the model may be what stopped it: start a new build",
                 )
             elif attempts >= MAX_ATTEMPTS:
-                self._fail_on_start(
-                    doc["id"], f"interrupted {attempts} times by server restarts; not retried"
-                )
+                self._fail_on_start(build.id, f"interrupted {attempts} times by server restarts; not retried")
             else:
-                self._set(doc["id"], status="queued")
-                self._pool.submit(self._build, doc["id"])
+                self._set(build.id, status="queued")
+                self._pool.submit(self._build, build.id)
 
     def _fail_on_start(self, build_id: str, reason: str) -> None:
         self._set(build_id, status="build failed", failure_reason=reason, worker_pid=None)

@@ -19,12 +19,15 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automation.local.core.ids import new_uuid
 from automation.local.core.timefmt import now
+from automation.local.state import records
 from automation.local.state.keys import sha256_hex
+from automation.local.state.records import Build, Deployment, Model
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
 from automation.local.workloads.routes import Route, RouteTable
 from automation.local.workloads.runtime.workload_env import (
@@ -35,7 +38,6 @@ from automation.local.workloads.runtime.workload_env import (
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
 
-KIND = "deployment"
 STARTING = frozenset({"pending", "deploying"})
 RUNNING = frozenset({"pending", "deploying", "deployed"})
 READY_DEADLINE = 180.0
@@ -82,93 +84,93 @@ class DeploymentSupervisor:
 
     # --- create / launch -----------------------------------------------------------------
 
-    def create(self, model: dict[str, Any], build: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    def create(self, model: Model, build: Build, fields: Mapping[str, Any]) -> Deployment:
         ts = now()
-        dep_id = new_uuid()
-        doc = {
-            "id": dep_id,
-            "project_id": model["project_id"],
-            "model_id": model["id"],
-            "build_id": build["id"],
-            "status": "pending",
-            "created_at": ts,
-            "updated_at": ts,
-            "stopped_at": None,
-            "cpu": float(fields.get("cpu") or 1.0),
-            "memory": float(fields.get("memory") or 2.0),
-            "nvidia_gpu": int(fields.get("nvidia_gpus") or 0),
-            "replicas": int(fields.get("replicas") or 1),
-            "environment": fields.get("environment") or {},
-            "generation": 0,
-            "port": None,
-            "pid": None,
-            "failure_reason": "",
-        }
-        self.ws.store.insert(KIND, dep_id, doc, parent=build["id"])
-        self._start(dep_id)
-        return doc
+        dep = Deployment(
+            id=new_uuid(),
+            project_id=model.project_id,
+            model_id=model.id,
+            build_id=build.id,
+            status="pending",
+            created_at=ts,
+            updated_at=ts,
+            stopped_at=None,
+            cpu=float(fields.get("cpu") or 1.0),
+            memory=float(fields.get("memory") or 2.0),
+            nvidia_gpu=int(fields.get("nvidia_gpus") or 0),
+            replicas=int(fields.get("replicas") or 1),
+            environment=fields.get("environment") or {},
+            extra={"generation": 0, "port": None, "pid": None, "failure_reason": ""},
+        )
+        records.insert(self.ws.store, dep)
+        self._start(dep.id)
+        return dep
 
     def _start(self, dep_id: str) -> None:
         with self._lock:
-            doc = self.ws.store.update(
-                KIND, dep_id, lambda d: {**d, "generation": d.get("generation", 0) + 1, "updated_at": now()}
+            dep = records.change(
+                self.ws.store,
+                Deployment,
+                dep_id,
+                lambda d: d.with_(generation=d.generation + 1, updated_at=now()),
             )
-        if doc is None:
+        if dep is None:
             return
         threading.Thread(
-            target=self._launch, args=(dep_id, doc["generation"]), name=f"deploy-{dep_id}", daemon=True
+            target=self._launch, args=(dep_id, dep.generation), name=f"deploy-{dep_id}", daemon=True
         ).start()
 
-    def _set(self, dep_id: str, generation: int, **changes: Any) -> dict[str, Any] | None:
+    def _current(self, dep_id: str, generation: int) -> Deployment | None:
+        """The deployment if no newer launch (restart) or a stop replaced this one meanwhile."""
+        dep = records.load(self.ws.store, Deployment, dep_id)
+        return dep if dep is not None and dep.generation == generation else None
+
+    def _set(self, dep_id: str, generation: int, **changes: Any) -> Deployment | None:
         """Write only if no newer launch (restart) or a stop replaced this one meanwhile."""
         with self._lock:
-            doc = self.ws.store.get(KIND, dep_id)
-            if doc is None or doc.get("generation") != generation:
+            if self._current(dep_id, generation) is None:
                 return None
-            changes["updated_at"] = now()
-            return self.ws.store.update(KIND, dep_id, changes)
+            return records.patch(self.ws.store, Deployment, dep_id, **changes, updated_at=now())
 
-    def _process(
-        self, doc: dict[str, Any], build: dict[str, Any], config: Path
-    ) -> tuple[list[str], dict[str, str]]:
+    def _process(self, dep: Deployment, build: Build, config: Path) -> tuple[list[str], dict[str, str]]:
         """The model server's command and environment: the interpreter and environment its build used."""
         module = self.ws.serving_module
-        python = build.get("python_executable")
+        python = build.python_executable
         if not python:  # a build made before builds ran on runtimes: cmlops' interpreter, as it was checked
             return [sys.executable, "-m", module, str(config)], service_environment(
-                [self.ws.mlflow.env(), doc.get("environment")]
+                [self.ws.mlflow.env(), dep.environment]
             )
         env = runtime_service_environment(
-            path_entries=build.get("path_entries") or [str(Path(python).parent)],
-            python_path=self.ws.builds.envs.python_path(build["python"]),
-            home=self.ws.paths.project_dir(doc["project_id"]),
-            layers=[self.ws.mlflow.env(), doc.get("environment")],  # MLflow's store, as before runtimes
+            path_entries=build.path_entries or [str(Path(python).parent)],
+            python_path=self.ws.builds.envs.python_path(build.python),
+            home=self.ws.paths.project_dir(dep.project_id),
+            layers=[self.ws.mlflow.env(), dep.environment],  # MLflow's store, as before runtimes
         )
         return [python, "-m", module, str(config)], env
 
-    def _write_config(self, dep_id: str, model: dict[str, Any], build: dict[str, Any], port: int) -> Path:
+    def _write_config(self, dep_id: str, model: Model, build: Build, port: int) -> Path:
         uri = self.ws.mlflow.uri
-        if build.get("file_path"):  # a file-based build: the server calls the project's function
+        if build.file_path:  # a file-based build: the server calls the project's function
             source: dict[str, Any] = {
                 "function": {
-                    "project_dir": str(self.ws.paths.project_dir(model["project_id"])),
-                    "file_path": build["file_path"],
-                    "function_name": build["function_name"],
+                    "project_dir": str(self.ws.paths.project_dir(model.project_id)),
+                    "file_path": build.file_path,
+                    "function_name": build.function_name,
                 }
             }
-        elif build.get("model_dir"):  # the build's copy of the model, loaded on the build's runtime
-            source = {"model_uri": build["model_dir"]}
-            uri = Path(build["model_dir"]).as_uri()  # nothing to track: the model is a local folder
+        elif build.model_dir:  # the build's copy of the model, loaded on the build's runtime
+            source = {"model_uri": build.model_dir}
+            uri = Path(build.model_dir).as_uri()  # nothing to track: the model is a local folder
         else:
-            source = {"model_uri": build["model_uri"]}
+            source = {"model_uri": build.model_uri}
         config = {
             **source,
             "tracking_uri": uri,
             "registry_uri": uri,
             "host": "127.0.0.1",
             "port": port,
-            "access_key": model["access_key"],
-            "auth": bool(model.get("auth_enabled", True)),
+            "access_key": model.access_key,
+            "auth": bool(model.auth_enabled),
             "api_key_sha256": sha256_hex(self.ws.api_key),
             "max_body_bytes": MAX_BODY_BYTES,
             "max_concurrency": MAX_CONCURRENCY,
@@ -196,23 +198,23 @@ class DeploymentSupervisor:
 
     def _launch_inner(self, dep_id: str, generation: int) -> None:
         store = self.ws.store
-        doc = store.get(KIND, dep_id)
-        model = store.get("model", doc["model_id"]) if doc else None
-        build = store.get("build", doc["build_id"]) if doc else None
-        if doc is None or model is None or build is None:
+        dep = records.load(store, Deployment, dep_id)
+        model = records.load(store, Model, dep.model_id) if dep else None
+        build = records.load(store, Build, dep.build_id) if dep else None
+        if dep is None or model is None or build is None:
             return
         port = free_port()
         config = self._write_config(dep_id, model, build, port)
         ready = self.ready_path(dep_id)
         ready.unlink(missing_ok=True)
-        cmd, env = self._process(doc, build, config)
+        cmd, env = self._process(dep, build, config)
         with self._lock:
-            if self._closing or store.get(KIND, dep_id).get("generation") != generation:
+            if self._closing or self._current(dep_id, generation) is None:
                 return
             proc = spawn(cmd, cwd=self.ws.paths.root, env=env, log_path=self.log_path(dep_id))
             self._procs[dep_id] = proc
-            store.update(
-                KIND, dep_id, {"status": "deploying", "port": port, "pid": proc.pid, "updated_at": now()}
+            records.patch(
+                store, Deployment, dep_id, status="deploying", port=port, pid=proc.pid, updated_at=now()
             )
         self.log.info("deployment %s starting on port %s (log: %s)", dep_id, port, self.log_path(dep_id))
         deadline = time.monotonic() + READY_DEADLINE
@@ -220,8 +222,7 @@ class DeploymentSupervisor:
             if proc.poll() is not None:
                 self._fail(dep_id, generation, f"the model server exited with code {proc.returncode}")
                 return
-            current = store.get(KIND, dep_id)
-            if current is None or current.get("generation") != generation:
+            if self._current(dep_id, generation) is None:
                 return  # stopped or restarted meanwhile
             if ready.exists() and _healthy(port):
                 break
@@ -235,11 +236,9 @@ class DeploymentSupervisor:
         with self._lock:
             if self._set(dep_id, generation, status="deployed", failure_reason="") is None:
                 return
-            self.routes.set(
-                model["access_key"], Route(dep_id, port, auth=bool(model.get("auth_enabled", True)))
-            )
+            self.routes.set(model.access_key, Route(dep_id, port, auth=bool(model.auth_enabled)))
         self.log.info("deployment %s deployed on port %s", dep_id, port)
-        self._supersede(doc)
+        self._supersede(dep)
         self._watch(dep_id, generation, proc)
 
     def _watch(self, dep_id: str, generation: int, proc: subprocess.Popen[bytes]) -> None:
@@ -248,8 +247,7 @@ class DeploymentSupervisor:
         for a server that no longer answers (a stop, a restart or a shutdown ends the watch)."""
         while True:
             time.sleep(WATCH_EVERY)
-            current = self.ws.store.get(KIND, dep_id)
-            if current is None or current.get("generation") != generation:
+            if self._current(dep_id, generation) is None:
                 return
             if proc.poll() is None:
                 continue
@@ -263,17 +261,13 @@ class DeploymentSupervisor:
             )
             return
 
-    def _supersede(self, doc: dict[str, Any]) -> None:
+    def _supersede(self, dep: Deployment) -> None:
         """One active deployment per model: stop the older ones once the new one serves."""
-        for build in self.ws.store.list("build", parent=doc["model_id"]):
-            for other in self.ws.store.list(KIND, parent=build["id"]):
-                if (
-                    other["id"] != doc["id"]
-                    and other["status"] in RUNNING
-                    and other["created_at"] <= doc["created_at"]
-                ):
-                    self.log.info("deployment %s replaced by %s", other["id"], doc["id"])
-                    self.stop(other["id"])
+        for build in records.load_all(self.ws.store, Build, parent=dep.model_id):
+            for other in records.load_all(self.ws.store, Deployment, parent=build.id):
+                if other.id != dep.id and other.status in RUNNING and other.created_at <= dep.created_at:
+                    self.log.info("deployment %s replaced by %s", other.id, dep.id)
+                    self.stop(other.id)
 
     # --- stop / restart ------------------------------------------------------------------
 
@@ -284,44 +278,40 @@ class DeploymentSupervisor:
         if proc is not None:
             kill_group(proc)
 
-    def stop(self, dep_id: str) -> dict[str, Any] | None:
+    def stop(self, dep_id: str) -> Deployment | None:
         """Stop it (idempotent: stopping a stopped deployment returns it unchanged)."""
         with self._lock:
-            doc = self.ws.store.get(KIND, dep_id)
-            if doc is None:
+            dep = records.load(self.ws.store, Deployment, dep_id)
+            if dep is None:
                 return None
-            if doc["status"] not in RUNNING:
-                return doc
+            if dep.status not in RUNNING:
+                return dep
             ts = now()
-            doc = self.ws.store.update(
-                KIND,
+            dep = records.change(
+                self.ws.store,
+                Deployment,
                 dep_id,
-                lambda d: {
-                    **d,
-                    "status": "stopped",
-                    "stopped_at": ts,
-                    "updated_at": ts,
-                    "pid": None,
-                    "generation": d.get("generation", 0) + 1,
-                },
+                lambda d: d.with_(
+                    status="stopped", stopped_at=ts, updated_at=ts, pid=None, generation=d.generation + 1
+                ),
             )
         self._kill(dep_id)
         self.log.info("deployment %s stopped", dep_id)
-        return doc
+        return dep
 
-    def restart(self, dep_id: str) -> dict[str, Any] | None:
+    def restart(self, dep_id: str) -> Deployment | None:
         self._kill(dep_id)
-        doc = self.ws.store.update(
-            KIND, dep_id, {"status": "pending", "stopped_at": None, "updated_at": now()}
+        dep = records.patch(
+            self.ws.store, Deployment, dep_id, status="pending", stopped_at=None, updated_at=now()
         )
-        if doc is None:
+        if dep is None:
             return None
         self._start(dep_id)
-        return self.ws.store.get(KIND, dep_id)
+        return records.load(self.ws.store, Deployment, dep_id)
 
     def remove(self, dep_id: str) -> None:
         self.stop(dep_id)
-        self.ws.store.delete(KIND, dep_id)
+        records.remove(self.ws.store, Deployment, dep_id)
         self.config_path(dep_id).unlink(missing_ok=True)
         self.ready_path(dep_id).unlink(missing_ok=True)
 
@@ -332,32 +322,32 @@ class DeploymentSupervisor:
         hit = self.routes.get(access_key)
         if hit is not None:
             return "deployed", hit.port
-        model = next((m for m in self.ws.store.list("model") if m.get("access_key") == access_key), None)
+        store = self.ws.store
+        model = next((m for m in records.load_all(store, Model) if m.access_key == access_key), None)
         if model is None:
             return "unknown", None
         states = [
-            d["status"]
-            for b in self.ws.store.list("build", parent=model["id"])
-            for d in self.ws.store.list(KIND, parent=b["id"])
+            d.status
+            for b in records.load_all(store, Build, parent=model.id)
+            for d in records.load_all(store, Deployment, parent=b.id)
         ]
         return ("starting" if any(s in STARTING for s in states) else "not deployed"), None
 
     def access_keys(self) -> list[str]:
         """Every model's access key (deployed or not), for the model service's key index."""
-        return [m["access_key"] for m in self.ws.store.list("model") if m.get("access_key")]
+        return [m.access_key for m in records.load_all(self.ws.store, Model) if m.access_key]
 
     # --- server life cycle -----------------------------------------------------------------
 
     def restore(self) -> None:
         """At start-up: relaunch what was deployed (or being deployed) when the server last stopped."""
-        for doc in self.ws.store.list(KIND):
-            if doc["status"] in RUNNING:
-                kill_stray(doc.get("pid"), str(self.config_path(doc["id"])))
-                self.ws.store.update(
-                    KIND, doc["id"], {"status": "deploying" if doc["status"] == "deployed" else doc["status"]}
-                )
-                self.log.info("deployment %s: relaunching after a server restart", doc["id"])
-                self._start(doc["id"])
+        for dep in records.load_all(self.ws.store, Deployment):
+            if dep.status in RUNNING:
+                kill_stray(dep.pid, str(self.config_path(dep.id)))
+                status = "deploying" if dep.status == "deployed" else dep.status
+                records.patch(self.ws.store, Deployment, dep.id, status=status)
+                self.log.info("deployment %s: relaunching after a server restart", dep.id)
+                self._start(dep.id)
 
     def shutdown(self) -> None:
         """Kill every model server but keep statuses, so the next start brings them back."""

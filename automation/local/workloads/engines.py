@@ -18,6 +18,7 @@ from typing import Protocol
 
 from automation.local.core.shapes import USERNAME
 from automation.local.state.paths import StatePaths
+from automation.local.state.records import Project
 from automation.local.workloads.runtime.environments import (
     RuntimeEnvironments,
     RuntimeUnavailable,
@@ -103,7 +104,7 @@ class EngineLauncher:
     def prepare(
         self,
         *,
-        project: Mapping[str, str],
+        project: Project,
         runtime_identifier: str | None,
         script: Path,
         arguments: list[str],
@@ -124,7 +125,7 @@ class EngineLauncher:
                 "(first use on this machine; every later engine reuses it)"
             )
         try:
-            env = self.environments.project_env(self.paths.project_envs(project["id"]), profile.python)
+            env = self.environments.project_env(self.paths.project_envs(project.id), profile.python)
         except RuntimeUnavailable as exc:
             raise LaunchRefused(str(exc)) from exc
         connection = str(Path(tempfile.gettempdir()) / f"kernel-{engine_id}.json")
@@ -142,9 +143,9 @@ class EngineLauncher:
             "MLFLOW_TRACKING_TOKEN": self.identity.api_key,
         }
         cml = {
-            "CDSW_PROJECT_ID": project["id"],
-            "CDSW_PROJECT": project["name"],
-            "CDSW_PROJECT_URL": f"{url}/api/v1/projects/{USERNAME}/{project['slug']}",
+            "CDSW_PROJECT_ID": project.id,
+            "CDSW_PROJECT": project.name,
+            "CDSW_PROJECT_URL": f"{url}/api/v1/projects/{USERNAME}/{project.slug}",
             "CDSW_ENGINE_ID": engine_id,
             "CDSW_API_URL": f"{url}/api/v1",
             "CDSW_DOMAIN": self.identity.domain,
@@ -152,9 +153,9 @@ class EngineLauncher:
             "PROJECT_OWNER": USERNAME,
             **(extra_cml or {}),
         }
-        self.engines.register(engine_id, {"cml.project_id": project["id"], **tags})
+        self.engines.register(engine_id, {"cml.project_id": project.id, **tags})
         environment = engine_environment(
-            home=self.paths.project_dir(project["id"]),
+            home=self.paths.project_dir(project.id),
             path_entries=env.path_entries,
             layers=[mlflow, *layers],
             cml=cml,

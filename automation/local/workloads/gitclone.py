@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automation.local.core.timefmt import now
+from automation.local.state import records
+from automation.local.state.records import Project
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
@@ -53,7 +55,7 @@ def clone(ws: Workspace, project_id: str, git_url: str, git_ref: str) -> None:
     dest = ws.paths.project_dir(project_id)
 
     def finish(status: str, why: str = "") -> None:
-        ws.store.update("project", project_id, {"creation_status": status, "updated_at": now()})
+        records.patch(ws.store, Project, project_id, creation_status=status, updated_at=now())
         if why:
             log.warning("project %s: %s", project_id, why)
         else:

@@ -23,24 +23,26 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from automation.local.core.files import resolve_inside
 from automation.local.core.ids import new_engine_id, new_public_id
 from automation.local.core.problems import ApiProblem, aborted, failed_precondition
 from automation.local.core.timefmt import now
+from automation.local.state import records
 from automation.local.state.mlflow_bridge import JOB_RUN_TAG, READY_TIMEOUT
+from automation.local.state.records import Job, JobRun, Project
 from automation.local.workloads.engines import LaunchRefused, check_runtime
 from automation.local.workloads.procs import kill_group, kill_stray, spawn
 
 if TYPE_CHECKING:
     from automation.local.workspace import Workspace
 
-KIND = "job_run"
 ACTIVE = frozenset({"ENGINE_SCHEDULING", "ENGINE_STARTING", "ENGINE_RUNNING", "ENGINE_STOPPING"})
 TERMINAL = frozenset(
     {"ENGINE_SUCCEEDED", "ENGINE_FAILED", "ENGINE_STOPPED", "ENGINE_TIMEDOUT", "ENGINE_SKIPPED"}
 )
+KIND = JobRun.KIND
 STATUS_WORD = {  # ListJobRuns search_filter speaks lowercase short forms
     "ENGINE_SCHEDULING": "scheduling",
     "ENGINE_STARTING": "starting",
@@ -73,54 +75,43 @@ class JobRunner:
     # --- create --------------------------------------------------------------------------
 
     def create_run(
-        self,
-        project: dict[str, Any],
-        job: dict[str, Any],
-        environment: dict[str, str] | None,
-        arguments: str | None,
-    ) -> dict[str, Any]:
+        self, project: Project, job: Job, environment: dict[str, str] | None, arguments: str | None
+    ) -> JobRun:
         store = self.ws.store
-        refusal = check_runtime(job.get("runtime_identifier"))
-        if refusal is None and int(job.get("nvidia_gpu") or 0) > 0:
-            refusal = f"no GPU on the local workspace: job {job['name']!r} asks for {job['nvidia_gpu']} GPU(s); set nvidia_gpu to 0"
+        refusal = check_runtime(job.runtime_identifier)
+        if refusal is None and int(job.nvidia_gpu or 0) > 0:
+            refusal = f"no GPU on the local workspace: job {job.name!r} asks for {job.nvidia_gpu} GPU(s); set nvidia_gpu to 0"
         if refusal:
             raise failed_precondition(refusal)
         with self._lock:
-            active = [r for r in store.list(KIND, parent=job["id"]) if r["status"] in ACTIVE]
+            active = [r for r in records.load_all(store, JobRun, parent=job.id) if r.status in ACTIVE]
             if active:
                 raise aborted(
-                    f"job {job['id']!r} already has an active run {active[0]['id']!r} ({active[0]['status']}); "
+                    f"job {job.id!r} already has an active run {active[0].id!r} ({active[0].status}); "
                     "stop it with :stop or wait for it to finish"
                 )
-            run_id = new_public_id()
             ts = now()
-            doc = {
-                "id": run_id,
-                "project_id": project["id"],
-                "job_id": job["id"],
-                "status": "ENGINE_SCHEDULING",
-                "created_at": ts,
-                "scheduling_at": ts,
-                "starting_at": None,
-                "running_at": None,
-                "finished_at": None,
-                "kernel": job.get("kernel", ""),
-                "cpu": job.get("cpu", 1.0),
-                "memory": job.get("memory", 1.0),
-                "nvidia_gpu": job.get("nvidia_gpu", 0),
-                "arguments": arguments if arguments else job.get("arguments", ""),
-                "environment": environment or {},
-                "runtime_identifier": job.get("runtime_identifier", ""),
-                "engine_id": new_engine_id(),
-                "pid": None,
-                "cmd": [],
-                "exit_code": None,
-            }
-            store.insert(KIND, run_id, doc, parent=job["id"])
-            self._done[run_id] = threading.Event()
-        self.log.info("job run %s of job %s created; log: %s", run_id, job["id"], self.log_path(run_id))
-        threading.Thread(target=self._execute, args=(run_id,), name=f"jobrun-{run_id}", daemon=True).start()
-        return doc
+            run = JobRun(
+                id=new_public_id(),
+                project_id=project.id,
+                job_id=job.id,
+                status="ENGINE_SCHEDULING",
+                created_at=ts,
+                scheduling_at=ts,
+                kernel=job.kernel,
+                cpu=job.cpu,
+                memory=job.memory,
+                nvidia_gpu=job.nvidia_gpu,
+                arguments=arguments if arguments else job.arguments,
+                environment=environment or {},
+                runtime_identifier=job.runtime_identifier,
+                extra={"engine_id": new_engine_id(), "pid": None, "cmd": [], "exit_code": None},
+            )
+            records.insert(store, run)
+            self._done[run.id] = threading.Event()
+        self.log.info("job run %s of job %s created; log: %s", run.id, job.id, self.log_path(run.id))
+        threading.Thread(target=self._execute, args=(run.id,), name=f"jobrun-{run.id}", daemon=True).start()
+        return run
 
     # --- execute -------------------------------------------------------------------------
 
@@ -134,11 +125,11 @@ class JobRunner:
             self.log.warning("job run %s: cannot write its log (%s); note: %s", run_id, exc, text)
 
     def _finish(self, run_id: str, status: str, exit_code: int | None = None) -> None:
-        doc = self.ws.store.update(
-            KIND, run_id, {"status": status, "finished_at": now(), "exit_code": exit_code}
+        run = records.patch(
+            self.ws.store, JobRun, run_id, status=status, finished_at=now(), exit_code=exit_code
         )
-        if doc:
-            self.ws.engines.forget(doc.get("engine_id") or "")
+        if run:
+            self.ws.engines.forget(run.engine_id or "")
         with self._lock:
             self._procs.pop(run_id, None)
             self._reasons.pop(run_id, None)
@@ -164,43 +155,41 @@ class JobRunner:
             with self._lock:
                 if run_id in self._reasons:
                     break
-        run = ws.store.get(KIND, run_id)
+        run = records.load(ws.store, JobRun, run_id)
         if run is None:
             return
-        project = ws.store.get("project", run["project_id"])
-        job = ws.store.get("job", run["job_id"])
+        project = records.load(ws.store, Project, run.project_id)
+        job = records.load(ws.store, Job, run.job_id)
         if project is None or job is None:
             self._note(run_id, "the job or its project was deleted before the run started")
             self._finish(run_id, "ENGINE_FAILED")
             return
-        root = ws.paths.project_dir(project["id"])
+        root = ws.paths.project_dir(project.id)
         try:
-            script = resolve_inside(root, job["script"], field="script", allow_root=False)
+            script = resolve_inside(root, job.script, field="script", allow_root=False)
         except ApiProblem as problem:
             self._note(run_id, problem.message)
             self._finish(run_id, "ENGINE_FAILED")
             return
         if not script.is_file():
-            self._note(run_id, f"script {job['script']!r} not found in the project folder {root}")
+            self._note(run_id, f"script {job.script!r} not found in the project folder {root}")
             self._finish(run_id, "ENGINE_FAILED")
             return
         try:
-            args = shlex.split(run.get("arguments") or "")
+            args = shlex.split(run.arguments or "")
         except ValueError as exc:
-            self._note(
-                run_id, f"arguments {run.get('arguments')!r} cannot be split like a shell would: {exc}"
-            )
+            self._note(run_id, f"arguments {run.arguments!r} cannot be split like a shell would: {exc}")
             self._finish(run_id, "ENGINE_FAILED")
             return
         try:
             launch = ws.launcher.prepare(
                 project=project,
-                runtime_identifier=run.get("runtime_identifier") or job.get("runtime_identifier"),
+                runtime_identifier=run.runtime_identifier or job.runtime_identifier,
                 script=script,
                 arguments=args,
-                layers=[project.get("environment"), job.get("environment"), run.get("environment")],
-                engine_id=run["engine_id"],
-                tags={JOB_RUN_TAG: run["id"]},
+                layers=[project.environment, job.environment, run.environment],
+                engine_id=run.engine_id,
+                tags={JOB_RUN_TAG: run.id},
                 note=lambda text: self._note(run_id, text),
             )
         except LaunchRefused as exc:
@@ -220,20 +209,19 @@ class JobRunner:
             self._finish(run_id, "ENGINE_STOPPED")
             return
         started = now()
-        ws.store.update(
-            KIND,
+        records.patch(
+            ws.store,
+            JobRun,
             run_id,
-            {
-                "status": "ENGINE_RUNNING",
-                "starting_at": started,
-                "running_at": started,
-                "pid": proc.pid,
-                "cmd": cmd,
-                "needle": launch.needle,
-            },
+            status="ENGINE_RUNNING",
+            starting_at=started,
+            running_at=started,
+            pid=proc.pid,
+            cmd=cmd,
+            needle=launch.needle,
         )
-        timeout = int(job.get("timeout") or 0)
-        kill_on_timeout = bool(job.get("kill_on_timeout", True))
+        timeout = int(job.timeout or 0)
+        kill_on_timeout = bool(job.kill_on_timeout)
         try:
             proc.wait(timeout=timeout if timeout > 0 and kill_on_timeout else None)
         except subprocess.TimeoutExpired:
@@ -259,23 +247,23 @@ class JobRunner:
             self._note(run_id, f"the script exited with code {code}")
             self._finish(run_id, "ENGINE_FAILED", code)
 
-    def _start_dependents(self, project: dict[str, Any], job: dict[str, Any]) -> None:
+    def _start_dependents(self, project: Project, job: Job) -> None:
         """CML starts a job's dependents when a run of it succeeds."""
-        for child in self.ws.store.list("job", parent=project["id"]):
-            if child.get("parent_id") == job["id"]:
+        for child in records.load_all(self.ws.store, Job, parent=project.id):
+            if child.parent_id == job.id:
                 try:
                     self.create_run(project, child, None, None)
                 except ApiProblem as problem:
-                    self.log.warning("dependent job %s not started: %s", child["id"], problem.message)
+                    self.log.warning("dependent job %s not started: %s", child.id, problem.message)
 
     # --- stop ----------------------------------------------------------------------------
 
     def stop(self, run_id: str, reason: str = "stop", wait: float = 15.0) -> bool:
         """Stop one run; False when it was not active. Returns after the final status is written."""
         with self._lock:
-            doc = self.ws.store.get(KIND, run_id)
+            run = records.load(self.ws.store, JobRun, run_id)
             done = self._done.get(run_id)
-            if doc is None or doc["status"] not in ACTIVE or done is None:
+            if run is None or run.status not in ACTIVE or done is None:
                 return False
             self._reasons.setdefault(run_id, reason)
             proc = self._procs.get(run_id)
@@ -299,15 +287,12 @@ class JobRunner:
 
     def recover(self) -> None:
         """Runs left active by a server that died: kill what is left of them and mark them failed."""
-        for doc in self.ws.store.list(KIND):
-            if doc["status"] in ACTIVE and doc["id"] not in self._done:
-                needle = doc.get("needle") or ""
-                kill_stray(doc.get("pid"), needle)
-                self._note(doc["id"], "the local workspace server stopped while this run was active")
-                self.ws.store.update(KIND, doc["id"], {"status": "ENGINE_FAILED", "finished_at": now()})
-                self.log.warning(
-                    "job run %s was active when the server last stopped; marked failed", doc["id"]
-                )
+        for run in records.load_all(self.ws.store, JobRun):
+            if run.status in ACTIVE and run.id not in self._done:
+                kill_stray(run.pid, run.needle or "")
+                self._note(run.id, "the local workspace server stopped while this run was active")
+                records.patch(self.ws.store, JobRun, run.id, status="ENGINE_FAILED", finished_at=now())
+                self.log.warning("job run %s was active when the server last stopped; marked failed", run.id)
 
     def is_active(self, run_id: str) -> bool:
         with self._lock:
@@ -315,6 +300,6 @@ class JobRunner:
 
     def forget_job(self, job_id: str) -> None:
         """Stop a deleted job's active runs and drop their records."""
-        for doc in self.ws.store.list(KIND, parent=job_id):
-            self.stop(doc["id"])
-            self.ws.store.delete(KIND, doc["id"])
+        for run in records.load_all(self.ws.store, JobRun, parent=job_id):
+            self.stop(run.id)
+            records.remove(self.ws.store, JobRun, run.id)

@@ -22,17 +22,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
 from automation.local.core.timefmt import DEFAULT_TIMEZONE
+from automation.local.state.records import Job
 
 CLOCK_FILE_VARIABLE = "CMLOPS_LOCAL_CLOCK_FILE"
 TICK_VARIABLE = "CMLOPS_LOCAL_SCHEDULER_TICK"
 TICK_SECONDS = 15.0  # cron's granularity is a minute; a quarter of it is soon enough
-ANCHOR_FIELDS = ("created_at", "schedule_set_at", "last_fired_at")
 
 Clock = Callable[[], float]
 
@@ -60,12 +59,13 @@ def next_fire(schedule: str, timezone: str | None, after: float) -> float:
     return float(croniter(schedule, start).get_next(datetime).timestamp())
 
 
-def is_scheduled(job: Mapping[str, Any]) -> bool:
-    return bool(job.get("schedule")) and not job.get("paused") and not job.get("parent_id")
+def is_scheduled(job: Job) -> bool:
+    return bool(job.schedule) and not job.paused and not job.parent_id
 
 
-def anchor_of(job: Mapping[str, Any]) -> float:
-    return max(float(job.get(name) or 0.0) for name in ANCHOR_FIELDS)
+def anchor_of(job: Job) -> float:
+    """The latest of the job's creation, its last schedule change and its last firing."""
+    return max(float(at or 0.0) for at in (job.created_at, job.schedule_set_at, job.last_fired_at))
 
 
 @dataclass(frozen=True)
@@ -78,19 +78,19 @@ class Upcoming:
     at: float
 
 
-def upcoming(jobs: Iterable[Mapping[str, Any]]) -> list[Upcoming]:
+def upcoming(jobs: Iterable[Job]) -> list[Upcoming]:
     """The next firing of every scheduled, unpaused job, soonest first."""
     found = [
         Upcoming(
-            job_id=job["id"],
-            project_id=job.get("project_id", ""),
-            name=job.get("name", ""),
-            schedule=job["schedule"],
-            timezone=job.get("timezone") or DEFAULT_TIMEZONE,
-            at=next_fire(job["schedule"], job.get("timezone"), anchor_of(job)),
+            job_id=job.id,
+            project_id=job.project_id,
+            name=job.name,
+            schedule=job.schedule,
+            timezone=job.timezone or DEFAULT_TIMEZONE,
+            at=next_fire(job.schedule, job.timezone, anchor_of(job)),
         )
         for job in jobs
-        if is_scheduled(job) and schedule_problem(job["schedule"], job.get("timezone")) is None
+        if is_scheduled(job) and schedule_problem(job.schedule, job.timezone) is None
     ]
     return sorted(found, key=lambda u: u.at)
 
@@ -119,7 +119,7 @@ def tick_from_env(environ: Mapping[str, str]) -> float:
     return seconds if seconds > 0 else TICK_SECONDS
 
 
-Fire = Callable[[dict[str, Any]], str]  # starts a run of the job, returns its id; raises to refuse
+Fire = Callable[[Job], str]  # starts a run of the job, returns its id; raises to refuse
 
 
 class Scheduler:
@@ -127,7 +127,7 @@ class Scheduler:
 
     def __init__(
         self,
-        jobs: Callable[[], list[dict[str, Any]]],
+        jobs: Callable[[], list[Job]],
         mark_fired: Callable[[str, float], None],
         fire: Fire,
         log: logging.Logger,
@@ -148,16 +148,16 @@ class Scheduler:
         moment = self.clock()
         started: list[str] = []
         for job in self._jobs():
-            if not is_scheduled(job) or schedule_problem(job["schedule"], job.get("timezone")):
+            if not is_scheduled(job) or schedule_problem(job.schedule, job.timezone):
                 continue
-            due = next_fire(job["schedule"], job.get("timezone"), anchor_of(job))
+            due = next_fire(job.schedule, job.timezone, anchor_of(job))
             if moment < due:
                 continue
-            self._mark_fired(job["id"], moment)
+            self._mark_fired(job.id, moment)
             try:
                 started.append(self._fire(job))
             except Exception as exc:  # one job's refusal must not stop the others
-                self.log.warning("scheduled job %s (%s) did not start: %s", job["id"], job.get("name"), exc)
+                self.log.warning("scheduled job %s (%s) did not start: %s", job.id, job.name, exc)
         return started
 
     def start(self) -> None:
