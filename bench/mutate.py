@@ -48,6 +48,7 @@ RECONCILE_TESTS = [
     "tests/reconcile/test_plan_shape.py",
     "tests/reconcile/test_plan_multi.py",
     "tests/reconcile/test_desired_fields.py",
+    "tests/reconcile/test_plan_details.py",
     "tests/reconcile/test_chain_runs.py",
     "tests/reconcile/test_reconcile_changes.py",
     "tests/reconcile/test_reconcile_install.py",

@@ -1,0 +1,34 @@
+"""What a plan says about one resource: a job's reason, an application's dependencies."""
+
+from __future__ import annotations
+
+from fakes.fake_cml import FakeCML
+from fakes.specs import REPO, make_spec
+
+from automation.reconcile import make_plan
+from automation.spec import load_spec
+from automation.workflows.bootstrap import bootstrap
+
+MULTI = REPO / "tests" / "reconcile" / "spec-v2-multi.yaml"
+
+
+def test_a_job_reason_says_differs_and_only_names_the_fields_cml_may_ignore(fake: FakeCML, client) -> None:
+    bootstrap(client, load_spec(MULTI))
+    converged = make_plan(client, load_spec(MULTI))[0]
+    assert converged.get("job.weekly-retrain").reason == ""
+    more_cpu = make_spec({"jobs": {"weekly-retrain": {"cpu": 2}}}, path=MULTI)
+    assert make_plan(client, more_cpu)[0].get("job.weekly-retrain").reason == "differs"
+    other_args = make_spec({"jobs": {"weekly-retrain": {"arguments": "--fast"}}}, path=MULTI)
+    reason = make_plan(client, other_args)[0].get("job.weekly-retrain").reason
+    assert reason.startswith(
+        "differs; if CML leaves arguments unchanged after the PATCH, the job is replaced"
+    )
+
+
+def test_an_application_follows_the_files_of_its_own_project(fake: FakeCML, client) -> None:
+    prd_app = make_plan(client, load_spec(MULTI))[0].get("application.wine-scorer")
+    assert prd_app.depends_on[:2] == ["project.prd", "files.prd"]
+    dev = make_spec({"applications": {"wine-scorer": {"project": "dev"}}}, path=MULTI)
+    dev_app = make_plan(client, dev)[0].get("application.wine-scorer")
+    assert dev_app.depends_on[:2] == ["project.dev", "files.dev"]
+    assert "files.prd" not in dev_app.depends_on
