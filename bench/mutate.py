@@ -56,6 +56,7 @@ RECONCILE_TESTS = [
     "tests/reconcile/test_fake_cml.py",
     "tests/reconcile/test_reconcile_resume.py",
     "tests/workflows/test_wf_failures.py",
+    "tests/workflows/test_cli_safety.py",
 ]
 
 # module (optionally ::Name to mutate one top-level class or function) -> the tests that must notice

@@ -21,3 +21,58 @@ def test_the_earliest_run_created_after_the_parent_began_is_the_childs() -> None
     assert started_after([runs[0]], parent) is None
     assert started_after([run("x", "not a time")], parent) is None  # never a run of unknown age
     assert started_after(runs, run("p", "")).id == "before"  # a parent of unknown age: any run counts
+
+
+def test_a_child_run_created_in_the_same_instant_as_its_parent_counts() -> None:
+    parent = run("p", "2026-12-01T10:00:00Z")  # second-precision servers stamp both alike
+    assert started_after([run("same", "2026-12-01T10:00:00Z")], parent).id == "same"
+
+
+def test_a_run_of_unknown_age_is_never_taken_when_the_parent_has_one() -> None:
+    parent = run("p", "2026-12-01T10:00:00Z")
+    undated = run("undated", "")
+    assert started_after([undated], parent) is None
+    assert started_after([undated, run("dated", "2026-12-01T10:00:03Z")], parent).id == "dated"
+    assert started_after([undated], run("q", "")).id == "undated"
+
+
+def test_a_child_that_never_starts_times_out_at_the_chains_deadline(fake, client) -> None:
+    import pytest
+
+    from automation.errors import WaitTimeout
+    from automation.reconcile.chain import follow_chain
+
+    project = client.projects.create("chain", description="")
+    runtime = fake.runtimes[0]["image_identifier"]
+    root = client.jobs.create(project.id, name="root", script="a.py", runtime_identifier=runtime)
+    lonely = client.jobs.create(project.id, name="lonely", script="a.py", runtime_identifier=runtime)
+    root_run = client.jobs.start_run(project.id, root.id)
+    clock = client.jobs.clock
+    clock.advance(1000)  # the deadline is counted from now, not from the clock's origin
+    began = clock.now()
+    with pytest.raises(WaitTimeout, match="lonely"):  # not a child of root: the fake never starts it
+        follow_chain(client, project.id, root_run, [("root", root.id), ("lonely", lonely.id)], timeout=120)
+    waited = clock.now() - began
+    assert 120 <= waited < 180, waited
+    fake.calls.clear()
+
+
+def test_a_child_wait_gets_at_least_a_second_when_the_parent_used_up_the_deadline(fake, client) -> None:
+    import pytest
+
+    from automation.errors import WaitTimeout
+    from automation.reconcile.chain import follow_chain
+
+    project = client.projects.create("late", description="")
+    runtime = fake.runtimes[0]["image_identifier"]
+    root = client.jobs.create(project.id, name="root", script="a.py", runtime_identifier=runtime)
+    lonely = client.jobs.create(project.id, name="lonely", script="a.py", runtime_identifier=runtime)
+    root_run = client.jobs.start_run(project.id, root.id)
+    while client.jobs.get_run(project.id, root.id, root_run.id).status != "ENGINE_SUCCEEDED":
+        pass  # the fake moves a run on at each read: the chain's wait finds it finished at once
+    clock = client.jobs.clock
+    began = clock.now()
+    with pytest.raises(WaitTimeout, match="lonely"):
+        follow_chain(client, project.id, root_run, [("root", root.id), ("lonely", lonely.id)], timeout=0.25)
+    assert 1 <= clock.now() - began < 2, clock.sleeps
+    fake.calls.clear()

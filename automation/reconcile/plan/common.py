@@ -22,12 +22,12 @@ def masked_changes(
     ``environment`` map, a value is masked when the spec's value is a secret, its name looks like
     one (KEY, TOKEN, SECRET, PASSW, CREDENTIAL) or it is being removed (where it came from is
     unknown). A changed secret shows as ``*** (changed)``, so the plan still says what moves."""
-    is_secret = getattr(spec, "is_secret", lambda _path: False)
+    is_secret = spec.is_secret
     out: dict[str, list[Any]] = {}
     for name, (current, desired) in changes.items():
         if is_secret((*section, name)):
             out[name] = [MASK if current else current, f"{MASK} (changed)"]
-        elif name == "environment" and isinstance(desired, dict):
+        elif name == "environment":  # desired environments are always maps (desired.environment)
             old = dict(current or {})
             hidden = {
                 k
