@@ -32,3 +32,24 @@ def test_an_application_follows_the_files_of_its_own_project(fake: FakeCML, clie
     dev_app = make_plan(client, dev)[0].get("application.wine-scorer")
     assert dev_app.depends_on[:2] == ["project.dev", "files.dev"]
     assert "files.prd" not in dev_app.depends_on
+
+
+def _endpoint_replaced(deployment, others):
+    from automation.api.types import Model
+    from automation.reconcile.observe import ModelObserved
+    from automation.reconcile.plan.models import plan_endpoint
+
+    endpoint = load_spec(MULTI).models["wine-red"].endpoint  # auth on
+    open_model = Model(id="m1", name=endpoint.model_name, auth_enabled=False)
+    seen = ModelObserved(model=open_model, deployment=deployment, other_deployments=others)
+    return plan_endpoint("wine-red", endpoint, seen)
+
+
+def test_replacing_an_endpoint_counts_every_deployment_it_stops() -> None:
+    from automation.api.types import ModelDeployment
+
+    live, old = ModelDeployment(id="d2", status="deployed"), ModelDeployment(id="d1", status="deployed")
+    assert "and stops its 2 active deployment(s)" in _endpoint_replaced(live, [old]).destroys
+    assert "and stops its 1 active deployment(s)" in _endpoint_replaced(None, [old]).destroys
+    idle = _endpoint_replaced(None, [])
+    assert idle.kind == "replace" and "stops" not in idle.destroys
