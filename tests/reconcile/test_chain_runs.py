@@ -76,3 +76,34 @@ def test_a_child_wait_gets_at_least_a_second_when_the_parent_used_up_the_deadlin
         follow_chain(client, project.id, root_run, [("root", root.id), ("lonely", lonely.id)], timeout=0.25)
     assert 1 <= clock.now() - began < 2, clock.sleeps
     fake.calls.clear()
+
+
+def test_with_a_parent_of_unknown_age_dated_runs_come_before_undated_ones() -> None:
+    unknown = run("p", "")
+    undated, dated = run("undated", "garbled"), run("dated", "2026-12-01T10:00:03Z")
+    assert started_after([undated, dated], unknown).id == "dated"
+    assert started_after([dated, undated], unknown).id == "dated"
+
+
+def test_a_child_run_that_never_finishes_is_bounded_by_the_chain_and_floored_at_1_s(fake, client) -> None:
+    import pytest
+
+    from automation.errors import WaitTimeout
+    from automation.reconcile.chain import follow_chain
+
+    project = client.projects.create("stuck", description="")
+    runtime = fake.runtimes[0]["image_identifier"]
+    root = client.jobs.create(project.id, name="root", script="a.py", runtime_identifier=runtime)
+    child = client.jobs.create(project.id, name="child", script="a.py", runtime_identifier=runtime)
+    root_run = client.jobs.start_run(project.id, root.id)
+    while client.jobs.get_run(project.id, root.id, root_run.id).status != "ENGINE_SUCCEEDED":
+        pass
+    fake.job_outcome = None  # runs started from now on stay ENGINE_RUNNING
+    client.jobs.start_run(project.id, child.id)  # as if the root's success had started it
+    clock = client.jobs.clock
+    clock.advance(1000)
+    began = clock.now()
+    with pytest.raises(WaitTimeout):
+        follow_chain(client, project.id, root_run, [("root", root.id), ("child", child.id)], timeout=0.25)
+    assert 1 <= clock.now() - began < 2, clock.sleeps
+    fake.calls.clear()
