@@ -170,3 +170,23 @@ def test_cli_bootstrap_on_a_converged_workspace_is_a_no_op_and_leaks_no_secret(b
     for secret in (api_key, access_key):
         assert secret not in proc.stdout
         assert secret not in proc.stderr
+
+
+def test_the_flagship_scorer_application_scores_the_tutorial_wine(boot: Bootstrapped) -> None:
+    import re
+
+    import requests
+
+    from automation.local.control import application_url
+
+    prd = boot.client.projects.find(boot.spec.projects.prd.name)
+    app = boot.client.applications.find(prd.id, "wine-scorer")
+    assert app is not None and app.status == "APPLICATION_RUNNING"
+    url = application_url(boot.state_dir, app.id)
+    assert url is not None
+    answer = requests.post(url + "score", data={}, timeout=60)  # the form's defaults: the tutorial wine
+    assert answer.status_code == 200, answer.text
+    shown = re.search(r"Predicted quality: ([0-9.]+)", answer.text)
+    assert shown is not None, answer.text
+    served = float(boot.result.summary["smoke_prediction"][0])
+    assert abs(float(shown.group(1)) - served) <= 0.005  # the page rounds to 2 decimals
