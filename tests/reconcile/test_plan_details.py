@@ -53,3 +53,30 @@ def test_replacing_an_endpoint_counts_every_deployment_it_stops() -> None:
     assert "and stops its 1 active deployment(s)" in _endpoint_replaced(None, [old]).destroys
     idle = _endpoint_replaced(None, [])
     assert idle.kind == "replace" and "stops" not in idle.destroys
+
+
+def test_a_job_with_its_own_runtime_gets_that_runtime_not_the_default(fake: FakeCML, client) -> None:
+    jupyter = make_spec({"jobs": {"weekly-retrain": {"runtime": {"editor": "JupyterLab"}}}}, path=MULTI)
+    the_plan = make_plan(client, jupyter)[0]
+    own = the_plan.get("job.weekly-retrain").desired["runtime_identifier"]
+    default = the_plan.get("job.train-red").desired["runtime_identifier"]
+    assert "jupyterlab" in own and "ml-runtime-workbench" in default
+
+
+def test_the_newest_built_build_of_the_version_is_the_one_observed(fake: FakeCML, client) -> None:
+    from automation.reconcile.observe import observe
+
+    spec = load_spec(MULTI)
+    bootstrap(client, spec)
+    first = observe(client, spec).models["wine-red"]
+    prd_id = client.projects.find(spec.projects.prd.name).id
+    newer = client.models.create_build(
+        prd_id,
+        first.model.id,
+        registered_model_version_id=first.version.model_version_id,
+        runtime_identifier=first.build.runtime_identifier,
+    )
+    while client.models.get_build(prd_id, first.model.id, newer.id).status.lower() != "built":
+        pass  # the fake moves a build on at each read
+    assert observe(client, spec).models["wine-red"].build.id == newer.id != first.build.id
+    fake.calls.clear()
