@@ -80,3 +80,60 @@ def test_the_newest_built_build_of_the_version_is_the_one_observed(fake: FakeCML
         pass  # the fake moves a build on at each read
     assert observe(client, spec).models["wine-red"].build.id == newer.id != first.build.id
     fake.calls.clear()
+
+
+def test_a_runtime_identifier_the_workspace_lacks_stops_the_plan_before_any_write(
+    fake: FakeCML, client
+) -> None:
+    import pytest
+
+    from automation.errors import InputError
+
+    pinned = fake.runtimes[1]["image_identifier"]
+    ok = make_spec({"jobs": {"train-red": {"runtime": {"identifier": pinned}}}}, path=MULTI)
+    assert make_plan(client, ok)[0].get("job.train-red").desired["runtime_identifier"] == pinned
+    missing = make_spec({"jobs": {"train-red": {"runtime": {"identifier": pinned + "-gone"}}}}, path=MULTI)
+    with pytest.raises(InputError, match="is not a runtime of this workspace"):
+        make_plan(client, missing)
+    assert fake.writes() == []
+
+
+def test_an_application_on_an_older_matching_runtime_is_left_there(fake: FakeCML, client) -> None:
+    spec = load_spec(MULTI)
+    bootstrap(client, spec)
+    app = next(iter(fake.applications.values()))
+    older = next(
+        r["image_identifier"]
+        for r in fake.runtimes
+        if r["image_identifier"] != app["runtime_identifier"]
+        and r["editor"] == "Workbench"
+        and r["kernel"] == "Python 3.10"
+        and r["status"] == "ENABLED"
+    )
+    app["runtime_identifier"] = older  # still Workbench / Python 3.10 / Standard: nothing to change
+    assert not make_plan(client, spec)[0].has_changes
+
+
+def test_an_older_builds_active_deployment_is_observed_as_superseded(fake: FakeCML, client) -> None:
+    from automation.reconcile.observe import observe
+
+    spec = load_spec(MULTI)
+    bootstrap(client, spec)
+    first = observe(client, spec).models["wine-red"]
+    prd_id = client.projects.find(spec.projects.prd.name).id
+    newer = client.models.create_build(
+        prd_id,
+        first.model.id,
+        registered_model_version_id=first.version.model_version_id,
+        runtime_identifier=first.build.runtime_identifier,
+    )
+    while client.models.get_build(prd_id, first.model.id, newer.id).status.lower() != "built":
+        pass
+    dep = client.models.create_deployment(prd_id, first.model.id, newer.id, cpu=1, memory=2)
+    while client.models.get_deployment(prd_id, first.model.id, newer.id, dep.id).status.lower() != "deployed":
+        pass
+    fake.deployments[first.deployment.id]["status"] = "deployed"  # caught before CML stops it
+    seen = observe(client, spec).models["wine-red"]
+    assert (seen.build.id, seen.deployment.id) == (newer.id, dep.id)
+    assert [d.id for d in seen.other_deployments] == [first.deployment.id]
+    fake.calls.clear()
