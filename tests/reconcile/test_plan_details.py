@@ -137,3 +137,22 @@ def test_an_older_builds_active_deployment_is_observed_as_superseded(fake: FakeC
     assert (seen.build.id, seen.deployment.id) == (newer.id, dep.id)
     assert [d.id for d in seen.other_deployments] == [first.deployment.id]
     fake.calls.clear()
+
+
+def test_a_built_build_is_preferred_to_a_newer_one_still_building(fake: FakeCML, client) -> None:
+    from automation.reconcile.observe import observe
+
+    spec = load_spec(MULTI)
+    bootstrap(client, spec)
+    first = observe(client, spec).models["wine-red"]
+    prd_id = client.projects.find(spec.projects.prd.name).id
+    building = client.models.create_build(
+        prd_id,
+        first.model.id,
+        registered_model_version_id=first.version.model_version_id,
+        runtime_identifier=first.build.runtime_identifier,
+    )
+    fake.builds[building.id]["status"] = "building"
+    fake._progress.pop(building.id, None)  # it stays building
+    assert observe(client, spec).models["wine-red"].build.id == first.build.id
+    fake.calls.clear()
