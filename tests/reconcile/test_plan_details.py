@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fakes.fake_cml import FakeCML
 from fakes.specs import REPO, make_spec
 
@@ -155,4 +156,17 @@ def test_a_built_build_is_preferred_to_a_newer_one_still_building(fake: FakeCML,
     fake.builds[building.id]["status"] = "building"
     fake._progress.pop(building.id, None)  # it stays building
     assert observe(client, spec).models["wine-red"].build.id == first.build.id
+    fake.calls.clear()
+
+
+@pytest.mark.parametrize("status", ["build failed", "failed", "timedout", "Build Failed"])
+def test_a_failed_build_is_never_the_versions_build(fake: FakeCML, client, status: str) -> None:
+    from automation.reconcile.observe import observe
+
+    spec = load_spec(MULTI)
+    bootstrap(client, spec)
+    build_id = observe(client, spec).models["wine-red"].build.id
+    fake.builds[build_id]["status"] = status
+    assert observe(client, spec).models["wine-red"].build is None
+    assert make_plan(client, spec)[0].get("build.wine-red").kind == "build"
     fake.calls.clear()
