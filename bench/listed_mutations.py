@@ -37,9 +37,9 @@ class Planted:
 PLANTED = [
     Planted(
         "a job's memory difference planned as no change",
-        "automation/reconcile/plan.py",
-        "changes = _diff(current, want_job)",
-        "changes = _diff(current, {k: v for k, v in want_job.items() if k != 'memory'})",
+        "automation/reconcile/plan/jobs.py",
+        "changes = diff(job_fields(job, want, names), want)",
+        "changes = diff(job_fields(job, want, names), {k: v for k, v in want.items() if k != 'memory'})",
         "tests/reconcile/test_plan_every_field.py::test_each_job_field_alone_is_an_update",
     ),
     Planted(
@@ -149,8 +149,8 @@ PLANTED = [
     ),
     Planted(
         "model-serving processes inheriting CML_*/CDSW_* and the API key",
-        "automation/local/workloads/deployments.py",
-        "env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED_PREFIXES)}",
+        "automation/local/workloads/runtime/workload_env.py",
+        "env = {name: os.environ[name] for name in kept if name in os.environ}",
         "env = dict(os.environ)",
         "tests/local/test_local_child_env.py::test_model_servers_and_build_checks_inherit_no_workspace_variables",
         timeout=300,
