@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from automation.api.types import JobRun
-from automation.reconcile.chain import started_after
+from automation.errors import WaitTimeout
+from automation.reconcile.chain import follow_chain, started_after
 
 
 def run(run_id: str, created_at: str) -> JobRun:
@@ -37,16 +40,7 @@ def test_a_run_of_unknown_age_is_never_taken_when_the_parent_has_one() -> None:
 
 
 def test_a_child_that_never_starts_times_out_at_the_chains_deadline(fake, client) -> None:
-    import pytest
-
-    from automation.errors import WaitTimeout
-    from automation.reconcile.chain import follow_chain
-
-    project = client.projects.create("chain", description="")
-    runtime = fake.runtimes[0]["image_identifier"]
-    root = client.jobs.create(project.id, name="root", script="a.py", runtime_identifier=runtime)
-    lonely = client.jobs.create(project.id, name="lonely", script="a.py", runtime_identifier=runtime)
-    root_run = client.jobs.start_run(project.id, root.id)
+    project, root, lonely, root_run = _root_and_job(fake, client, "chain", "lonely")
     clock = client.jobs.clock
     clock.advance(1000)  # the deadline is counted from now, not from the clock's origin
     began = clock.now()
@@ -58,18 +52,8 @@ def test_a_child_that_never_starts_times_out_at_the_chains_deadline(fake, client
 
 
 def test_a_child_wait_gets_at_least_a_second_when_the_parent_used_up_the_deadline(fake, client) -> None:
-    import pytest
-
-    from automation.errors import WaitTimeout
-    from automation.reconcile.chain import follow_chain
-
-    project = client.projects.create("late", description="")
-    runtime = fake.runtimes[0]["image_identifier"]
-    root = client.jobs.create(project.id, name="root", script="a.py", runtime_identifier=runtime)
-    lonely = client.jobs.create(project.id, name="lonely", script="a.py", runtime_identifier=runtime)
-    root_run = client.jobs.start_run(project.id, root.id)
-    while client.jobs.get_run(project.id, root.id, root_run.id).status != "ENGINE_SUCCEEDED":
-        pass  # the fake moves a run on at each read: the chain's wait finds it finished at once
+    project, root, lonely, root_run = _root_and_job(fake, client, "late", "lonely")
+    _until_succeeded(client, project.id, root.id, root_run.id)
     clock = client.jobs.clock
     began = clock.now()
     with pytest.raises(WaitTimeout, match="lonely"):
@@ -86,18 +70,8 @@ def test_with_a_parent_of_unknown_age_dated_runs_come_before_undated_ones() -> N
 
 
 def test_a_child_run_that_never_finishes_is_bounded_by_the_chain_and_floored_at_1_s(fake, client) -> None:
-    import pytest
-
-    from automation.errors import WaitTimeout
-    from automation.reconcile.chain import follow_chain
-
-    project = client.projects.create("stuck", description="")
-    runtime = fake.runtimes[0]["image_identifier"]
-    root = client.jobs.create(project.id, name="root", script="a.py", runtime_identifier=runtime)
-    child = client.jobs.create(project.id, name="child", script="a.py", runtime_identifier=runtime)
-    root_run = client.jobs.start_run(project.id, root.id)
-    while client.jobs.get_run(project.id, root.id, root_run.id).status != "ENGINE_SUCCEEDED":
-        pass
+    project, root, child, root_run = _root_and_job(fake, client, "stuck", "child")
+    _until_succeeded(client, project.id, root.id, root_run.id)
     fake.job_outcome = None  # runs started from now on stay ENGINE_RUNNING
     client.jobs.start_run(project.id, child.id)  # as if the root's success had started it
     clock = client.jobs.clock
@@ -107,3 +81,19 @@ def test_a_child_run_that_never_finishes_is_bounded_by_the_chain_and_floored_at_
         follow_chain(client, project.id, root_run, [("root", root.id), ("child", child.id)], timeout=0.25)
     assert 1 <= clock.now() - began < 2, clock.sleeps
     fake.calls.clear()
+
+
+def _root_and_job(fake, client, project_name: str, job_name: str):
+    """A project with a job ``root`` (one run started) and a job ``job_name`` that is not its child."""
+    project = client.projects.create(project_name, description="")
+    runtime = fake.runtimes[0]["image_identifier"]
+    root = client.jobs.create(project.id, name="root", script="a.py", runtime_identifier=runtime)
+    other = client.jobs.create(project.id, name=job_name, script="a.py", runtime_identifier=runtime)
+    return project, root, other, client.jobs.start_run(project.id, root.id)
+
+
+def _until_succeeded(client, project_id: str, job_id: str, run_id: str) -> None:
+    """Read the run until it succeeded: the fake moves a run on at each read, so the chain's own wait
+    then finds it finished at once."""
+    while client.jobs.get_run(project_id, job_id, run_id).status != "ENGINE_SUCCEEDED":
+        pass

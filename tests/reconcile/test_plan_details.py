@@ -6,7 +6,9 @@ import pytest
 from fakes.fake_cml import FakeCML
 from fakes.specs import REPO, make_spec
 
+from automation.errors import InputError
 from automation.reconcile import make_plan
+from automation.reconcile.observe import observe
 from automation.spec import load_spec
 from automation.workflows.bootstrap import bootstrap
 
@@ -65,20 +67,10 @@ def test_a_job_with_its_own_runtime_gets_that_runtime_not_the_default(fake: Fake
 
 
 def test_the_newest_built_build_of_the_version_is_the_one_observed(fake: FakeCML, client) -> None:
-    from automation.reconcile.observe import observe
-
     spec = load_spec(MULTI)
     bootstrap(client, spec)
-    first = observe(client, spec).models["wine-red"]
-    prd_id = client.projects.find(spec.projects.prd.name).id
-    newer = client.models.create_build(
-        prd_id,
-        first.model.id,
-        registered_model_version_id=first.version.model_version_id,
-        runtime_identifier=first.build.runtime_identifier,
-    )
-    while client.models.get_build(prd_id, first.model.id, newer.id).status.lower() != "built":
-        pass  # the fake moves a build on at each read
+    first, prd_id, newer = _another_build(client, spec)
+    _until(lambda: client.models.get_build(prd_id, first.model.id, newer.id).status, "built")
     assert observe(client, spec).models["wine-red"].build.id == newer.id != first.build.id
     fake.calls.clear()
 
@@ -86,10 +78,6 @@ def test_the_newest_built_build_of_the_version_is_the_one_observed(fake: FakeCML
 def test_a_runtime_identifier_the_workspace_lacks_stops_the_plan_before_any_write(
     fake: FakeCML, client
 ) -> None:
-    import pytest
-
-    from automation.errors import InputError
-
     pinned = fake.runtimes[1]["image_identifier"]
     ok = make_spec({"jobs": {"train-red": {"runtime": {"identifier": pinned}}}}, path=MULTI)
     assert make_plan(client, ok)[0].get("job.train-red").desired["runtime_identifier"] == pinned
@@ -116,23 +104,12 @@ def test_an_application_on_an_older_matching_runtime_is_left_there(fake: FakeCML
 
 
 def test_an_older_builds_active_deployment_is_observed_as_superseded(fake: FakeCML, client) -> None:
-    from automation.reconcile.observe import observe
-
     spec = load_spec(MULTI)
     bootstrap(client, spec)
-    first = observe(client, spec).models["wine-red"]
-    prd_id = client.projects.find(spec.projects.prd.name).id
-    newer = client.models.create_build(
-        prd_id,
-        first.model.id,
-        registered_model_version_id=first.version.model_version_id,
-        runtime_identifier=first.build.runtime_identifier,
-    )
-    while client.models.get_build(prd_id, first.model.id, newer.id).status.lower() != "built":
-        pass
+    first, prd_id, newer = _another_build(client, spec)
+    _until(lambda: client.models.get_build(prd_id, first.model.id, newer.id).status, "built")
     dep = client.models.create_deployment(prd_id, first.model.id, newer.id, cpu=1, memory=2)
-    while client.models.get_deployment(prd_id, first.model.id, newer.id, dep.id).status.lower() != "deployed":
-        pass
+    _until(lambda: client.models.get_deployment(prd_id, first.model.id, newer.id, dep.id).status, "deployed")
     fake.deployments[first.deployment.id]["status"] = "deployed"  # caught before CML stops it
     seen = observe(client, spec).models["wine-red"]
     assert (seen.build.id, seen.deployment.id) == (newer.id, dep.id)
@@ -141,28 +118,17 @@ def test_an_older_builds_active_deployment_is_observed_as_superseded(fake: FakeC
 
 
 def test_a_built_build_is_preferred_to_a_newer_one_still_building(fake: FakeCML, client) -> None:
-    from automation.reconcile.observe import observe
-
     spec = load_spec(MULTI)
     bootstrap(client, spec)
-    first = observe(client, spec).models["wine-red"]
-    prd_id = client.projects.find(spec.projects.prd.name).id
-    building = client.models.create_build(
-        prd_id,
-        first.model.id,
-        registered_model_version_id=first.version.model_version_id,
-        runtime_identifier=first.build.runtime_identifier,
-    )
-    fake.builds[building.id]["status"] = "building"
-    fake._progress.pop(building.id, None)  # it stays building
+    first, _, newer = _another_build(client, spec)
+    fake.builds[newer.id]["status"] = "building"
+    fake._progress.pop(newer.id, None)  # it stays building
     assert observe(client, spec).models["wine-red"].build.id == first.build.id
     fake.calls.clear()
 
 
 @pytest.mark.parametrize("status", ["build failed", "failed", "timedout", "Build Failed"])
 def test_a_failed_build_is_never_the_versions_build(fake: FakeCML, client, status: str) -> None:
-    from automation.reconcile.observe import observe
-
     spec = load_spec(MULTI)
     bootstrap(client, spec)
     build_id = observe(client, spec).models["wine-red"].build.id
@@ -170,3 +136,22 @@ def test_a_failed_build_is_never_the_versions_build(fake: FakeCML, client, statu
     assert observe(client, spec).models["wine-red"].build is None
     assert make_plan(client, spec)[0].get("build.wine-red").kind == "build"
     fake.calls.clear()
+
+
+def _another_build(client, spec):
+    """The observed wine-red chain, the PRD project's id, and a second build of the same version."""
+    first = observe(client, spec).models["wine-red"]
+    prd_id = client.projects.find(spec.projects.prd.name).id
+    newer = client.models.create_build(
+        prd_id,
+        first.model.id,
+        registered_model_version_id=first.version.model_version_id,
+        runtime_identifier=first.build.runtime_identifier,
+    )
+    return first, prd_id, newer
+
+
+def _until(status, wanted: str) -> None:
+    """Read until the status is ``wanted`` (the fake moves a build or deployment on at each read)."""
+    while status().lower() != wanted:
+        pass
