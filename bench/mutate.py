@@ -59,6 +59,9 @@ RECONCILE_TESTS = [
     "tests/workflows/test_cli_safety.py",
 ]
 
+# the spec layer: its own suite and the commands that load, validate and migrate specs
+SPEC_TESTS = ["tests/spec", "tests/cli/test_spec_v2_cmds.py", "tests/cli/test_migrate_cmd.py"]
+
 # module (optionally ::Name to mutate one top-level class or function) -> the tests that must notice
 MODULES: dict[str, list[str]] = {
     "automation/reconcile/selection.py": [
@@ -86,13 +89,33 @@ MODULES: dict[str, list[str]] = {
             "desired.py",
             "chain.py",
             "observe.py",
-            "apply.py",
         )
     },
+    # apply's step details, ids and gate reports are read by the CLI's output and the workflows
+    "automation/reconcile/apply.py": [
+        *RECONCILE_TESTS,
+        "tests/workflows/test_wf_bootstrap.py",
+        "tests/cli/test_spec_cmds.py",
+    ],
     "automation/spec/substitute.py": ["tests/spec"],
     "automation/spec/files.py": ["tests/spec"],
     "automation/spec/loader.py": ["tests/spec"],
     "automation/spec/diagnostics.py": ["tests/spec"],
+    **{
+        f"automation/spec/{name}": SPEC_TESTS
+        for name in (
+            "models.py",
+            "migrate.py",
+            "yamlload.py",
+            "fields.py",
+            "graph.py",
+            "workloads.py",
+            "schema.py",
+            "v1.py",
+            "overrides.py",
+            "runtime.py",
+        )
+    },
     "automation/local/core/files.py": [
         "tests/local/test_local_path_checks.py",
         "tests/local/test_local_file_units.py",
