@@ -155,3 +155,34 @@ def _until(status, wanted: str) -> None:
     """Read until the status is ``wanted`` (the fake moves a build or deployment on at each read)."""
     while status().lower() != wanted:
         pass
+
+
+def _long_histories(fake: FakeCML, job_id: str, copies: int) -> None:
+    """``copies`` failed runs of the job and as many MLflow runs, all newer than what exists."""
+    run = next(r for r in fake.job_runs.values() if r["job_id"] == job_id)
+    logged = next(iter(fake.experiment_runs.values()))
+    for _ in range(copies):
+        rid, when = fake._public_id(), fake._now()
+        fake.job_runs[rid] = {**run, "id": rid, "status": "ENGINE_FAILED", "created_at": when}
+        fake._owner[rid] = fake._owner[run["id"]]
+        mid = fake._public_id()
+        fake.experiment_runs[mid] = {**logged, "id": mid, "start_time": when}
+        fake._owner[mid] = fake._owner[logged["id"]]
+
+
+def test_a_plan_reads_one_bounded_page_of_runs_however_long_the_history(fake: FakeCML, client) -> None:
+    """A plan costs the same on a job run a thousand times: it reads the latest 20 runs of each
+    model's job and the latest 50 MLflow runs of its experiment, one page each."""
+    spec = load_spec(MULTI)
+    bootstrap(client, spec)
+    job_id = fake.named(fake.jobs, "train-red")[0]["id"]
+    _long_histories(fake, job_id, 120)
+    fake.calls.clear()
+    seen = observe(client, spec).models["wine-red"]
+    job_pages = [c for c in fake.reads() if c.path.endswith(f"/jobs/{job_id}/runs")]
+    mlflow_pages = [c for c in fake.reads() if "/experiments/" in c.path and c.path.endswith("/runs")]
+    assert [int(c.query["page_size"]) for c in job_pages] == [20]
+    assert mlflow_pages and all(int(c.query["page_size"]) == 50 for c in mlflow_pages)
+    assert len(mlflow_pages) == len(spec.models)  # one page per model's experiment
+    assert seen.last_success_run is None  # the success is older than the 20 runs read
+    fake.calls.clear()
