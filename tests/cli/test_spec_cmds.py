@@ -343,6 +343,28 @@ def test_apply_then_nothing_to_do(capsys, fake: FakeCML) -> None:
     assert data["summary"]["deployment_status"] == "deployed"
 
 
+def test_apply_json_reports_each_step_with_the_id_it_made_and_each_gate_once(capsys, fake: FakeCML) -> None:
+    code, data = run_json(capsys, "apply", SPEC)
+    assert code == 0
+    report, ids = data["apply"], data["summary"]
+    assert report["ids"] == ids and ids["deployment_id"] == next(iter(fake.deployments))
+    assert report["writes"] == len(fake.writes())
+    detail = {s["resource"]: s["detail"] for s in report["steps"]}
+    assert detail["project.dev"] == f"id {ids['dev_project_id']}"
+    assert detail["project.prd"] == f"id {ids['prd_project_id']}"
+    assert detail["files.dev"] == "2 file(s)"
+    assert detail["job.train wine model"] == f"id {ids['job_id']}"
+    assert detail["job_run.wine-test-model"] == (
+        f"run {ids['job_run_id']} ENGINE_SUCCEEDED, MLflow run {ids['mlflow_run_id']}"
+    )
+    assert detail["model_version.wine-test-model"] == f"version 1 ({ids['model_version_id']})"
+    assert detail["endpoint.wine-test-model"] == f"id {ids['model_id']}"
+    assert detail["build.wine-test-model"] == f"build {ids['build_id']}"
+    assert detail["deployment.wine-test-model"] == f"deployment {ids['deployment_id']}"
+    # registration and build both need the gates; they are checked, and reported, once
+    assert [(g["metric"], g["passed"]) for g in report["gates"]] == [("r2", True), ("rmse", True)]
+
+
 def test_plan_text_shows_values_without_python_reprs(capsys, fake: FakeCML) -> None:
     code, out, _ = run(capsys, "plan", SPEC)
     assert code == 0
