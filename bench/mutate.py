@@ -191,6 +191,7 @@ class Mutant:
     col: int
     kind: str  # e.g. "GtE->Gt", "const 0->1", "not-removed", "call-removed"
     scope: str  # enclosing def/class, dotted
+    end_line: int = 0  # last line of the code the mutant changes (an if's condition, not its body)
 
     @property
     def key(self) -> str:
@@ -321,8 +322,10 @@ def enumerate_mutants(source: str, only_scope: str | None = None) -> list[Mutant
         scope = scopes.get(id(node), "")
         if not _in_scope(scope, only_scope):
             continue
+        changed = node.test if isinstance(node, ast.If) else node
+        end = max(changed.end_lineno or changed.lineno, node.lineno)
         for kind in mutations_of(node, compared):
-            mutants.append(Mutant(index, node.lineno, node.col_offset, kind, scope))
+            mutants.append(Mutant(index, node.lineno, node.col_offset, kind, scope, end))
     return mutants
 
 
@@ -396,9 +399,24 @@ def test_env(root: Path) -> dict[str, str]:
     return env
 
 
-def run_tests(root: Path, tests: list[str], deselect: str | None, timeout: float) -> tuple[str, float, str]:
+def run_tests(
+    root: Path,
+    tests: list[str],
+    deselect: str | None,
+    timeout: float,
+    *,
+    line_map: Path | None = None,
+    target: Path | None = None,
+) -> tuple[str, float, str]:
+    """Run ``tests`` with ``-x``: (killed | survived | timeout, seconds, pytest's last line).
+    With ``line_map``, the mutate_lines plugin records which test ran which line of ``target``."""
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *PLUGINS]
     cmd += ["-o", f"timeout={timeout:.0f}"]
+    env = test_env(root)
+    if line_map is not None and target is not None:
+        cmd += ["-p", "mutate_lines"]
+        env["PYTHONPATH"] += os.pathsep + str(root / "bench")
+        env["MUTATE_LINES_FILE"], env["MUTATE_LINES_OUT"] = str(target), str(line_map)
     if deselect:
         cmd += ["-k", deselect]
     started = time.monotonic()
@@ -406,7 +424,7 @@ def run_tests(root: Path, tests: list[str], deselect: str | None, timeout: float
         done = subprocess.run(
             [*cmd, *tests],
             cwd=root,
-            env=test_env(root),
+            env=env,
             capture_output=True,
             text=True,
             timeout=timeout * 2 + 30,
@@ -421,6 +439,32 @@ def run_tests(root: Path, tests: list[str], deselect: str | None, timeout: float
     if "Failed: Timeout" in done.stdout:
         return "timeout", elapsed, last
     return "killed", elapsed, last
+
+
+@dataclass
+class LineMap:
+    """Which tests of the subset run each line of the module (from one traced baseline run)."""
+
+    tests: list[str]
+    lines: dict[int, list[int]]
+    at_import: set[int]
+
+    @classmethod
+    def read(cls, path: Path) -> LineMap | None:
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text())
+        lines = {int(k): v for k, v in data["lines"].items()}
+        return cls(data["tests"], lines, set(data["import"]))
+
+    def tests_for(self, mutant: Mutant) -> list[str] | None:
+        """The node ids that run the mutant's lines, in the subset's order; None when a line runs
+        at import time or no test runs it (then the whole subset decides)."""
+        span = range(mutant.line, max(mutant.end_line, mutant.line) + 1)
+        if any(line in self.at_import for line in span):
+            return None
+        picked = sorted({t for line in span for t in self.lines.get(line, ())})
+        return [self.tests[t] for t in picked] or None
 
 
 def _clear_pyc(path: Path) -> None:
@@ -452,9 +496,14 @@ def mutate_module(target: str, root: Path, *, only: str | None = None, log=print
     mutants = enumerate_mutants(original, only_scope or None)
     if only:
         mutants = [m for m in mutants if m.key.startswith(only)]
-    status, base_seconds, last = run_tests(root, tests, deselect, 600)
+    line_map_path = root.parent / "lines.json"
+    line_map_path.unlink(missing_ok=True)
+    status, base_seconds, last = run_tests(
+        root, tests, deselect, 600, line_map=line_map_path, target=source_path
+    )
     if status != "survived":
         raise SystemExit(f"{target}: the test subset fails without any mutant ({last}); fix that first")
+    lines = LineMap.read(line_map_path)
     timeout = max(60.0, base_seconds * 4)
     log(f"{target}: {len(mutants)} mutants, baseline {base_seconds:.1f}s ({last}), timeout {timeout:.0f}s")
     equivalent = load_equivalent()
@@ -464,7 +513,9 @@ def mutate_module(target: str, root: Path, *, only: str | None = None, log=print
         for n, mutant in enumerate(mutants, 1):
             source_path.write_text(apply_mutant(original, mutant))
             _clear_pyc(source_path)
-            status, seconds, last = run_tests(root, tests, deselect, timeout)
+            status, seconds = _judge(
+                root, tests, deselect, timeout, lines.tests_for(mutant) if lines else None
+            )
             reason = equivalent.get(f"{target} {mutant.key}", "")
             if status == "survived" and reason:
                 status = "equivalent"
@@ -495,6 +546,21 @@ def mutate_module(target: str, root: Path, *, only: str | None = None, log=print
         f"{counts['equivalent']} equivalent, {counts['survived']} survived, {result['seconds']:.0f}s"
     )
     return result
+
+
+def _judge(
+    root: Path, tests: list[str], deselect: str | None, timeout: float, covering: list[str] | None
+) -> tuple[str, float]:
+    """Run the tests that run the mutant's lines; a survivor there is judged again by the whole
+    subset (the line map only ever narrows a run, so it can hide a kill, never make one)."""
+    if covering:
+        status, seconds, _ = run_tests(root, covering, deselect, timeout)
+        if status != "survived":
+            return status, seconds
+    else:
+        seconds = 0.0
+    status, more, _ = run_tests(root, tests, deselect, timeout)
+    return status, seconds + more
 
 
 def table(results: list[dict]) -> str:
