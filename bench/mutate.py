@@ -4,7 +4,7 @@
     python bench/mutate.py --all                                       # every module of MODULES
     python bench/mutate.py automation/local/app.py::BearerAuth         # one class or function only
     python bench/mutate.py automation/redact.py --list                 # the mutants, without running
-    python bench/mutate.py automation/redact.py --only 44:15           # mutants at one line:column
+    python bench/mutate.py automation/redact.py --only 44:15,60:8      # mutants at these line:columns
 
 Each mutant is one change to the module's syntax tree: a comparison turned (``>=`` to ``>``, ``<``
 to ``>``, ``==`` to ``!=``, ``in`` to ``not in``), an arithmetic or boolean operator swapped, a
@@ -67,6 +67,7 @@ SPEC_TESTS = [
         f"tests/spec/test_spec_{name}.py"
         for name in (
             "errors",
+            "names",
             "v2",
             "migrate",
             "files",
@@ -495,7 +496,8 @@ def mutate_module(target: str, root: Path, *, only: str | None = None, log=print
     original = source_path.read_text()
     mutants = enumerate_mutants(original, only_scope or None)
     if only:
-        mutants = [m for m in mutants if m.key.startswith(only)]
+        wanted = tuple(only.split(","))
+        mutants = [m for m in mutants if m.key.startswith(wanted)]
     line_map_path = root.parent / "lines.json"
     line_map_path.unlink(missing_ok=True)
     status, base_seconds, last = run_tests(
@@ -585,7 +587,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="module paths (MODULES keys); default: none")
     parser.add_argument("--all", action="store_true", help="every module of MODULES, one after the other")
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
-    parser.add_argument("--only", help="only mutants whose line:col:kind starts with this")
+    parser.add_argument(
+        "--only", help="only mutants whose line:col:kind starts with this (several: comma-separated)"
+    )
     parser.add_argument("--min-rate", type=float, default=0.9, help="exit 1 when a module is below this")
     args = parser.parse_args(argv)
     targets = list(MODULES) if args.all else args.modules

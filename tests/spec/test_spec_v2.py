@@ -180,3 +180,26 @@ def test_cycle_of_three_is_named_in_run_order(spec_error):
 def test_job_and_application_may_share_a_name(parse):
     spec = parse(MINIMAL_V2.replace("  board:", "  train:").replace("{board:", "{train:"))
     assert "train" in spec.jobs and "train" in spec.applications
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "word"),
+    [
+        ("after: setup", "after: setpu", "setpu"),
+        ("    job: nightly\n", "    job: nighty\n", "nighty"),
+        ("jobs: {train: {cpu: 4", "jobs: {trian: {cpu: 4", "trian"),
+        ("models: {demo-model: {endpoint", "models: {demo: {endpoint", "demo:"),
+    ],
+    ids=[
+        "after names a value",
+        "model job names a value",
+        "override job is a key",
+        "override model is a key",
+    ],
+)
+def test_an_unknown_name_is_pointed_at_where_it_is_written(spec_error, old, new, word):
+    """The error's column is the unknown name's: the value of ``after`` or ``job``, the key of an
+    override (whose value, a mapping, starts further right)."""
+    text = _broken(old, new)
+    err = spec_error(text)
+    assert err.column == _line(text, err.line).index(word) + 1, str(err)
