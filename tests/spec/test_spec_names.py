@@ -60,3 +60,29 @@ def test_a_target_name_of_32_characters_with_dash_and_underscore_loads(parse):
 def test_a_script_path_names_one_file_not_a_glob(spec_error):
     err = spec_error(_with("script: code/setup.py", "script: code/*.py"))
     assert err.field == "jobs.setup.script" and "glob character" in err.message, str(err)
+
+
+@pytest.mark.parametrize("name", [".", "..", "..m"], ids=["dot", "dot dot", "starts with dot dot"])
+def test_a_model_name_of_dots_the_registry_refuses_is_refused(spec_error, name):
+    err = spec_error(_model_named(name))
+    assert "'.' or starts with '..'" in err.message, str(err)
+
+
+def test_a_model_name_with_one_dot_inside_loads(parse):
+    assert "wine.v2" in parse(_model_named("wine.v2")).models
+
+
+def test_an_environment_value_with_a_nul_character_is_refused(spec_error):
+    err = spec_error(_with('environment: {A: "1", B: "2"}', 'environment: {A: "1\\0", B: "2"}'))
+    assert err.field.startswith("jobs.train.environment") and "NUL" in err.message, str(err)
+
+
+def test_specs_are_equal_only_when_every_field_is(parse):
+    one, same = parse(MINIMAL_V2), parse(MINIMAL_V2)
+    other = parse(_with("timeout: 600", "timeout: 601"))
+    assert one == same and one is not same
+    assert one != other and one.jobs["setup"] != other.jobs["setup"]
+    assert one.jobs["train"] == other.jobs["train"]
+    # a section never equals another kind of section, nor a value that is not a section at all
+    assert one.jobs["nightly"].schedule != one.jobs["train"]
+    assert (one == "demo") is False and (one != "demo") is True
