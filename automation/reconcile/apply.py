@@ -309,9 +309,7 @@ class Applier:
     def _model_version(self, action: Action) -> str:
         name, dev_id = action.key, self.obs.dev.id
         model, m = self.spec.models[name], self.obs.models[name]
-        if m.mlflow_run is None:
-            observe_candidate(self.client, model, m, dev_id)
-        run = m.mlflow_run
+        run = m.mlflow_run  # observed by the plan, or by this apply's training step (planned first)
         if run is None:
             raise CmlopsError(f"no MLflow run to register in experiment {model.experiment!r}")
         self._gate(name)
