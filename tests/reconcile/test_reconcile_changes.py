@@ -55,7 +55,8 @@ def test_changed_replicas_deploys_anew_and_stops_the_old_one_after(converged: Fa
     assert changes(the_plan) == {"deployment.wine-test-model": "deploy"}
     assert the_plan.get("deployment.wine-test-model").changes == {"replicas": [1, 2]}
 
-    apply_spec(client, spec)
+    _, _, result = apply_spec(client, spec)
+    detail = {s.resource: s.detail for s in result.steps}
     writes = converged.write_summary()
     assert writes == [
         "POST /api/v2/projects/{project}/models/{model}/builds/{build}/deployments",
@@ -70,6 +71,7 @@ def test_changed_replicas_deploys_anew_and_stops_the_old_one_after(converged: Fa
     assert polls and polls[-1].status == 200
     assert converged.deployments[new_id]["status"] == "deployed"
     assert converged.deployments[old_id]["status"] == "stopped"
+    assert detail["deployment.wine-test-model"] == f"deployment {new_id}, stopped 1 older"
     assert not make_plan(client, spec)[0].has_changes
 
 
@@ -78,11 +80,12 @@ def test_when_cml_supersedes_the_old_deployment_apply_stops_nothing(converged: F
     old_id = next(iter(converged.deployments))
     spec = make_spec({"deployment": {"replicas": 2}})
 
-    apply_spec(client, spec)
+    _, _, result = apply_spec(client, spec)
 
     assert converged.write_summary() == [
         "POST /api/v2/projects/{project}/models/{model}/builds/{build}/deployments"
     ]
+    assert result.steps[0].detail.startswith("deployment ") and "stopped" not in result.steps[0].detail
     assert converged.deployments[old_id]["status"] == "stopped"
     assert [d["replicas"] for d in converged.active_deployments()] == [2]
     assert not make_plan(client, spec)[0].has_changes
@@ -170,8 +173,9 @@ def test_crash_before_the_old_deployment_was_stopped_is_finished_next_time(
     the_plan, _, _ = make_plan(client, spec)
     assert changes(the_plan) == {"old_deployments.wine-test-model": "update"}
     converged.calls.clear()
-    apply_spec(client, spec)
+    _, _, result = apply_spec(client, spec)
     assert [c.shape.rsplit("/", 1)[-1] for c in converged.writes()] == ["{deployment}:stop"]
+    assert [s.detail for s in result.steps] == ["stopped 1"]
     assert converged.deployments[old_id]["status"] == "stopped"
     assert len(converged.active_deployments()) == 1 and len(converged.deployments) == 2
 
