@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from automation.spec import spec_json_schema
+from automation.spec import schema
 from automation.spec.schema import SCHEMA_FILE, render
 
 SECTIONS_V2 = {
@@ -104,3 +105,11 @@ def test_committed_schema_file_is_current():
         "automation/spec/spec.schema.json is stale: run "
         "python -c 'from automation.spec.schema import write_schema_file; write_schema_file()'"
     )
+
+
+def test_write_schema_file_rewrites_the_file_it_returns(tmp_path, monkeypatch):
+    stale = tmp_path / "spec.schema.json"
+    stale.write_text("{}\n", encoding="utf-8")
+    monkeypatch.setattr(schema, "SCHEMA_FILE", stale)
+    assert schema.write_schema_file() == stale
+    assert json.loads(stale.read_text(encoding="utf-8")) == spec_json_schema()
