@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
+import automation.spec.schema as schema_module
 from automation.spec import spec_json_schema
-from automation.spec import schema
 from automation.spec.schema import SCHEMA_FILE, render
 
 SECTIONS_V2 = {
@@ -110,6 +110,6 @@ def test_committed_schema_file_is_current():
 def test_write_schema_file_rewrites_the_file_it_returns(tmp_path, monkeypatch):
     stale = tmp_path / "spec.schema.json"
     stale.write_text("{}\n", encoding="utf-8")
-    monkeypatch.setattr(schema, "SCHEMA_FILE", stale)
-    assert schema.write_schema_file() == stale
+    monkeypatch.setattr(schema_module, "SCHEMA_FILE", stale)
+    assert schema_module.write_schema_file() == stale
     assert json.loads(stale.read_text(encoding="utf-8")) == spec_json_schema()
