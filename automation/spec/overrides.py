@@ -91,7 +91,7 @@ def apply_override(model: M, override: SpecModel | None) -> M:
         current = getattr(model, name)
         if name == "environment":
             update[name] = {**current, **value}
-        elif isinstance(value, SpecModel) and isinstance(current, SpecModel):
+        elif isinstance(value, SpecModel):  # every overridable section exists in the spec it overrides
             update[name] = apply_override(current, value)
         else:
             update[name] = value

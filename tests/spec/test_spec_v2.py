@@ -203,3 +203,16 @@ def test_an_unknown_name_is_pointed_at_where_it_is_written(spec_error, old, new,
     text = _broken(old, new)
     err = spec_error(text)
     assert err.column == _line(text, err.line).index(word) + 1, str(err)
+
+
+def test_a_runtime_section_is_read_as_written(parse):
+    text = MINIMAL_V2.replace(
+        "projects:\n", "runtime:\n  editor: JupyterLab\n  kernel: Python 3.11\nprojects:\n", 1
+    )
+    runtime = parse(text).runtime
+    assert (runtime.editor, runtime.kernel, runtime.edition, runtime.identifier) == (
+        "JupyterLab",
+        "Python 3.11",
+        "Standard",
+        None,
+    )

@@ -127,3 +127,35 @@ def test_utf8_bom_is_accepted(tmp_path, minimal):
     path = tmp_path / "bom.yaml"
     path.write_bytes(b"\xef\xbb\xbf" + minimal.encode())
     assert load_spec(path, environ={}).name == "demo"
+
+
+def _values(n: int) -> str:
+    """A document of exactly ``n`` values: the top mapping, one list, n - 2 scalars."""
+    return "a: [" + ", ".join(["x"] * (n - 2)) + "]\n"
+
+
+def test_a_document_of_20000_values_is_read_and_one_more_is_refused():
+    assert len(parse_yaml(_values(20_000), "t.yaml").data["a"]) == 19_998
+    with pytest.raises(SpecError, match="more than 20000 values"):
+        parse_yaml(_values(20_001), "t.yaml")
+
+
+def _nested(depth: int) -> str:
+    """A scalar at ``depth`` (the top mapping's values are at depth 1)."""
+    return "a: " + "[" * (depth - 1) + "x" + "]" * (depth - 1) + "\n"
+
+
+def test_values_nested_64_deep_are_read_and_65_are_refused():
+    data = parse_yaml(_nested(64), "t.yaml").data["a"]
+    for _ in range(63):
+        (data,) = data
+    assert data == "x"
+    with pytest.raises(SpecError, match="nested deeper than 64 levels"):
+        parse_yaml(_nested(65), "t.yaml")
+
+
+@pytest.mark.parametrize(("key", "kind"), [("{a: 1}", "a mapping"), ("[a]", "a list")])
+def test_a_mapping_key_that_is_not_text_is_named_for_what_it_is(key, kind):
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(f"? {key}\n: v\n", "t.yaml")
+    assert str(caught.value).endswith(f"a mapping key must be text, not {kind}")
