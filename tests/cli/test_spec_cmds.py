@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -336,8 +338,13 @@ def test_predict_without_input_and_without_a_smoke_section_exit_2(
 
 
 def test_apply_then_nothing_to_do(capsys, fake: FakeCML) -> None:
+    started = time.monotonic()
     code, out, err = run(capsys, "apply", SPEC)
+    took = time.monotonic() - started
     assert code == 0 and "Applied." in out and "deploy" in err
+    done = re.findall(r"^\s+done in (\d+\.\d)s", err, flags=re.M)
+    assert len(done) == 9  # one line per change of the plan, each with its time
+    assert all(0 <= float(seconds) <= took for seconds in done)
     code, data = run_json(capsys, "apply", SPEC)
     assert code == 0 and data["apply"] == {"writes": 0} and data["plan"]["has_changes"] is False
     assert data["summary"]["deployment_status"] == "deployed"

@@ -65,7 +65,9 @@ def test_a_job_whose_patch_cml_ignores_is_replaced_once_then_converges(converged
         "DELETE /api/v2/projects/{project}/jobs/{job}",  # the old job
     ]
     step = next(s for s in result.steps if s.resource == "job.train wine model")
-    assert "CML left arguments unchanged" in step.detail and "1 dependent job(s) moved" in step.detail
+    assert "CML left arguments unchanged" in step.detail and step.detail.endswith(
+        "; 1 dependent job(s) moved"
+    )
     train = [j for j in converged.jobs.values() if j["name"] == spec.model_named(None).job]
     assert len(train) == 1 and train[0]["id"] != old["id"] and train[0]["arguments"] == "--alpha 0.7"
     assert converged.jobs[dependant.id]["parent_id"] == train[0]["id"]
