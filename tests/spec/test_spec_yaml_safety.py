@@ -159,3 +159,10 @@ def test_a_mapping_key_that_is_not_text_is_named_for_what_it_is(key, kind):
     with pytest.raises(SpecError) as caught:
         parse_yaml(f"? {key}\n: v\n", "t.yaml")
     assert str(caught.value).endswith(f"a mapping key must be text, not {kind}")
+
+
+@pytest.mark.parametrize(("text", "kind"), [("just words\n", "a scalar"), ("- a\n- b\n", "a list")])
+def test_a_top_level_that_is_not_a_mapping_is_named_for_what_it_is(text, kind):
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, "t.yaml")
+    assert f"the top level of a spec must be a mapping (key: value lines), not {kind}" in str(caught.value)
