@@ -166,3 +166,12 @@ def test_a_top_level_that_is_not_a_mapping_is_named_for_what_it_is(text, kind):
     with pytest.raises(SpecError) as caught:
         parse_yaml(text, "t.yaml")
     assert f"the top level of a spec must be a mapping (key: value lines), not {kind}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "tag"), [("--- !foo\na: 1\n", "!foo"), ("!!set {a, b}\n", "tag:yaml.org,2002:set")]
+)
+def test_a_tagged_top_level_mapping_is_refused_naming_its_tag(text, tag):
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, "t.yaml")
+    assert caught.value.message == f"unsupported YAML tag {tag!r}" and caught.value.line == 1
