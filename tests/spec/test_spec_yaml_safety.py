@@ -174,4 +174,4 @@ def test_a_top_level_that_is_not_a_mapping_is_named_for_what_it_is(text, kind):
 def test_a_tagged_top_level_mapping_is_refused_naming_its_tag(text, tag):
     with pytest.raises(SpecError) as caught:
         parse_yaml(text, "t.yaml")
-    assert caught.value.message == f"unsupported YAML tag {tag!r}" and caught.value.line == 1
+    assert str(caught.value).endswith(f"unsupported YAML tag {tag!r}") and caught.value.line == 1
