@@ -573,8 +573,6 @@ class Spec(SpecBase):
         while path:
             if path in table:
                 return table[path]
-            if path in self._keys:
-                return self._keys[path]
             path = path[:-1]
             table = self._keys
         return (1, 1)

@@ -63,8 +63,6 @@ class YamlDocument:
         while True:
             if path in table:
                 return table[path]
-            if path in self.keys:
-                return self.keys[path]
             if not path:
                 return (1, 1)
             path = path[:-1]

@@ -7,7 +7,7 @@ from spec_support import MINIMAL
 
 from automation.errors import SpecError
 from automation.spec import load_spec
-from automation.spec.yamlload import MAX_BYTES, MAX_NODES, parse_yaml
+from automation.spec.yamlload import ABSENT, MAX_BYTES, MAX_NODES, child, parse_yaml
 
 
 def _bomb(levels: int = 9) -> str:
@@ -175,3 +175,45 @@ def test_a_tagged_top_level_mapping_is_refused_naming_its_tag(text, tag):
     with pytest.raises(SpecError) as caught:
         parse_yaml(text, "t.yaml")
     assert str(caught.value).endswith(f"unsupported YAML tag {tag!r}") and caught.value.line == 1
+
+
+def _merged(n: int) -> str:
+    """A document of ``n`` counted values with one merge key: the top mapping, the merged mapping
+    and its value, the merge key itself, one list, and n - 5 scalars in it."""
+    return "<<: {k: v}\na: [" + ", ".join(["x"] * (n - 5)) + "]\n"
+
+
+def test_a_merge_key_counts_as_one_value_towards_the_limit():
+    assert parse_yaml(_merged(20_000), "t.yaml").data["k"] == "v"
+    with pytest.raises(SpecError, match="more than 20000 values"):
+        parse_yaml(_merged(20_001), "t.yaml")
+
+
+def test_child_is_absent_outside_a_list_and_for_a_missing_key():
+    assert child([1, 2], 1) == 2 and child({"a": None}, "a") is None
+    for node, part in (([1, 2], 2), ([1, 2], -1), ({"a": 1}, "b"), ({"a": 1}, 0), ([1], "0"), ("ab", 0)):
+        assert child(node, part) is ABSENT, (node, part)
+
+
+def test_text_at_keeps_scalars_as_written_but_null_stays_none():
+    data = parse_yaml("a: yes\nb: 010\nc: ~\nd: [no]\ne: 1.50\n", "t.yaml", text_at=lambda _: True).data
+    assert data == {"a": "yes", "b": "010", "c": None, "d": ["no"], "e": "1.50"}
+    plain = parse_yaml("a: yes\nb: 010\n", "t.yaml").data
+    assert plain == {"a": True, "b": 8}
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("a: b: c\n", "invalid YAML: mapping values are not allowed here"),
+        (
+            "a: [1, 2\n",
+            "invalid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence)",
+        ),
+    ],
+    ids=["problem only", "problem and context"],
+)
+def test_invalid_yaml_says_what_the_parser_found(text, said):
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(text, "t.yaml")
+    assert str(caught.value).endswith(said)
