@@ -50,6 +50,7 @@ RECONCILE_TESTS = [
     "tests/reconcile/test_desired_fields.py",
     "tests/reconcile/test_plan_details.py",
     "tests/reconcile/test_chain_runs.py",
+    "tests/reconcile/test_apply_steps.py",
     "tests/reconcile/test_reconcile_changes.py",
     "tests/reconcile/test_reconcile_install.py",
     "tests/reconcile/test_reconcile_realities.py",

@@ -448,9 +448,7 @@ class Applier:
     def _stop_deployments(self, name: str, exclude: str | None) -> int:
         """Stop every active deployment of the model's PRD endpoint except ``exclude`` (after the
         new one serves)."""
-        prd_id, m = self.obs.prd.id, self.obs.models[name]
-        if m.model is None:
-            return 0
+        prd_id, m = self.obs.prd.id, self.obs.models[name]  # m.model: every caller has the endpoint
         stopped = 0
         for build in self.client.models.list_builds(prd_id, m.model.id):
             for dep in self.client.models.list_deployments(prd_id, m.model.id, build.id):

@@ -342,6 +342,8 @@ def test_apply_then_nothing_to_do(capsys, fake: FakeCML) -> None:
     code, out, err = run(capsys, "apply", SPEC)
     took = time.monotonic() - started
     assert code == 0 and "Applied." in out and "deploy" in err
+    started_lines = [line for line in err.splitlines() if line.endswith(" ...")]
+    assert len(started_lines) == 9 and "+ create project.dev wine-test-dev ..." in started_lines[0]
     done = re.findall(r"^\s+done in (\d+\.\d)s", err, flags=re.M)
     assert len(done) == 9  # one line per change of the plan, each with its time
     assert all(0 <= float(seconds) <= took for seconds in done)

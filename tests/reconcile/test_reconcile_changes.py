@@ -116,6 +116,11 @@ def test_changed_auth_replaces_the_model(converged: FakeCML, client) -> None:
     seen = []
     apply_spec(client, spec, approve=lambda actions: seen.append(actions) or True)
     assert [[a.resource for a in actions] for actions in seen] == [["endpoint.wine-test-model"]]
+    assert converged.write_summary()[:3] == [  # the old model's deployments stopped before it goes
+        "POST /api/v2/projects/{project}/models/{model}/builds/{build}/deployments/{deployment}:stop",
+        "DELETE /api/v2/projects/{project}/models/{model}",
+        "POST /api/v2/projects/{project}/models",
+    ]
     assert len(converged.models) == 1 and next(iter(converged.models.values()))["auth_enabled"] is False
     assert len(converged.active_deployments()) == 1
     assert not make_plan(client, spec)[0].has_changes
