@@ -71,6 +71,7 @@ SPEC_TESTS = [
             "names",
             "v2",
             "migrate",
+            "migrate_text",
             "files",
             "substitution",
             "diagnostics_paths",

@@ -143,10 +143,13 @@ def migrate_text(text: str, file: str) -> str:
                 hint="write the name literally, then run cmlops migrate again",
             )
     carried = _comments_before(data)
+    orphans = _comments_after_removed_keys(data)
     _indent_comments(data["model"], 2)  # model -> models.<name>: one level deeper
     _indent_comments(data["deployment"], 4)  # deployment -> models.<name>.endpoint: two levels
     convert_in_place(data)
     _restore_comments(data, carried)
+    for mapping, key, text in orphans:
+        mapping.yaml_set_comment_before_after_key(key, before=text, indent=4)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
@@ -222,6 +225,29 @@ def _comments_before(data: Any) -> dict[str, Any]:
         "install": _comment_lines((data["training"].ca.items.get("experiment") or [None, None, None])[2]),
         "has_install": data["training"].get("install") is not None,
     }
+
+
+def _comments_after_removed_keys(data: Any) -> list[tuple[Any, str, str]]:
+    """The whole-line comments below a key that the conversion removes (a job's or the install's
+    ``name``, the model's ``registered_name``): ruamel keeps them on that key, so they would go
+    with it. Returned as (mapping, the key they stand above, their text), to be put back there."""
+    training = data["training"]
+    removed = [(training["job"], "name"), (data["model"], "registered_name")]
+    if training.get("install") is not None:
+        removed.append((training["install"], "name"))
+    found = []
+    for mapping, key in removed:
+        keys = list(mapping)
+        entry = mapping.ca.items.get(key)
+        token = entry[2] if entry and len(entry) > 2 else None
+        if token is None or keys[-1] == key or "\n" not in token.value:
+            continue
+        at = token.value.index("\n")
+        text = _comment_text(token.value[at + 1 :])
+        if text:
+            token.value = token.value[: at + 1]
+            found.append((mapping, keys[keys.index(key) + 1], text))
+    return found
 
 
 def _restore_comments(data: Any, carried: dict[str, Any]) -> None:

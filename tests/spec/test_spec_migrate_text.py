@@ -1,0 +1,130 @@
+"""`cmlops migrate` on a commented v1 file: the exact v2 text, every comment where it belongs
+(including those under a key the conversion removes), quotes and list layout as written."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from spec_support import FILE, MINIMAL
+
+from automation.errors import SpecError
+from automation.spec import parse_spec
+from automation.spec.migrate import convert, is_v1, migrate_text
+
+COMMENTED_V1 = """\
+# A demo spec.
+version: 1
+name: demo
+targets:
+  cml:
+    kind: cml
+    url: 'https://ml.example.com'
+    ca_bundle: null
+projects:
+  dev:
+    name: "demo-dev"
+    source:
+      files:
+        - code/*.py
+        - requirements.txt
+  prd:
+    name: demo-prd
+# Training: a job in DEV.
+training:
+  experiment: demo-exp
+  # The install step runs first.
+  install:
+    name: deps
+    script: code/deps.py
+  job:
+    name: train
+    # what it runs
+    script: code/train.py  # the training script
+    cpu: 2
+# The model to register.
+model:
+  registered_name: demo-model
+  # how the run is picked
+  select:
+    metric: rmse
+    order: min
+# The PRD endpoint.
+deployment:
+  model_name: demo-endpoint
+  # resources of each replica
+  cpu: 1  # vCPUs
+"""
+
+COMMENTED_V2 = """\
+# A demo spec.
+version: 2
+name: demo
+targets:
+  cml:
+    kind: cml
+    url: 'https://ml.example.com'
+    ca_bundle: null
+projects:
+  dev:
+    name: "demo-dev"
+    source:
+      files:
+        - code/*.py
+        - requirements.txt
+  prd:
+    name: demo-prd
+# Training: a job in DEV.
+jobs:
+  # The install step runs first.
+  deps:
+    script: code/deps.py
+    timeout: 900
+  train:
+    # what it runs
+    script: code/train.py  # the training script
+    after: deps
+    cpu: 2
+# The model to register.
+models:
+  demo-model:
+    job: train
+    experiment: demo-exp
+    # how the run is picked
+    select:
+      metric: rmse
+      order: min
+    # The PRD endpoint.
+    endpoint:
+      model_name: demo-endpoint
+      # resources of each replica
+      cpu: 1 # vCPUs
+"""
+
+
+def test_a_commented_v1_file_migrates_to_exactly_this_text():
+    assert migrate_text(COMMENTED_V1, FILE) == COMMENTED_V2
+    assert parse_spec(COMMENTED_V1, file=FILE, environ={}) == parse_spec(COMMENTED_V2, file=FILE, environ={})
+
+
+def test_the_loaders_conversion_puts_v2_keys_where_the_v1_sections_were():
+    data = convert(yaml.safe_load(COMMENTED_V1))
+    assert list(data) == ["version", "name", "targets", "projects", "jobs", "models"]
+    assert list(data["jobs"]["train"]) == ["script", "after", "cpu"]
+    assert list(data["models"]["demo-model"]) == ["job", "experiment", "select", "endpoint"]
+
+
+def test_an_install_name_with_a_reference_cannot_be_migrated():
+    text = MINIMAL.replace(
+        "training:\n", "training:\n  install:\n    name: ${DEPS}\n    script: code/deps.py\n"
+    )
+    with pytest.raises(SpecError, match="the name '\\$\\{DEPS\\}' uses a"):
+        migrate_text(text, FILE)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [({"version": 1}, True), ({"version": " 1 "}, True), ({"version": 2}, False),
+     ({"version": True}, False), ({"version": 1.0}, False), ({}, False), ([1], False), ("version: 1", False)],
+)  # fmt: skip
+def test_is_v1_answers_true_or_false(data, expected):
+    assert is_v1(data) is expected
