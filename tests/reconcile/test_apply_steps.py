@@ -103,3 +103,17 @@ def test_looking_for_an_active_run_before_starting_one_reads_one_page_of_five(fa
     job_id = next(iter(fake.jobs))
     pages = [c for c in fake.reads() if c.path.endswith(f"/jobs/{job_id}/runs")]
     assert pages and {c.query.get("page_size") for c in pages} == {"5"}
+
+
+def test_a_project_update_keeps_the_ownership_mark(converged: FakeCML, client) -> None:
+    spec = make_spec({"projects": {"prd": {"description": "PRD, renamed"}}})
+    assert {a.resource: a.kind for a in make_plan(client, spec)[0].actions if a.is_change} == {
+        "project.prd": "update"
+    }
+    converged.calls.clear()
+    _, _, result = apply_spec(client, spec)
+    (patch,) = converged.writes()
+    assert patch.method == "PATCH" and patch.body["description"] == "PRD, renamed"
+    assert json.loads(patch.body["environment"]) == {MARK_ENV: "wine-test"}  # still the spec's project
+    prd_id = next(p["id"] for p in converged.projects.values() if p["name"] == "wine-test-prd")
+    assert [s.detail for s in result.steps] == [f"id {prd_id}"]
