@@ -195,35 +195,35 @@ def _indent_comments(node: Any, by: int) -> None:
 def _take_trailing_lines(node: Any) -> str | None:
     """Remove and return the column-0 comment lines after the last value of ``node`` (ruamel keeps
     the comment above the next top-level key there)."""
-    while hasattr(node, "ca") and len(node):
-        last = list(node)[-1] if hasattr(node, "keys") else len(node) - 1
+    last = list(node)[-1] if hasattr(node, "keys") else len(node) - 1
+    child = node[last]
+    while hasattr(child, "ca") and len(child):  # down to the last scalar: its token holds them
+        node, last = child, list(child)[-1] if hasattr(child, "keys") else len(child) - 1
         child = node[last]
-        if hasattr(child, "ca") and len(child):
-            node = child
-            continue
-        entry = node.ca.items.get(last)
-        token = entry[2] if entry and len(entry) > 2 else None
-        if token is None or "\n#" not in token.value:
-            return None
-        at = token.value.index("\n#")
-        text, token.value = token.value[at + 1 :], token.value[: at + 1]
-        return _comment_text(text)
-    return None
+    entry = node.ca.items.get(last)
+    token = entry[2] if entry and len(entry) > 2 else None
+    if token is None or "\n#" not in token.value:
+        return None
+    at = token.value.index("\n#")
+    text, token.value = token.value[at + 1 :], token.value[: at + 1]
+    return _comment_text(text)
 
 
 def _comments_before(data: Any) -> dict[str, Any]:
-    """Comments attached to the v1 keys that disappear: above each section, and above ``install``."""
+    """Comments attached to the v1 keys that disappear: above each section, and above the first job."""
     items = data.ca.items
     keys = list(data)
-    above_deployment = _comment_lines((items.get("deployment") or [None, None])[1])
-    if keys.index("deployment") == keys.index("model") + 1:  # what closes model introduces deployment
-        above_deployment = _take_trailing_lines(data["model"]) or above_deployment
+    # ruamel keeps the comment above a top-level key on the end of the value before it: what
+    # closes model introduces deployment (after any other section, it stays where it is)
+    above_deployment = None
+    if keys.index("deployment") == keys.index("model") + 1:
+        above_deployment = _take_trailing_lines(data["model"])
     return {
         "jobs": items.get("training"),
         "models": items.get("model"),
         "endpoint": above_deployment,
-        "install": _comment_lines((data["training"].ca.items.get("experiment") or [None, None, None])[2]),
-        "has_install": data["training"].get("install") is not None,
+        # below training.experiment (which moves into the model): above the first job
+        "first_job": _comment_lines((data["training"].ca.items.get("experiment") or [None, None, None])[2]),
     }
 
 
@@ -255,7 +255,7 @@ def _restore_comments(data: Any, carried: dict[str, Any]) -> None:
         if carried[key] is not None:
             data.ca.items[key] = carried[key]
     jobs, (model,) = data["jobs"], data["models"].values()
-    if carried["install"] and carried["has_install"]:
-        jobs.yaml_set_comment_before_after_key(next(iter(jobs)), before=carried["install"], indent=2)
+    if carried["first_job"]:
+        jobs.yaml_set_comment_before_after_key(next(iter(jobs)), before=carried["first_job"], indent=2)
     if carried["endpoint"]:
         model.yaml_set_comment_before_after_key("endpoint", before=carried["endpoint"], indent=4)

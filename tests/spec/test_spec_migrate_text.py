@@ -101,6 +101,72 @@ models:
 """
 
 
+# no install step; comments deep inside the model, the last of them closing it
+NESTED_V1 = """\
+version: 1
+name: demo
+projects:
+  dev:
+    name: demo-dev
+    source:
+      files: ["code/*.py"]
+  prd:
+    name: demo-prd
+training:
+  experiment: demo-exp
+  # The training job.
+  job:
+    name: train
+    script: code/train.py
+model:
+  registered_name: demo-model
+  select:
+    metric: rmse
+    # smallest first
+    order: min
+  gates:
+    thresholds:
+      - metric: r2
+        # at least
+        min: 0.2
+# The endpoint.
+deployment:
+  model_name: demo-endpoint
+"""
+
+NESTED_V2 = """\
+version: 2
+name: demo
+projects:
+  dev:
+    name: demo-dev
+    source:
+      files: ["code/*.py"]
+  prd:
+    name: demo-prd
+jobs:
+  # The training job.
+  train:
+    script: code/train.py
+models:
+  demo-model:
+    job: train
+    experiment: demo-exp
+    select:
+      metric: rmse
+      # smallest first
+      order: min
+    gates:
+      thresholds:
+        - metric: r2
+          # at least
+          min: 0.2
+    # The endpoint.
+    endpoint:
+      model_name: demo-endpoint
+"""
+
+
 def test_a_commented_v1_file_migrates_to_exactly_this_text():
     assert migrate_text(COMMENTED_V1, FILE) == COMMENTED_V2
     assert parse_spec(COMMENTED_V1, file=FILE, environ={}) == parse_spec(COMMENTED_V2, file=FILE, environ={})
@@ -128,3 +194,8 @@ def test_an_install_name_with_a_reference_cannot_be_migrated():
 )  # fmt: skip
 def test_is_v1_answers_true_or_false(data, expected):
     assert is_v1(data) is expected
+
+
+def test_comments_deep_in_the_model_move_with_it_and_the_first_jobs_comment_stays_above_it():
+    assert migrate_text(NESTED_V1, FILE) == NESTED_V2
+    assert parse_spec(NESTED_V1, file=FILE, environ={}) == parse_spec(NESTED_V2, file=FILE, environ={})
