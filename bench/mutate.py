@@ -69,6 +69,7 @@ SPEC_TESTS = [
         for name in (
             "errors",
             "names",
+            "targets",
             "v2",
             "migrate",
             "migrate_text",

@@ -117,3 +117,30 @@ def test_a_project_update_keeps_the_ownership_mark(converged: FakeCML, client) -
     assert json.loads(patch.body["environment"]) == {MARK_ENV: "wine-test"}  # still the spec's project
     prd_id = next(p["id"] for p in converged.projects.values() if p["name"] == "wine-test-prd")
     assert [s.detail for s in result.steps] == [f"id {prd_id}"]
+
+
+def test_an_endpoint_created_between_plan_and_apply_is_found_not_twinned(fake: FakeCML, client) -> None:
+    """Everything up to the version exists; a concurrent run creates the PRD model after our plan
+    said "create": apply adopts it."""
+    from automation.reconcile import Applier
+
+    spec = make_spec()
+    apply_spec(client, spec)
+    prd_id = next(p["id"] for p in fake.projects.values() if p["name"] == "wine-test-prd")
+    endpoint = spec.model_named(None).endpoint
+    client.models.delete(prd_id, next(iter(fake.models)))
+    the_plan, obs, files = make_plan(client, spec)
+    assert the_plan.get("endpoint.wine-test-model").kind == "create"
+    registered = obs.models["wine-test-model"].registered.model_id
+    theirs = client.models.create(prd_id, name=endpoint.model_name, registered_model_id=registered)
+    fake.calls.clear()
+    Applier(client, spec, obs, local_files=files).run(the_plan)
+    assert list(fake.models) == [theirs.id]
+    assert not [c for c in fake.writes() if c.method == "POST" and fake.shape(c.path).endswith("/models")]
+
+
+def test_an_endpoint_description_update_reports_the_models_id(converged: FakeCML, client) -> None:
+    _, _, result = apply_spec(client, make_spec({"deployment": {"description": "new words"}}))
+    assert [(s.resource, s.detail) for s in result.steps] == [
+        ("endpoint.wine-test-model", f"id {next(iter(converged.models))}")
+    ]

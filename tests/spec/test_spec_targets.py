@@ -1,0 +1,45 @@
+"""A CML target's URL: what is refused (credentials, query, fragment, each alone) and how an accepted
+URL is kept."""
+
+from __future__ import annotations
+
+import pytest
+from spec_support import MINIMAL_V2
+
+CML = "    kind: cml\n"
+
+
+def _url(url: str) -> str:
+    assert CML in MINIMAL_V2
+    return MINIMAL_V2.replace(CML, f"{CML}    url: {url}\n", 1)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://user@ml.example.com", "contains credentials"),
+        ("https://:secret@ml.example.com", "contains credentials"),
+        ("https://user:secret@ml.example.com", "contains credentials"),
+        ("https://ml.example.com/?a=1", "query or fragment"),
+        ("https://ml.example.com/#top", "query or fragment"),
+        ("https://ml.example.com:0", "must look like https://"),
+        ("ftp://ml.example.com", "must look like https://"),
+        ("http://ml.example.com", "must use https"),
+    ],
+    ids=["user", "password", "both", "query", "fragment", "port 0", "ftp", "http off loopback"],
+)
+def test_a_url_with_any_one_thing_cml_does_not_take_is_refused(spec_error, url, message):
+    err = spec_error(_url(url))
+    assert err.field == "targets.cml.url" and message in err.message, str(err)
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://ml.example.com/", "https://ml.example.com"),
+        ("https://ml.example.com:8443", "https://ml.example.com:8443"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ],
+)
+def test_an_accepted_url_is_kept_without_its_trailing_slash(parse, url, kept):
+    assert parse(_url(url)).targets["cml"].url == kept
