@@ -144,3 +144,15 @@ def test_an_endpoint_description_update_reports_the_models_id(converged: FakeCML
     assert [(s.resource, s.detail) for s in result.steps] == [
         ("endpoint.wine-test-model", f"id {next(iter(converged.models))}")
     ]
+
+
+def test_a_replaced_job_keeps_its_parent(fake: FakeCML, client) -> None:
+    apply_spec(client, load_spec(MULTI))
+    install = fake.named(fake.jobs, "install")[0]["id"]
+    old = fake.named(fake.jobs, "train-red")[0]["id"]
+    fake.job_patch_ignores = {"arguments"}
+    spec = make_spec({"jobs": {"train-red": {"arguments": "--alpha 0.7"}}}, path=MULTI)
+    _, _, result = apply_spec(client, spec)
+    (new,) = fake.named(fake.jobs, "train-red")
+    assert new["id"] != old and new["parent_id"] == install and new["arguments"] == "--alpha 0.7"
+    assert {s.resource: s.detail for s in result.steps}["job.train-red"].startswith(f"replaced job {old} by ")
