@@ -216,3 +216,59 @@ def test_a_runtime_section_is_read_as_written(parse):
         "Standard",
         None,
     )
+
+
+def test_secrets_are_masked_in_repr_wherever_they_sit(parse):
+    text = (
+        MINIMAL_V2.replace("    kind: cml\n", "    kind: cml\n    api_key: ${env:KEY}\n", 1)
+        .replace('environment: {A: "1", B: "2"}', "environment: {A: '1', B: '${env:TOKEN}'}")
+        .replace("projects:\n", "runtime:\n  addons: ['${env:ADDON}']\nprojects:\n", 1)
+        .replace("      model_name: demo-endpoint\n", "      model_name: demo-endpoint\n      smoke:\n"
+                 "        input: {rows: [{a: '${env:ROW}'}]}\n")
+    )  # fmt: skip
+    secrets = {"KEY": "key-111111", "TOKEN": "tok-222222", "ADDON": "addon-333333", "ROW": "row-444444"}
+    spec = parse(text, secrets)
+    shown = repr(spec)
+    assert not [value for value in secrets.values() if value in shown]
+    assert "'A': '1'" in repr(spec.jobs["train"]) and f"'B': '{MASK}'" in repr(spec.jobs["train"])
+    assert f"addons='{MASK}'" in repr(spec.runtime)  # a list with a secret item: the whole list
+    assert f"input='{MASK}'" in repr(spec.models["demo-model"].endpoint.smoke)
+    assert f"api_key='{MASK}'" in repr(spec.targets["cml"])
+    assert spec.runtime.addons == ["addon-333333"]  # masked when shown, never changed
+
+
+def test_locate_gives_a_values_column_and_with_key_its_keys():
+    from spec_support import FILE
+
+    from automation.spec import parse_spec
+
+    spec = parse_spec(MINIMAL_V2, file=FILE, environ={})
+    line = MINIMAL_V2.splitlines().index("    script: code/train.py") + 1
+    assert spec.locate(("jobs", "train", "script")) == (line, 13)
+    assert spec.locate(("jobs", "train", "script"), key=True) == (line, 5)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://github.com/a/b", "must be an https://, ssh:// or git@host:path URL"),
+        ("https:///a/b", "must be an https://, ssh:// or git@host:path URL"),
+        ("github.com/a/b", "must be an https://, ssh:// or git@host:path URL"),
+        ("https://github.com:99999/a/b", "malformed"),
+    ],
+    ids=["ftp", "no host", "no scheme", "bad port"],
+)
+def test_a_git_url_cml_cannot_clone_is_refused(spec_error, url, message):
+    text = MINIMAL_V2.replace('files: ["code/*.py"]', f"git_url: '{url}'")
+    err = spec_error(text)
+    assert err.field == "projects.dev.source.git_url" and message in err.message, str(err)
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_a_smoke_input_that_is_not_plain_json_is_refused(spec_error, value):
+    text = MINIMAL_V2.replace(
+        "      model_name: demo-endpoint\n",
+        f"      model_name: demo-endpoint\n      smoke:\n        input: {{rows: [[1.0, {value}]]}}\n",
+    )
+    err = spec_error(text)
+    assert "input must be plain JSON (no NaN or infinity)" in err.message, str(err)
