@@ -79,4 +79,4 @@ def test_a_url_from_an_empty_variable_names_the_variable_to_export(parse):
         target.require_url()
     err = caught.value
     assert err.line == text.splitlines().index("    url: ${CML_URL:-}") + 1
-    assert "export CML_URL=https://<workspace domain>" in err.hint
+    assert err.hint == "the url comes from CML_URL: export CML_URL=https://<workspace domain>"
