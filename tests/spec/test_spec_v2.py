@@ -272,3 +272,43 @@ def test_a_smoke_input_that_is_not_plain_json_is_refused(spec_error, value):
     )
     err = spec_error(text)
     assert "input must be plain JSON (no NaN or infinity)" in err.message, str(err)
+
+
+def _gate_and_expect(low: float, high: float) -> str:
+    return MINIMAL_V2.replace(
+        "      model_name: demo-endpoint\n",
+        "      model_name: demo-endpoint\n      smoke:\n        input: {rows: [[1.0]]}\n"
+        f"        expect: {{min: {low}, max: {high}}}\n",
+    ).replace(
+        "    experiment: demo-exp\n",
+        f"    experiment: demo-exp\n    gates:\n      thresholds:\n        - {{metric: r2, min: {low}, max: {high}}}\n",
+        1,
+    )
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.5, 0.5), (0.25, 0.75)], ids=["equal", "ordered"])
+def test_a_gate_and_a_smoke_expectation_take_min_up_to_max(parse, low, high):
+    model = parse(_gate_and_expect(low, high)).models["demo-model"]
+    threshold, expect = model.gates.thresholds[0], model.endpoint.smoke.expect
+    assert (threshold.min, threshold.max, expect.min, expect.max) == (low, high, low, high)
+
+
+def test_a_gate_with_min_above_max_is_refused(spec_error):
+    text = _gate_and_expect(0.5, 0.5).replace(
+        "{metric: r2, min: 0.5, max: 0.5}", "{metric: r2, min: 0.75, max: 0.5}"
+    )
+    err = spec_error(text)
+    assert (
+        err.field.startswith("models.demo-model.gates.thresholds")
+        and "min is greater than max" in err.message
+    )
+
+
+def test_a_smoke_expectation_with_min_above_max_is_refused(spec_error):
+    err = spec_error(
+        _gate_and_expect(0.5, 0.5).replace("expect: {min: 0.5, max: 0.5}", "expect: {min: 0.75, max: 0.5}")
+    )
+    assert (
+        err.field.startswith("models.demo-model.endpoint.smoke.expect")
+        and "min is greater than max" in err.message
+    )
