@@ -393,18 +393,12 @@ class Timeouts(SpecModel):
     deployment: Seconds = Field(default=1200, description="A model deployment to be deployed.")
 
 
-def check_version(value: Any) -> int:
-    """The spec format version written in the file: 1 or 2."""
+def _check_v2(value: Any) -> int:
+    """The version of a file the loader did not send to SpecV1 (``migrate.is_v1``): it must be 2."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError("version must be the number 1 or 2")
-    if str(value).strip() not in ("1", "2"):
+    if str(value).strip() != "2":
         raise ValueError("unsupported spec version; this cmlops reads version: 1 and version: 2")
-    return int(str(value).strip())
-
-
-def _check_v2(value: Any) -> int:
-    if check_version(value) != 2:  # pragma: no cover - the loader sends version 1 files to SpecV1
-        raise ValueError("this is a version 1 spec")
     return 2
 
 
@@ -539,7 +533,7 @@ class Spec(SpecBase):
         secrets = set(self._secret_paths)
         prefix = ("targets", name, "overrides")
         for path in self._secret_paths:
-            if path[: len(prefix)] == prefix and len(path) > len(prefix) + 1:
+            if path[: len(prefix)] == prefix:  # a secret leaf of the overrides: where it lands
                 secrets.add(path[len(prefix) :])
         mark_secrets(merged, secrets)
         return merged

@@ -235,6 +235,7 @@ def test_secrets_are_masked_in_repr_wherever_they_sit(parse):
     assert f"input='{MASK}'" in repr(spec.models["demo-model"].endpoint.smoke)
     assert f"api_key='{MASK}'" in repr(spec.targets["cml"])
     assert spec.runtime.addons == ["addon-333333"]  # masked when shown, never changed
+    assert sorted(spec.secret_values()) == sorted(secrets.values())  # for the output filters
 
 
 def test_locate_gives_a_values_column_and_with_key_its_keys():
@@ -312,3 +313,13 @@ def test_a_smoke_expectation_with_min_above_max_is_refused(spec_error):
         err.field.startswith("models.demo-model.endpoint.smoke.expect")
         and "min is greater than max" in err.message
     )
+
+
+def test_a_spec_built_in_code_is_version_2_and_located_at_the_start():
+    import yaml
+
+    from automation.spec import Spec
+
+    spec = Spec.model_validate(yaml.safe_load(MINIMAL_V2))
+    assert spec.source_version == 2
+    assert spec.locate(("jobs", "train", "script")) == (1, 1) == spec.locate(("jobs",), key=True)
