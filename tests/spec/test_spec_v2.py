@@ -323,3 +323,9 @@ def test_a_spec_built_in_code_is_version_2_and_located_at_the_start():
     spec = Spec.model_validate(yaml.safe_load(MINIMAL_V2))
     assert spec.source_version == 2
     assert spec.locate(("jobs", "train", "script")) == (1, 1) == spec.locate(("jobs",), key=True)
+
+
+def test_an_optional_secret_left_empty_is_no_secret_value(parse):
+    text = MINIMAL_V2.replace("    kind: cml\n", "    kind: cml\n    api_key: ${env:KEY:-}\n", 1)
+    assert parse(text, {}).secret_values() == []
+    assert parse(text, {"KEY": "key-555555"}).secret_values() == ["key-555555"]
