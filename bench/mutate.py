@@ -5,6 +5,7 @@
     python bench/mutate.py automation/local/app.py::BearerAuth         # one class or function only
     python bench/mutate.py automation/redact.py --list                 # the mutants, without running
     python bench/mutate.py automation/redact.py --only 44:15,60:8      # mutants at these line:columns
+    python bench/mutate.py automation/redact.py --recheck              # the last run's survivors again
 
 Each mutant is one change to the module's syntax tree: a comparison turned (``>=`` to ``>``, ``<``
 to ``>``, ``==`` to ``!=``, ``in`` to ``not in``), an arithmetic or boolean operator swapped, a
@@ -532,24 +533,50 @@ def mutate_module(target: str, root: Path, *, only: str | None = None, log=print
     finally:
         source_path.write_text(original)
         _clear_pyc(source_path)
+    result = {"module": target, "tests": tests, **_tally([asdict(o) for o in outcomes])}
+    result["seconds"] = round(time.monotonic() - started, 1)
+    _log_tally(log, target, result)
+    return result
+
+
+def _tally(outcomes: list[dict]) -> dict:
+    """Counts, kill rate and the outcomes themselves, as a results file holds them."""
     counts = {
-        s: sum(1 for o in outcomes if o.status == s) for s in ("killed", "timeout", "survived", "equivalent")
+        s: sum(1 for o in outcomes if o["status"] == s)
+        for s in ("killed", "timeout", "survived", "equivalent")
     }
     judged = len(outcomes) - counts["equivalent"]
     rate = (counts["killed"] + counts["timeout"]) / judged if judged else 1.0
-    result = {
-        "module": target,
-        "tests": tests,
-        "mutants": len(outcomes),
-        **counts,
-        "kill_rate": round(rate, 4),
-        "seconds": round(time.monotonic() - started, 1),
-        "outcomes": [asdict(o) for o in outcomes],
-    }
+    return {"mutants": len(outcomes), **counts, "kill_rate": round(rate, 4), "outcomes": outcomes}
+
+
+def _log_tally(log, target: str, result: dict) -> None:
+    judged = result["mutants"] - result["equivalent"]
     log(
-        f"{target}: killed {counts['killed'] + counts['timeout']}/{judged} ({rate:.0%}), "
-        f"{counts['equivalent']} equivalent, {counts['survived']} survived, {result['seconds']:.0f}s"
+        f"{target}: killed {result['killed'] + result['timeout']}/{judged} ({result['kill_rate']:.0%}), "
+        f"{result['equivalent']} equivalent, {result['survived']} survived, {result['seconds']:.0f}s"
     )
+
+
+def recheck_module(target: str, root: Path, *, log=print) -> dict:
+    """Run again only the survivors of the module's results file (after tests were written for
+    them) and update it; the module's mutants must be the ones the file lists (same source)."""
+    stored_path = RESULTS / _result_name(target)
+    if not stored_path.is_file():
+        raise SystemExit(f"{target}: no results in {stored_path} yet; run it in full first")
+    stored = json.loads(stored_path.read_text())
+    path_text, _, scope = target.partition("::")
+    keys = [m.key for m in enumerate_mutants((REPO / path_text).read_text(), scope or None)]
+    if keys != [o["key"] for o in stored["outcomes"]]:
+        raise SystemExit(f"{target} changed since its results were written; run it in full")
+    again = [o["key"] for o in stored["outcomes"] if o["status"] == "survived"]
+    if not again:
+        return stored
+    fresh = mutate_module(target, root, only=",".join(again), log=log)
+    by_key = {o["key"]: o for o in fresh["outcomes"]}
+    outcomes = [by_key.get(o["key"], o) for o in stored["outcomes"]]
+    result = {**stored, **_tally(outcomes), "rechecked": {"mutants": len(again), "seconds": fresh["seconds"]}}
+    _log_tally(log, target, result)
     return result
 
 
@@ -593,6 +620,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", help="only mutants whose line:col:kind starts with this (several: comma-separated)"
     )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run again only the survivors in the module's results file and update it (same source)",
+    )
     parser.add_argument("--min-rate", type=float, default=0.9, help="exit 1 when a module is below this")
     args = parser.parse_args(argv)
     targets = list(MODULES) if args.all else args.modules
@@ -610,7 +642,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         for target in targets:
-            result = mutate_module(target, root, only=args.only)
+            if args.recheck:
+                result = recheck_module(target, root)
+            else:
+                result = mutate_module(target, root, only=args.only)
             if not args.only:
                 (RESULTS / _result_name(target)).write_text(json.dumps(result, indent=1) + "\n")
             results.append(result)
