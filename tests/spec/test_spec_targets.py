@@ -38,6 +38,7 @@ def test_a_url_with_any_one_thing_cml_does_not_take_is_refused(spec_error, url, 
     [
         ("https://ml.example.com/", "https://ml.example.com"),
         ("https://ml.example.com:8443", "https://ml.example.com:8443"),
+        ("https://ml.example.com:1", "https://ml.example.com:1"),
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
     ],
 )

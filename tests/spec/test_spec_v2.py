@@ -329,3 +329,10 @@ def test_an_optional_secret_left_empty_is_no_secret_value(parse):
     text = MINIMAL_V2.replace("    kind: cml\n", "    kind: cml\n    api_key: ${env:KEY:-}\n", 1)
     assert parse(text, {}).secret_values() == []
     assert parse(text, {"KEY": "key-555555"}).secret_values() == ["key-555555"]
+
+
+def test_a_secret_project_name_masks_that_name_only(parse):
+    text = MINIMAL_V2.replace("    name: demo-prd\n", "    name: ${env:PRD_NAME}\n", 1)
+    spec = parse(text, {"PRD_NAME": "prd-666666"})
+    assert f"name='{MASK}'" in repr(spec.projects.prd) and "prd-666666" not in repr(spec.projects)
+    assert "name='demo-dev'" in repr(spec.projects.dev)
