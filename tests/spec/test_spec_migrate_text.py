@@ -199,3 +199,18 @@ def test_is_v1_answers_true_or_false(data, expected):
 def test_comments_deep_in_the_model_move_with_it_and_the_first_jobs_comment_stays_above_it():
     assert migrate_text(NESTED_V1, FILE) == NESTED_V2
     assert parse_spec(NESTED_V1, file=FILE, environ={}) == parse_spec(NESTED_V2, file=FILE, environ={})
+
+
+def _with_note(line_length: int) -> str:
+    """MINIMAL with an ignored ``x-note`` whose line is ``line_length`` characters long."""
+    prefix = "x-note: "
+    return MINIMAL + prefix + ("ab " * 2000)[: line_length - len(prefix) - 1] + "c\n"
+
+
+@pytest.mark.parametrize(("length", "lines"), [(4096, 1), (4097, 2)])
+def test_lines_are_folded_only_past_4096_characters(length, lines):
+    v1 = _with_note(length)
+    migrated = migrate_text(v1, FILE)
+    written = migrated[migrated.index("x-note: ") :].splitlines()
+    assert len(written) == lines and max(len(line) for line in written) <= 4096
+    assert yaml.safe_load(migrated)["x-note"] == yaml.safe_load(v1)["x-note"]  # folded, read the same
