@@ -214,3 +214,13 @@ def test_lines_are_folded_only_past_4096_characters(length, lines):
     written = migrated[migrated.index("x-note: ") :].splitlines()
     assert len(written) == lines and max(len(line) for line in written) <= 4096
     assert yaml.safe_load(migrated)["x-note"] == yaml.safe_load(v1)["x-note"]  # folded, read the same
+
+
+def test_a_comment_under_the_install_steps_name_stays_above_what_followed_it():
+    v1 = MINIMAL.replace(
+        "training:\n",
+        "training:\n  install:\n    name: deps\n    # the requirements\n    script: code/deps.py\n",
+    )
+    lines = migrate_text(v1, FILE).splitlines()
+    at = lines.index("  deps:")
+    assert lines[at + 1 : at + 3] == ["    # the requirements", "    script: code/deps.py"]

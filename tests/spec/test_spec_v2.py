@@ -336,3 +336,12 @@ def test_a_secret_project_name_masks_that_name_only(parse):
     spec = parse(text, {"PRD_NAME": "prd-666666"})
     assert f"name='{MASK}'" in repr(spec.projects.prd) and "prd-666666" not in repr(spec.projects)
     assert "name='demo-dev'" in repr(spec.projects.dev)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://github.com/a/b.git", "http://git.internal/a/b", "ssh://git@github.com/a/b", "git://github.com/a/b", "git@github.com:a/b.git"],
+)  # fmt: skip
+def test_a_git_url_cml_can_clone_is_kept(parse, url):
+    text = MINIMAL_V2.replace('files: ["code/*.py"]', f"git_url: '{url}'")
+    assert parse(text).projects.dev.source.git_url == url
