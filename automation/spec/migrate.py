@@ -195,7 +195,7 @@ def _indent_comments(node: Any, by: int) -> None:
 def _take_trailing_lines(node: Any) -> str | None:
     """Remove and return the column-0 comment lines after the last value of ``node`` (ruamel keeps
     the comment above the next top-level key there)."""
-    last = list(node)[-1]  # node: the model's mapping
+    last = list(node)[-1] if hasattr(node, "keys") else len(node) - 1
     child = node[last]
     while hasattr(child, "ca") and len(child):  # down to the last scalar: its token holds them
         node, last = child, list(child)[-1] if hasattr(child, "keys") else len(child) - 1
