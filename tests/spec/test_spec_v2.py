@@ -345,3 +345,31 @@ def test_a_secret_project_name_masks_that_name_only(parse):
 def test_a_git_url_cml_can_clone_is_kept(parse, url):
     text = MINIMAL_V2.replace('files: ["code/*.py"]', f"git_url: '{url}'")
     assert parse(text).projects.dev.source.git_url == url
+
+
+def test_a_secret_inside_a_list_of_sections_masks_that_field_of_that_item(parse):
+    text = MINIMAL_V2.replace(
+        "    experiment: demo-exp\n",
+        "    experiment: demo-exp\n    gates:\n      thresholds:\n        - {metric: r2, min: 0.1}\n"
+        "        - {metric: '${env:METRIC}', max: 0.9}\n",
+        1,
+    )
+    gates = parse(text, {"METRIC": "rmse-777777"}).models["demo-model"].gates
+    assert gates.thresholds[1].metric == "rmse-777777"
+    assert f"metric='{MASK}'" in repr(gates.thresholds[1]) and "metric='r2'" in repr(gates.thresholds[0])
+    assert "rmse-777777" not in repr(gates)
+
+
+def test_an_unknown_model_or_target_is_pointed_at_its_section_key(parse):
+    from automation.errors import SpecError
+
+    spec = parse(MINIMAL_V2)
+    lines = MINIMAL_V2.splitlines()
+    with pytest.raises(SpecError) as model:
+        spec.model_named("demo-modle")
+    assert (model.value.line, model.value.column) == (lines.index("models:") + 1, 1)
+    assert "did you mean 'demo-model'?" in model.value.hint
+    with pytest.raises(SpecError) as target:
+        spec.target("cml2")
+    assert (target.value.line, target.value.column) == (lines.index("targets:") + 1, 1)
+    assert "did you mean 'cml'?" in target.value.hint
