@@ -224,3 +224,12 @@ def test_a_comment_under_the_install_steps_name_stays_above_what_followed_it():
     lines = migrate_text(v1, FILE).splitlines()
     at = lines.index("  deps:")
     assert lines[at + 1 : at + 3] == ["    # the requirements", "    script: code/deps.py"]
+
+
+def test_positions_of_a_v1_models_own_fields_follow_it_into_models():
+    v1 = MINIMAL.replace(
+        "  registered_name: demo-model\n", "  registered_name: demo-model\n  artifact_path: wine\n"
+    )
+    spec = parse_spec(v1, file=FILE, environ={})
+    lines = v1.splitlines()
+    assert lines[spec.locate(("models", "demo-model", "artifact_path"))[0] - 1] == "  artifact_path: wine"
