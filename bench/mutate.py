@@ -569,11 +569,20 @@ def recheck_module(target: str, root: Path, *, log=print) -> dict:
     keys = [m.key for m in enumerate_mutants((REPO / path_text).read_text(), scope or None)]
     if keys != [o["key"] for o in stored["outcomes"]]:
         raise SystemExit(f"{target} changed since its results were written; run it in full")
-    again = [o["key"] for o in stored["outcomes"] if o["status"] == "survived"]
-    if not again:
-        return stored
-    fresh = mutate_module(target, root, only=",".join(again), log=log)
-    by_key = {o["key"]: o for o in fresh["outcomes"]}
+    # a survivor listed as equivalent since survived the whole subset already: it is not run again
+    equivalent = load_equivalent()
+    listed = {o["key"]: equivalent[f"{target} {o['key']}"] for o in stored["outcomes"]
+              if o["status"] == "survived" and f"{target} {o['key']}" in equivalent}  # fmt: skip
+    again = [o["key"] for o in stored["outcomes"] if o["status"] == "survived" and o["key"] not in listed]
+    by_key = {
+        k: {**o, "status": "equivalent", "detail": listed[k]}
+        for o in stored["outcomes"]
+        if (k := o["key"]) in listed
+    }
+    fresh = {"seconds": 0.0}
+    if again:
+        fresh = mutate_module(target, root, only=",".join(again), log=log)
+        by_key.update({o["key"]: o for o in fresh["outcomes"]})
     outcomes = [by_key.get(o["key"], o) for o in stored["outcomes"]]
     result = {**stored, **_tally(outcomes), "rechecked": {"mutants": len(again), "seconds": fresh["seconds"]}}
     _log_tally(log, target, result)
