@@ -329,6 +329,19 @@ def test_an_optional_secret_left_empty_is_no_secret_value(parse):
     text = MINIMAL_V2.replace("    kind: cml\n", "    kind: cml\n    api_key: ${env:KEY:-}\n", 1)
     assert parse(text, {}).secret_values() == []
     assert parse(text, {"KEY": "key-555555"}).secret_values() == ["key-555555"]
+    # an empty environment value stays "" (an output filter must never be given "")
+    empty_env = MINIMAL_V2.replace(
+        'environment: {A: "1", B: "2"}', "environment: {A: '1', B: '${env:TOKEN:-}'}"
+    )
+    spec = parse(empty_env, {})
+    assert spec.jobs["train"].environment["B"] == "" and spec.secret_values() == []
+
+
+def test_an_unwritten_field_is_located_at_its_nearest_written_ancestor(parse):
+    spec = parse(MINIMAL_V2)
+    lines = MINIMAL_V2.splitlines()
+    assert spec.locate(("jobs", "train", "cpu")) == (lines.index("  train:") + 1, 3)
+    assert spec.locate(("jobs", "train", "schedule", "cron")) == (lines.index("  train:") + 1, 3)
 
 
 def test_a_secret_project_name_masks_that_name_only(parse):
