@@ -129,6 +129,8 @@ model:
       - metric: r2
         # at least
         min: 0.2
+      - metric: rmse
+        max: 0.9
 # The endpoint.
 deployment:
   model_name: demo-endpoint
@@ -161,6 +163,8 @@ models:
         - metric: r2
           # at least
           min: 0.2
+        - metric: rmse
+          max: 0.9
     # The endpoint.
     endpoint:
       model_name: demo-endpoint
@@ -233,3 +237,13 @@ def test_positions_of_a_v1_models_own_fields_follow_it_into_models():
     spec = parse_spec(v1, file=FILE, environ={})
     lines = v1.splitlines()
     assert lines[spec.locate(("models", "demo-model", "artifact_path"))[0] - 1] == "  artifact_path: wine"
+
+
+def test_a_comment_under_a_name_written_between_other_keys_stays_above_the_next_one():
+    v1 = MINIMAL.replace(
+        "    name: train\n    script: code/train.py\n",
+        "    script: code/train.py\n    name: train\n    # two of them\n    cpu: 2\n",
+    )
+    lines = migrate_text(v1, FILE).splitlines()
+    at = lines.index("  train:")
+    assert lines[at + 1 : at + 4] == ["    script: code/train.py", "    # two of them", "    cpu: 2"]
