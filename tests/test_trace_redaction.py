@@ -14,7 +14,7 @@ import responses
 
 from automation.clock import FakeClock
 from automation.http import HttpClient, RetryPolicy
-from automation.redact import MASK, SECRET_KEYS, Redactor, is_secret_key, redact_data
+from automation.redact import MASK, SECRET_KEYS, Redactor, is_secret_key, is_secret_name, redact_data
 
 BASE = "https://cml.example.test"
 KEY = "apiv2-trace-secret-0123456789abcdef"
@@ -102,3 +102,18 @@ def test_a_longer_secret_containing_a_shorter_one_is_removed_whole() -> None:
     assert redact("a secret-1-and-more b secret-1 c") == "a *** b *** c"
     redact = Redactor("secret-1-and-more", "secret-1")
     assert redact("a secret-1-and-more b") == "a *** b"
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("CML_API_KEY", True), ("MY_TOKEN", True), ("DB_PASSWORD", True), ("db_passwd", True),
+        ("AWS_SECRET_ACCESS_KEY", True), ("GOOGLE_CREDENTIALS", True), ("api_key", True),
+        ("EXPERIMENT_NAME", False), ("ALPHA", False), ("MONKEY_COUNT", True), ("", False),
+    ],
+)  # fmt: skip
+def test_variable_names_that_hold_secrets(name: str, secret: bool) -> None:
+    """An environment variable's value is hidden when its name says it is a key, token, secret,
+    password or credential, in any case (MONKEY_COUNT too: hiding one harmless value costs less
+    than showing a key)."""
+    assert is_secret_name(name) is secret
