@@ -90,10 +90,12 @@ SPEC_TESTS = [
 MODULES: dict[str, list[str]] = {
     "automation/reconcile/selection.py": [
         "tests/reconcile/test_gates_boundaries.py",
+        "tests/reconcile/test_model_discovery.py",
         "tests/workflows/test_wf_failures.py",
     ],
     "automation/redact.py": [
         "tests/test_trace_redaction.py",
+        "tests/test_redacting_writer.py",
         "tests/test_http.py",
         "tests/test_settings.py",
     ],
