@@ -54,3 +54,14 @@ def test_fileno_encoding_and_errors_are_the_streams(tmp_path: Path) -> None:
         assert (writer.encoding, writer.errors) == ("latin-1", "replace")
     bare = RedactingWriter(io.StringIO(), Redactor())  # StringIO has no encoding: utf-8 is assumed
     assert bare.encoding == "utf-8" and bare.errors is None
+
+
+def test_a_secret_is_masked_as_it_reads_inside_json_once_and_twice_encoded() -> None:
+    import json
+
+    secret = 'ab"cd\\ef-123'
+    redact = Redactor(secret)
+    once = json.dumps({"k": secret})
+    twice = json.dumps({"environment": json.dumps({"K": secret})})
+    assert redact(once) == '{"k": "' + MASK + '"}'
+    assert redact(twice) == '{"environment": "{\\"K\\": \\"' + MASK + '\\"}"}'

@@ -135,3 +135,17 @@ def test_select_run_skips_a_newer_foreign_run() -> None:
     other = _run(tags=[_history("model"), {"key": "cml.project_id", "value": "p2"}])
     other.id, other.start_time = "r2", "2030-01-01T00:00:00Z"
     assert select_run([mine, other], ModelSpec(), "p1") is mine
+
+
+def test_a_run_a_registered_version_came_from_is_evidence_by_itself() -> None:
+    assert model_evidence(_run(), "model", registered_runs={"r1"}) == ["a version of the registered model"]
+    assert model_evidence(_run(), "model", registered_runs={"r2"}) == []
+
+
+def test_an_untagged_run_belongs_unless_the_workspace_tags_its_projects_runs() -> None:
+    from automation.reconcile.selection import belongs
+
+    untagged, tagged = _run(), _run(tags=[{"key": "cml.project_id", "value": "p1"}])
+    assert belongs(untagged, "p1") is True  # by default the workspace is taken not to tag runs
+    assert belongs(untagged, "p1", marked=True) is False
+    assert belongs(tagged, "p1") is True and belongs(tagged, "p2") is False

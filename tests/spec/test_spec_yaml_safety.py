@@ -217,3 +217,17 @@ def test_invalid_yaml_says_what_the_parser_found(text, said):
     with pytest.raises(SpecError) as caught:
         parse_yaml(text, "t.yaml")
     assert str(caught.value).endswith(said)
+
+
+def test_an_unwritten_path_is_placed_at_its_nearest_written_ancestor():
+    doc = parse_yaml("a:\n  b:\n    c: 1\n", "t.yaml")
+    assert doc.position(("a", "b", "x", "y")) == (2, 3) == doc.position(("a", "b", "x"), key=True)
+    assert doc.position(("a", "b", "c")) == (3, 8) and doc.position(("a", "b", "c"), key=True) == (3, 5)
+    assert doc.position(("zz",)) == (1, 1)
+
+
+@pytest.mark.parametrize(("length", "shown"), [(40, "x" * 40), (41, "x" * 37 + "...")])
+def test_a_value_that_cannot_be_read_is_shown_whole_up_to_40_characters(length, shown):
+    with pytest.raises(SpecError) as caught:
+        parse_yaml(f"a: !!float {'x' * length}\n", "t.yaml")
+    assert f"cannot read the value {shown!r} (too large or malformed)" in str(caught.value)
