@@ -94,6 +94,7 @@ def test_evidence_of_each_kind_names_the_path() -> None:
         {"tags": [_history("wine_model")]},
         {"tags": [{"key": "mlflow.log-model.history", "value": "not json"}]},
         {"tags": [{"key": "mlflow.log-model.history", "value": '{"artifact_path": "model"}'}]},
+        {"tags": [{"key": "mlflow.log-model.history", "value": '["model", {"artifact_path": ""}]'}]},
         {"registered_model_metadata": [{"model_path": "wine_model"}]},
         {"tags": [{"key": "model_artifact_path", "value": "wine_model"}]},
         {},
