@@ -232,3 +232,9 @@ def test_a_value_that_cannot_be_read_is_shown_whole_up_to_40_characters(length, 
     with pytest.raises(SpecError) as caught:
         parse_yaml(f"a: !!float {'x' * length}\n", "t.yaml")
     assert f"cannot read the value {shown!r} (too large or malformed)" in str(caught.value)
+
+
+def test_a_spec_over_the_size_limit_is_refused_at_its_start():
+    with pytest.raises(SpecError) as caught:
+        parse_yaml("a: " + "x" * MAX_BYTES + "\n", "t.yaml")
+    assert "larger than 1024 KiB" in str(caught.value) and (caught.value.line, caught.value.column) == (1, 1)
