@@ -87,3 +87,28 @@ def test_multipart_disposition_parameters_may_be_unquoted() -> None:
     )
     parts = parse_multipart("multipart/form-data; boundary=XyZ", body)
     assert parts == [("plain.txt", "p.txt", b"hello"), ('quoted \\"x\\".txt', "q.txt", b"q")]
+
+
+def _path_of(total: int) -> str:
+    """A relative path of ``total`` bytes made of 250-byte names (the last one shorter)."""
+    parts, size = [], 0
+    while size + 251 < total:
+        parts.append("d" * 250)
+        size += 251
+    parts.append("f" * (total - size))
+    return "/".join(parts)
+
+
+def test_an_upload_path_of_4000_bytes_is_stored_and_4001_are_refused(tmp_path: Path) -> None:
+    assert len(_path_of(4000).encode()) == 4000
+    assert store_upload(tmp_path, _path_of(4000), b"x").is_file()
+    with pytest.raises(ApiProblem) as caught:
+        store_upload(tmp_path, _path_of(4001), b"x")
+    assert caught.value.status == 400 and "at most 4000 are allowed" in caught.value.message
+
+
+def test_a_name_of_255_bytes_is_stored_and_256_are_refused(tmp_path: Path) -> None:
+    assert store_upload(tmp_path, "n" * 255, b"x").name == "n" * 255
+    with pytest.raises(ApiProblem) as caught:
+        store_upload(tmp_path, "n" * 256, b"x")
+    assert caught.value.status == 400 and "over 255 bytes long" in caught.value.message
