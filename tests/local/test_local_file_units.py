@@ -112,3 +112,26 @@ def test_a_name_of_255_bytes_is_stored_and_256_are_refused(tmp_path: Path) -> No
     with pytest.raises(ApiProblem) as caught:
         store_upload(tmp_path, "n" * 256, b"x")
     assert caught.value.status == 400 and "over 255 bytes long" in caught.value.message
+    assert f"the name {'n' * 40!r}... is over" in caught.value.message  # its first 40 characters
+
+
+def test_an_upload_under_an_existing_file_is_refused_naming_that_file(tmp_path: Path) -> None:
+    store_upload(tmp_path, "notes.txt", b"x")
+    with pytest.raises(ApiProblem) as caught:
+        store_upload(tmp_path, "notes.txt/inner.txt", b"y")
+    assert caught.value.status == 400 and "notes.txt is a file, not a folder" in caught.value.message
+
+
+def test_file_info_shows_links_out_of_the_project_as_the_links_themselves(tmp_path: Path) -> None:
+    root, outside = tmp_path / "project", tmp_path / "outside"
+    root.mkdir()
+    (outside / "deep").mkdir(parents=True)
+    (root / "sub").mkdir()
+    (root / "out").symlink_to(outside / "deep")
+    (root / "in").symlink_to(root / "sub")
+    (root / "gone").symlink_to(root / "missing")
+    out = file_info(root / "out", root)
+    assert out == {"path": "out", "is_dir": False, "file_size": str((root / "out").lstat().st_size)}
+    assert file_info(root / "in", root) == {"path": "in", "is_dir": True, "file_size": "0"}
+    gone = file_info(root / "gone", root)
+    assert gone["is_dir"] is False and gone["file_size"] == str((root / "gone").lstat().st_size)
