@@ -21,6 +21,11 @@ MULTI = REPO / "tests" / "reconcile" / "spec-v2-multi.yaml"
 GIT = "https://github.com/example/wine.git"
 
 
+def _details(result) -> dict[str, str]:
+    """Each step's detail by resource key."""
+    return {s.resource: s.detail for s in result.steps}
+
+
 def test_only_the_dev_project_is_created_from_the_git_source(fake: FakeCML, client) -> None:
     spec = make_spec({"projects": {"dev": {"source": {"git_url": GIT, "git_ref": "main", "files": None}}}})
     apply_spec(client, spec)
@@ -60,7 +65,7 @@ def test_a_failed_build_of_the_version_is_never_reused(converged: FakeCML, clien
     assert len(posted) == 1 and len(converged.builds) == 2
     new = next(b for b in converged.builds if b != failed)
     assert converged.builds[new]["status"] == "built"
-    assert {s.resource: s.detail for s in result.steps}["build.wine-test-model"] == f"build {new}"
+    assert _details(result)["build.wine-test-model"] == f"build {new}"
 
 
 def test_a_replacement_interrupted_before_the_old_job_was_deleted_makes_no_third_job(
@@ -78,14 +83,14 @@ def test_a_replacement_interrupted_before_the_old_job_was_deleted_makes_no_third
     assert list(converged.jobs) == [replacement] and converged.jobs[replacement]["arguments"] == "--alpha 0.7"
     job_posts = [c for c in converged.writes() if converged.shape(c.path).endswith("/jobs")]
     assert job_posts == []  # the earlier replacement was found, not made again
-    assert {s.resource: s.detail for s in result.steps}["job.train wine model"] == (
+    assert _details(result)["job.train wine model"] == (
         f"replaced job {old_id} by {replacement}: CML left arguments unchanged after the PATCH"
     )
 
 
 def test_training_a_chain_starts_its_first_job_and_says_so(fake: FakeCML, client) -> None:
     _, _, result = apply_spec(client, load_spec(MULTI))
-    detail = {s.resource: s.detail for s in result.steps}
+    detail = _details(result)
     red, white = detail["job_run.wine-red"], detail["job_run.wine-white"]
     assert re.fullmatch(r"started 'install' run \S+, run \S+ ENGINE_SUCCEEDED, MLflow run \S+", red), red
     # the second model's chain shares the install run the first one started: nothing started again
@@ -155,4 +160,4 @@ def test_a_replaced_job_keeps_its_parent(fake: FakeCML, client) -> None:
     _, _, result = apply_spec(client, spec)
     (new,) = fake.named(fake.jobs, "train-red")
     assert new["id"] != old and new["parent_id"] == install and new["arguments"] == "--alpha 0.7"
-    assert {s.resource: s.detail for s in result.steps}["job.train-red"].startswith(f"replaced job {old} by ")
+    assert _details(result)["job.train-red"].startswith(f"replaced job {old} by ")
