@@ -3,6 +3,8 @@ parsing (what the upload route hands to store_upload)."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -135,3 +137,54 @@ def test_file_info_shows_links_out_of_the_project_as_the_links_themselves(tmp_pa
     assert file_info(root / "in", root) == {"path": "in", "is_dir": True, "file_size": "0"}
     gone = file_info(root / "gone", root)
     assert gone["is_dir"] is False and gone["file_size"] == str((root / "gone").lstat().st_size)
+
+
+@pytest.mark.parametrize(
+    "code", [errno.ENAMETOOLONG, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.EINVAL]
+)
+def test_a_path_the_file_system_cannot_hold_is_a_400_naming_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    # What the file system refuses for the path itself (a component too long for this file system,
+    # a name it cannot hold) is the caller's error: a 400 with the system's words, nothing stored.
+    def refuse(self: Path, data: bytes) -> int:
+        raise OSError(code, os.strerror(code), str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    with pytest.raises(ApiProblem) as caught:
+        store_upload(tmp_path, "data/x.csv", b"x")
+    assert caught.value.status == 400
+    assert caught.value.message == f"upload path 'data/x.csv' cannot be stored: {os.strerror(code)}"
+    assert not (tmp_path / "data" / "x.csv").exists()
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EIO])
+def test_a_server_side_storage_failure_is_not_blamed_on_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    # A full disk or a permission the server lacks is the server's failure: it propagates (the app
+    # turns it into a 500), never a 400 telling the caller to change a path that was fine.
+    def fail(self: Path, data: bytes) -> int:
+        raise OSError(code, os.strerror(code), str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", fail)
+    with pytest.raises(OSError) as caught:
+        store_upload(tmp_path, "data/x.csv", b"x")
+    assert caught.value.errno == code and not isinstance(caught.value, ApiProblem)
+
+
+def test_an_entry_that_vanishes_while_listed_is_shown_as_an_empty_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process may delete a file between the folder's scan and its entry's stat: the listing
+    # shows the name it saw, as an empty non-folder entry, instead of failing the whole listing.
+    (tmp_path / "big.bin").write_bytes(b"x" * 100)
+    real_stat = Path.stat
+
+    def vanished(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        if self.name == "big.bin":
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(self))
+        return real_stat(self, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(Path, "stat", vanished)
+    assert file_info(tmp_path / "big.bin", tmp_path) == {"path": "big.bin", "is_dir": False, "file_size": "0"}
