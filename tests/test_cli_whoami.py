@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import responses
+from cli_support import run_cli
 from responses import matchers
 
-from automation.cli import main
 from automation.errors import EXIT_AUTH, EXIT_OK, EXIT_USAGE
 
 URL = "https://ws.example.test"
@@ -47,11 +47,9 @@ def expect_validate(mock: responses.RequestsMock, status: int = 200, body: dict 
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(capsys, *argv)
     assert KEY not in out and KEY not in err, "the API key leaked into the output"
-    return int(info.value.code or 0), out, err
+    return code, out, err
 
 
 @pytest.mark.usefixtures("env")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_support import run_cli
 
 from automation.examples import write_project
 
@@ -52,16 +53,12 @@ def test_actions_are_node24_promote_needs_the_checks_and_paths_are_filtered(work
 
 
 def test_spec_errors_are_annotations_on_the_file_and_line(tmp_path: Path, monkeypatch, capsys) -> None:
-    from automation.cli import main
-
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nname: x\nprojects: 3\n")
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
-    with pytest.raises(SystemExit) as info:
-        main(["validate", str(bad), "-o", "json"])
-    out, err = capsys.readouterr()
-    assert info.value.code == 2
+    code, out, err = run_cli(capsys, "validate", str(bad), "-o", "json")
+    assert code == 2
     assert re.search(
         r"^::error file=bad\.yaml,line=\d+,col=\d+,title=cmlops%3A SpecError \(exit 2\)::", err, re.M
     )
@@ -75,18 +72,15 @@ def test_plan_writes_a_job_summary_and_a_notice(tmp_path: Path, monkeypatch, cap
     from fakes.fake_cml import API_KEY, BASE_URL, FakeCML
     from fakes.specs import TEST_SPEC
 
-    from automation.cli import main
-
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.setenv("CML_URL", BASE_URL)
     monkeypatch.setenv("CML_API_KEY", API_KEY)
     monkeypatch.setenv("HOME", str(tmp_path))
-    with FakeCML.running(), pytest.raises(SystemExit) as info:
-        main(["plan", str(TEST_SPEC)])
-    _, err = capsys.readouterr()
-    assert info.value.code == 0
+    with FakeCML.running():
+        code, _, err = run_cli(capsys, "plan", str(TEST_SPEC))
+    assert code == 0
     text = summary.read_text()
     assert (
         text.startswith(f"### cmlops plan `{TEST_SPEC}`") and "| action | resource | name | reason |" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cli_support import run_cli
 
 from automation.cli.context import CliContext, is_loopback
 
@@ -34,15 +35,6 @@ def test_an_explicit_target_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     assert CliContext(target="local").target_kind() == ("local", "local")
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from automation.cli import main
-
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
-
-
 @pytest.mark.parametrize(
     "argv",
     [
@@ -57,7 +49,7 @@ def test_output_flag_works_before_or_after_the_command(
     import json
 
     monkeypatch.chdir(repo_root)
-    code, out, _ = _run(argv, capsys)
+    code, out, _ = run_cli(capsys, *argv)
     assert code == 0
     assert json.loads(out)["ok"] is True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 import types
@@ -10,22 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_support import run_cli
 
 KEY = "cfg-key-0123456789abcdef"
 URL = "https://ml-1234.example.test"
-
-
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str], stdin: str = "") -> tuple[int, str, str]:
-    from automation.cli import main
-
-    sys.stdin = io.StringIO(stdin)
-    try:
-        with pytest.raises(SystemExit) as info:
-            main(argv)
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -37,7 +24,9 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_without_a_keyring_the_key_goes_to_a_0600_file_and_cmlops_says_so(config: Path, capsys) -> None:
-    code, out, err = _run(["configure", "--profile", "prod", "--url", URL + "/api/v2/"], capsys, KEY + "\n")
+    code, out, err = run_cli(
+        capsys, "configure", "--profile", "prod", "--url", URL + "/api/v2/", stdin=KEY + "\n"
+    )
     assert code == 0, err
     assert "plain text, mode 0600" in out and "cmlops[keyring]" in out
     assert KEY not in out + err
@@ -45,7 +34,7 @@ def test_without_a_keyring_the_key_goes_to_a_0600_file_and_cmlops_says_so(config
     assert yaml.safe_load(config.read_text()) == {"profiles": {"prod": {"url": URL, "api_key": KEY}}}
 
     # a second profile keeps the first
-    code, _, _ = _run(["configure", "--url", "https://other.example.test"], capsys, "k2-0123456789\n")
+    code, _, _ = run_cli(capsys, "configure", "--url", "https://other.example.test", stdin="k2-0123456789\n")
     assert code == 0 and set(yaml.safe_load(config.read_text())["profiles"]) == {"prod", "default"}
 
 
@@ -54,7 +43,7 @@ def test_the_profile_is_chosen_with_dash_dash_profile_before_or_after(
 ) -> None:
     from automation.cli.context import CliContext
 
-    _run(["configure", "--profile", "prod", "--url", URL], capsys, KEY + "\n")
+    run_cli(capsys, "configure", "--profile", "prod", "--url", URL, stdin=KEY + "\n")
     monkeypatch.delenv("CMLOPS_PROFILE", raising=False)
     ctx = CliContext(profile="prod")
     assert ctx.target_kind() == ("cml", "cml")  # a profile configures a workspace: not local any more
@@ -81,7 +70,7 @@ def test_a_keyring_keeps_the_key_out_of_the_file(config: Path, capsys, monkeypat
     for name, mod in (("keyring", keyring), ("keyring.backends", backends), ("keyring.backends.fail", fail)):
         monkeypatch.setitem(sys.modules, name, mod)
 
-    code, out, err = _run(["-o", "json", "configure", "--url", URL], capsys, KEY + "\n")
+    code, out, err = run_cli(capsys, "-o", "json", "configure", "--url", URL, stdin=KEY + "\n")
     assert code == 0, err
     assert json.loads(out)["api_key_stored_in"] == "keyring" and KEY not in out
     assert store == {("cmlops", "default"): KEY}
@@ -98,11 +87,11 @@ def test_a_keyring_keeps_the_key_out_of_the_file(config: Path, capsys, monkeypat
 
 
 def test_an_empty_key_is_refused_and_nothing_is_written(config: Path, capsys) -> None:
-    code, _, err = _run(["configure", "--url", URL], capsys, "\n")
+    code, _, err = run_cli(capsys, "configure", "--url", URL, stdin="\n")
     assert code == 2 and "no API key given" in err
     assert not config.exists()
 
 
 def test_completion_prints_a_script(capsys) -> None:
-    code, out, _ = _run(["completion", "bash"], capsys)
+    code, out, _ = run_cli(capsys, "completion", "bash")
     assert code == 0 and "_CMLOPS_COMPLETE=bash_complete" in out

@@ -5,23 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from automation.cli import main
+from cli_support import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
-
-
 def test_init_writes_a_project_that_validates(tmp_path: Path, capsys) -> None:
     project = tmp_path / "new" / "wine"
-    code, out, _ = run(capsys, "init", str(project))
+    code, out, _ = run_cli(capsys, "init", str(project))
     assert code == 0 and f"next: cd {project} && cmlops bootstrap specs/wine-quality.yaml" in out
     for rel in (
         "specs/wine-quality.yaml",
@@ -41,14 +32,14 @@ def test_init_writes_a_project_that_validates(tmp_path: Path, capsys) -> None:
         and spec_text in (REPO / "specs/wine-quality.yaml").read_text()
     )
     assert ".cmlops/" in (project / ".gitignore").read_text()
-    code, out, err = run(capsys, "validate", str(project / "specs/wine-quality.yaml"))
+    code, out, err = run_cli(capsys, "validate", str(project / "specs/wine-quality.yaml"))
     assert code == 0, err
 
 
 def test_init_refuses_to_overwrite_and_changes_nothing(tmp_path: Path, capsys) -> None:
     (tmp_path / "README.md").write_text("mine\n")  # unrelated files are fine
     (tmp_path / "requirements.txt").write_text("numpy\n")
-    code, _, err = run(capsys, "init", str(tmp_path))
+    code, _, err = run_cli(capsys, "init", str(tmp_path))
     assert code == 2
     assert (
         f"error: {tmp_path / 'requirements.txt'} already exists; cmlops init never overwrites a file" in err
@@ -59,14 +50,14 @@ def test_init_refuses_to_overwrite_and_changes_nothing(tmp_path: Path, capsys) -
 
 def test_init_bad_targets_are_usage_errors(tmp_path: Path, capsys) -> None:
     (tmp_path / "file").write_text("")
-    code, _, err = run(capsys, "init", str(tmp_path / "file"))
+    code, _, err = run_cli(capsys, "init", str(tmp_path / "file"))
     assert code == 2 and ("is not a folder" in err or "is a file" in err)
-    code, _, err = run(capsys, "init", str(tmp_path / "x"), "--example", "nope")
+    code, _, err = run_cli(capsys, "init", str(tmp_path / "x"), "--example", "nope")
     assert code == 2 and "--example 'nope'" in err and "wine-quality" in err
     assert not (tmp_path / "x").exists()
 
 
 def test_init_json(tmp_path: Path, capsys) -> None:
-    code, out, _ = run(capsys, "-o", "json", "init", str(tmp_path / "p"))
+    code, out, _ = run_cli(capsys, "-o", "json", "init", str(tmp_path / "p"))
     data = json.loads(out)
     assert code == 0 and data["spec"] == "specs/wine-quality.yaml" and ".gitignore" in data["files"]

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 from fakes.fake_cml import API_KEY, BASE_URL, FakeCML
 from fakes.specs import TEST_SPEC
 
 from automation.api import CMLClient
-from automation.cli import main
 from automation.clock import FakeClock
 
 SPEC = str(TEST_SPEC)
@@ -46,19 +46,8 @@ def workspace_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(CMLClient, "from_settings", classmethod(from_settings))
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run ``cmlops ARGS`` in-process: (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
-    code, out, _ = run(capsys, "-o", "json", *args)
+    code, out, _ = run_cli(capsys, "-o", "json", *args)
     return code, json.loads(out)
 
 
@@ -66,7 +55,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]
 
 
 def test_validate_ok(capsys) -> None:
-    code, out, _ = run(capsys, "validate", SPEC)
+    code, out, _ = run_cli(capsys, "validate", SPEC)
     assert code == 0 and "valid" in out and "wine-test" in out
     code, data = run_json(capsys, "validate", SPEC)
     assert code == 0 and data["ok"] is True and data["name"] == "wine-test"
@@ -77,7 +66,7 @@ def test_validate_bad_spec_exit_2_with_file_and_line(capsys, tmp_path: Path, fak
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
     line = text.splitlines().index("  replica: 1") + 1
-    code, _, err = run(capsys, "validate", str(bad))
+    code, _, err = run_cli(capsys, "validate", str(bad))
     assert code == 2
     assert f"{bad}:{line}:" in err and "replica" in err and "replicas" in err  # did you mean
     code, data = run_json(capsys, "plan", str(bad))
@@ -88,7 +77,7 @@ def test_validate_bad_spec_exit_2_with_file_and_line(capsys, tmp_path: Path, fak
 def test_validate_missing_variable_exit_2(capsys, tmp_path: Path) -> None:
     bad = tmp_path / "var.yaml"
     bad.write_text(TEST_SPEC.read_text().replace("name: wine-test-prd", "name: ${PRD_NAME_NOT_SET}"))
-    code, _, err = run(capsys, "validate", str(bad))
+    code, _, err = run_cli(capsys, "validate", str(bad))
     assert code == 2 and "PRD_NAME_NOT_SET" in err and str(bad) in err
 
 
@@ -96,16 +85,16 @@ def test_validate_missing_variable_exit_2(capsys, tmp_path: Path) -> None:
 
 
 def test_plan_detailed_exitcode_3_on_empty_then_0_after_bootstrap(capsys, fake: FakeCML) -> None:
-    code, out, _ = run(capsys, "plan", "--detailed-exitcode", SPEC)
+    code, out, _ = run_cli(capsys, "plan", "--detailed-exitcode", SPEC)
     assert code == 3
     assert "create" in out and "project.dev" in out  # the plan is the result: stdout (`plan > file`)
     assert fake.writes() == []
 
-    code, _, _ = run(capsys, "bootstrap", SPEC)
+    code, _, _ = run_cli(capsys, "bootstrap", SPEC)
     assert code == 0
-    code, out, _ = run(capsys, "plan", "--detailed-exitcode", SPEC)
+    code, out, _ = run_cli(capsys, "plan", "--detailed-exitcode", SPEC)
     assert code == 0 and "No changes" in out
-    code, _, _ = run(capsys, "plan", SPEC)
+    code, _, _ = run_cli(capsys, "plan", SPEC)
     assert code == 0
 
 
@@ -143,10 +132,10 @@ def test_bootstrap_json_summary(capsys, fake: FakeCML) -> None:
 
 def test_bootstrap_text_summary_and_exit_codes_of_failures(capsys, fake: FakeCML) -> None:
     fake.build_outcome = "build failed"
-    code, _, err = run(capsys, "bootstrap", SPEC)
+    code, _, err = run_cli(capsys, "bootstrap", SPEC)
     assert code == 10 and "build failed" in err and "hint:" in err
     fake.build_outcome = "built"
-    code, out, _ = run(capsys, "bootstrap", SPEC)
+    code, out, _ = run_cli(capsys, "bootstrap", SPEC)
     assert code == 0
     assert "smoke prediction: [5.9]" in out and "ENGINE_SUCCEEDED" in out
     code, data = run_json(capsys, "bootstrap", SPEC)
@@ -162,9 +151,9 @@ def test_gate_failure_in_json_mode_exit_6(capsys, fake: FakeCML) -> None:
 def test_status(capsys, fake: FakeCML) -> None:
     code, data = run_json(capsys, "status", SPEC)
     assert code == 0 and data["in_sync"] is False and data["summary"]["dev_project_id"] is None
-    run(capsys, "bootstrap", SPEC)
+    run_cli(capsys, "bootstrap", SPEC)
     fake.calls.clear()
-    code, out, _ = run(capsys, "status", SPEC)
+    code, out, _ = run_cli(capsys, "status", SPEC)
     assert code == 0 and "in sync: yes" in out and next(iter(fake.deployments)) in out
     assert fake.writes() == []
     lines = out.splitlines()
@@ -180,7 +169,7 @@ def test_status(capsys, fake: FakeCML) -> None:
 def test_status_calls_the_endpoint_a_deployed_model_that_does_not_answer_is_not_in_sync(
     capsys, fake: FakeCML
 ) -> None:
-    run(capsys, "bootstrap", SPEC)
+    run_cli(capsys, "bootstrap", SPEC)
     fake.prediction_response = {"prediction": ["not a number"]}
     code, data = run_json(capsys, "status", SPEC)
     assert code == 0 and data["summary"]["deployment_status"] == "deployed"
@@ -191,7 +180,7 @@ def test_status_of_a_multi_resource_spec_lists_jobs_models_and_application_urls(
     capsys, fake: FakeCML
 ) -> None:
     multi = str(TEST_SPEC.parent / "spec-v2-multi.yaml")
-    code, _, err = run(capsys, "bootstrap", multi)
+    code, _, err = run_cli(capsys, "bootstrap", multi)
     assert code == 0, err
     fake.calls.clear()
     code, data = run_json(capsys, "status", multi)
@@ -200,7 +189,7 @@ def test_status_of_a_multi_resource_spec_lists_jobs_models_and_application_urls(
     host = BASE_URL.split("://", 1)[1].split("/", 1)[0]
     assert (app["status"], app["url"]) == ("APPLICATION_RUNNING", f"https://wine-scorer.{host}")
     assert sorted(data["summary"]["models"]) == ["wine-red", "wine-white"]
-    code, out, _ = run(capsys, "status", multi)
+    code, out, _ = run_cli(capsys, "status", multi)
     assert [line.split()[:2] for line in out.splitlines()].count(["job", "weekly-retrain"]) == 1
     weekly = next(line for line in out.splitlines() if "weekly-retrain" in line)
     assert "cron 0 6 * * 1 (Europe/Paris)" in weekly
@@ -208,9 +197,9 @@ def test_status_of_a_multi_resource_spec_lists_jobs_models_and_application_urls(
     assert any(
         line.startswith("application") and f"https://wine-scorer.{host}" in line for line in out.splitlines()
     )
-    code, out, _ = run(capsys, "status", multi, "--model", "wine-white")
+    code, out, _ = run_cli(capsys, "status", multi, "--model", "wine-white")
     assert code == 0 and "wine-white-endpoint" in out and "wine-red-endpoint" not in out
-    code, _, err = run(capsys, "promote", multi)
+    code, _, err = run_cli(capsys, "promote", multi)
     assert code == 2 and "wine-red, wine-white" in err and "--model" in err
     assert fake.writes() == []
 
@@ -219,35 +208,35 @@ def test_status_of_a_multi_resource_spec_lists_jobs_models_and_application_urls(
 
 
 def test_predict_inline_and_from_file(capsys, fake: FakeCML, tmp_path: Path) -> None:
-    code, _, err = run(capsys, "predict", SPEC)
+    code, _, err = run_cli(capsys, "predict", SPEC)
     assert code == 2 and "bootstrap" in err  # nothing deployed yet
-    run(capsys, "bootstrap", SPEC)
+    run_cli(capsys, "bootstrap", SPEC)
     fake.predictions.clear()
     fake.prediction_response = {"prediction": [5.1, 6.2]}
     request = {"input": [WINE_ROW, WINE_ROW]}
-    code, out, _ = run(capsys, "predict", SPEC, "--input", json.dumps(request))
+    code, out, _ = run_cli(capsys, "predict", SPEC, "--input", json.dumps(request))
     assert code == 0 and json.loads(out) == [5.1, 6.2]
     body = tmp_path / "request.json"
     body.write_text(json.dumps(request))
     code, data = run_json(capsys, "predict", SPEC, "--input", f"@{body}")
     assert code == 0 and data["response"] == {"prediction": [5.1, 6.2]}
     assert fake.predictions == [request, request]
-    code, out, _ = run(capsys, "predict", SPEC)  # default: the spec's smoke input
+    code, out, _ = run_cli(capsys, "predict", SPEC)  # default: the spec's smoke input
     assert code == 0 and fake.predictions[-1] == {"input": [WINE_ROW]}
 
 
 def test_predict_curl_shows_the_call_with_secrets_masked(capsys, fake: FakeCML) -> None:
-    run(capsys, "bootstrap", SPEC)
+    run_cli(capsys, "bootstrap", SPEC)
     fake.predictions.clear()
     access_key = next(iter(fake.models.values()))["access_key"]
-    code, out, err = run(capsys, "predict", SPEC, "--curl")
+    code, out, err = run_cli(capsys, "predict", SPEC, "--curl")
     assert code == 0 and fake.predictions == []  # shown, not called
     assert out.startswith("curl -sS -X POST") and "/model" in out
     assert '"Authorization: Bearer $CML_API_KEY"' in out and "CML_API_KEY" in err
     assert access_key not in out + err and API_KEY not in out + err and "--show-secrets" in out
     assert json.dumps({"input": [WINE_ROW]}) in out
 
-    code, out, _ = run(capsys, "predict", SPEC, "--curl", "--show-secrets")
+    code, out, _ = run_cli(capsys, "predict", SPEC, "--curl", "--show-secrets")
     assert code == 0 and access_key in out and API_KEY in out
     code, data = run_json(capsys, "predict", SPEC, "--curl")
     assert data["body"]["request"] == {"input": [WINE_ROW]} and access_key not in json.dumps(data)
@@ -258,22 +247,22 @@ def test_declining_the_destroy_prompt_exits_12_and_deletes_nothing(
 ) -> None:
     import io
 
-    run(capsys, "bootstrap", SPEC)
+    run_cli(capsys, "bootstrap", SPEC)
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     monkeypatch.setattr("sys.stdin", Terminal("n\n"))
-    code, _, err = run(capsys, "destroy", SPEC)
+    code, _, err = run_cli(capsys, "destroy", SPEC)
     assert code == 12 and "not confirmed; nothing was deleted" in err
     assert len(fake.projects) == 2
 
 
 def test_predict_bad_input_exit_2(capsys, fake: FakeCML, tmp_path: Path) -> None:
-    code, _, err = run(capsys, "predict", SPEC, "--input", "{not json")
+    code, _, err = run_cli(capsys, "predict", SPEC, "--input", "{not json")
     assert code == 2 and "--input is not valid JSON" in err
-    code, _, err = run(capsys, "predict", SPEC, "--input", f"@{tmp_path / 'missing.json'}")
+    code, _, err = run_cli(capsys, "predict", SPEC, "--input", f"@{tmp_path / 'missing.json'}")
     assert code == 2 and "not found" in err
     assert fake.calls == []  # refused before touching the workspace
 
@@ -282,14 +271,14 @@ def test_predict_bad_input_exit_2(capsys, fake: FakeCML, tmp_path: Path) -> None
 
 
 def test_destroy_yes(capsys, fake: FakeCML) -> None:
-    code, out, _ = run(capsys, "destroy", "--yes", SPEC)
+    code, out, _ = run_cli(capsys, "destroy", "--yes", SPEC)
     assert code == 0 and "Nothing to delete" in out and fake.writes() == []
-    run(capsys, "bootstrap", SPEC)
+    run_cli(capsys, "bootstrap", SPEC)
     fake.calls.clear()
     code, data = run_json(capsys, "destroy", "--yes", SPEC)
     assert code == 0 and [d["kind"] for d in data["deleted"]] == ["job", "project"]
     assert [p["name"] for p in fake.projects.values()] == ["wine-test-prd"]  # PRD kept without --include-prd
-    code, _, err = run(capsys, "destroy", "--include-prd", SPEC)  # no --yes, stdin not a terminal
+    code, _, err = run_cli(capsys, "destroy", "--include-prd", SPEC)  # no --yes, stdin not a terminal
     assert code == 12 and "--yes" in err and "deployment wine-test-endpoint" in err  # listed, refused
     assert len(fake.projects) == 1
     code, data = run_json(capsys, "destroy", "--yes", "--include-prd", SPEC)
@@ -313,7 +302,7 @@ def test_api_key_and_access_key_never_in_output_even_verbose(capsys, fake: FakeC
         ("-v", "-o", "json", "predict", SPEC, "--curl"),
         ("-v", "-o", "json", "plan", SPEC),
     ):
-        code, out, err = run(capsys, *args)
+        code, out, err = run_cli(capsys, *args)
         assert code == 0, (args, err)
         outputs.append(out + err)
     text = "\n".join(outputs)
@@ -332,14 +321,14 @@ def test_predict_without_input_and_without_a_smoke_section_exit_2(
     del data["deployment"]["smoke"]
     spec = tmp_path / "no-smoke.yaml"
     spec.write_text(yaml.safe_dump(data))
-    code, _, err = run(capsys, "predict", str(spec))
+    code, _, err = run_cli(capsys, "predict", str(spec))
     assert code == 2 and "--input" in err
     assert fake.calls == []
 
 
 def test_apply_then_nothing_to_do(capsys, fake: FakeCML) -> None:
     started = time.monotonic()
-    code, out, err = run(capsys, "apply", SPEC)
+    code, out, err = run_cli(capsys, "apply", SPEC)
     took = time.monotonic() - started
     assert code == 0 and "Applied." in out and "deploy" in err
     started_lines = [line for line in err.splitlines() if line.endswith(" ...")]
@@ -375,7 +364,7 @@ def test_apply_json_reports_each_step_with_the_id_it_made_and_each_gate_once(cap
 
 
 def test_plan_text_shows_values_without_python_reprs(capsys, fake: FakeCML) -> None:
-    code, out, _ = run(capsys, "plan", SPEC)
+    code, out, _ = run_cli(capsys, "plan", SPEC)
     assert code == 0
     changed = [line for line in out.splitlines() if " -> " in line]
     assert changed and all("None" not in line for line in changed)

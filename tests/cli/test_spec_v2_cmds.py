@@ -10,23 +10,13 @@ from pathlib import Path
 import pytest
 from fakes.fake_cml import API_KEY, BASE_URL, FakeCML
 
-from automation.cli import main
 from automation.errors import EXIT_USAGE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spec"))
+from cli_support import run_cli
 from spec_support import MINIMAL_V2
 
 SPEC_TEXT = MINIMAL_V2.replace("    kind: cml\n", "    kind: cml\n    url: ${CML_URL}\n", 1)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -56,20 +46,22 @@ def spec(tmp_path: Path) -> str:
     ],
 )
 def test_several_models_need_model(capsys, fake: FakeCML, spec: str, command: list[str]) -> None:
-    code, _, err = run(capsys, "--target", "cml", command[0], spec, *command[1:])
+    code, _, err = run_cli(capsys, "--target", "cml", command[0], spec, *command[1:])
     assert code == EXIT_USAGE, err
     assert "several models" in err and "demo-model, other-model" in err and "--model NAME" in err
     assert fake.calls == []  # refused before anything was asked of the workspace
 
 
 def test_unknown_model_is_named(capsys, fake: FakeCML, spec: str) -> None:
-    code, _, err = run(capsys, "--target", "cml", "predict", spec, "--model", "demo-modle")
+    code, _, err = run_cli(capsys, "--target", "cml", "predict", spec, "--model", "demo-modle")
     assert code == EXIT_USAGE and "unknown model 'demo-modle'" in err and "did you mean 'demo-model'?" in err
 
 
 def test_target_overrides_apply_to_the_workspace_calls(capsys, fake: FakeCML, spec: str) -> None:
     # the cml target renames the PRD project: predict looks for that one
-    code, _, err = run(capsys, "--target", "cml", "predict", spec, "--model", "other-model", "--input", "{}")
+    code, _, err = run_cli(
+        capsys, "--target", "cml", "predict", spec, "--model", "other-model", "--input", "{}"
+    )
     assert code == EXIT_USAGE, err
     assert "model 'other-endpoint' does not exist in PRD project 'demo-prd-cml'" in err
     searched = [call.query.get("search_filter", "") for call in fake.calls if call.path == "/api/v2/projects"]

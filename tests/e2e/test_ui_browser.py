@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import requests
+from cli_support import run_cli
 
 from automation.local import control
 from e2e.browser_support import chromium, missing_browser, screenshot, wait_until
@@ -52,12 +53,11 @@ def logged_in(boot: Bootstrapped, browser: Any) -> dict[str, Any]:
 def test_cmlops_local_ui_prints_a_link_that_works_once(
     boot: Bootstrapped, capsys: pytest.CaptureFixture[str]
 ):
-    from automation.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(["--state-dir", str(boot.state_dir), "-o", "json", "local", "ui", "--no-browser"])
-    assert exited.value.code == 0
-    info = json.loads(capsys.readouterr().out)
+    code, out, _ = run_cli(
+        capsys, "--state-dir", str(boot.state_dir), "-o", "json", "local", "ui", "--no-browser"
+    )
+    assert code == 0
+    info = json.loads(out)
     assert info["url"] == control.status(boot.state_dir)["ui_url"]
     assert info["opened_browser"] is False
     assert boot.workspace.api_key not in info["login_url"]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 from conformance.swagger import Swagger, find_swagger
 
 from automation.api import CMLClient
@@ -75,18 +76,10 @@ def converged(fake: FakeCML, client: CMLClient, spec: Spec) -> FakeCML:
 
 def cli_runner(client: CMLClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     """A function that runs `cmlops ARGS` against ``client`` (a fake): (exit code, stdout, stderr)."""
-    from automation.cli import main
     from automation.cli.context import CliContext
 
     monkeypatch.setattr(CliContext, "client", lambda self, spec=None: client)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
-        out = capsys.readouterr()
-        return exited.value.code, out.out, out.err
-
-    return run
+    return functools.partial(run_cli, capsys)
 
 
 def url_cli_runner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], home: Path):
@@ -105,12 +98,4 @@ def url_cli_runner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
         return original(cls, settings, **kwargs)
 
     monkeypatch.setattr(CMLClient, "from_settings", classmethod(from_settings))
-    from automation.cli import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
-        out = capsys.readouterr()
-        return exited.value.code, out.out, out.err
-
-    return run
+    return functools.partial(run_cli, capsys)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from cli_support import run_cli
 
 from automation.clock import SystemClock
 from automation.errors import EXIT_AUTH, EXIT_UNREACHABLE, EXIT_USAGE
@@ -24,15 +25,11 @@ def _closed_port() -> int:
 
 
 def _run_cli(monkeypatch, capsys, env: dict[str, str], argv: list[str]) -> tuple[int, str, str]:
-    from automation.cli import main
 
     monkeypatch.setattr(SystemClock, "sleep", lambda self, seconds: None)  # retries without waiting
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(SystemExit) as caught:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(caught.value.code), out, err
+    return run_cli(capsys, *argv)
 
 
 def _bad_settings(faulty) -> list[tuple[str, dict[str, str], int, str]]:
