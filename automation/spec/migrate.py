@@ -18,6 +18,7 @@ from automation.errors import SpecError
 from automation.spec.yamlload import FieldPath
 
 V1_SECTIONS = ("training", "model", "deployment")
+SECTION_RENAMES = {"training": "jobs", "model": "models"}  # top-level keys v2 names differently
 V1_INSTALL_TIMEOUT = 900  # v1's default for training.install.timeout (a v2 job's default is 1800)
 
 # (v1 path prefix, v2 path prefix, exact): where a v1 key or value lands in the v2 shape.
@@ -142,17 +143,18 @@ def migrate_text(text: str, file: str) -> str:
                 file=file,
                 hint="write the name literally, then run cmlops migrate again",
             )
+    above = _take_comments_above_sections(data)
     carried = _comments_before(data)
     orphans = _comments_after_removed_keys(data)
     _indent_comments(data["model"], 2)  # model -> models.<name>: one level deeper
     _indent_comments(data["deployment"], 4)  # deployment -> models.<name>.endpoint: two levels
     convert_in_place(data)
-    _restore_comments(data, carried)
+    _restore_comments(data, carried, above)
     for mapping, key, text in orphans:
         mapping.yaml_set_comment_before_after_key(key, before=text, indent=4)
     out = io.StringIO()
     yaml.dump(data, out)
-    return out.getvalue()
+    return out.getvalue() + above.get(None, "")
 
 
 def _comment_text(text: str) -> str | None:
@@ -192,36 +194,47 @@ def _indent_comments(node: Any, by: int) -> None:
         _indent_comments(child, by)
 
 
-def _take_trailing_lines(node: Any) -> str | None:
-    """Remove and return the column-0 comment lines after the last value of ``node`` (ruamel keeps
-    the comment above the next top-level key there)."""
-    last = list(node)[-1] if hasattr(node, "keys") else len(node) - 1
-    child = node[last]
-    while hasattr(child, "ca") and len(child):  # down to the last scalar: its token holds them
-        node, last = child, list(child)[-1] if hasattr(child, "keys") else len(child) - 1
-        child = node[last]
-    entry = node.ca.items.get(last)
-    token = entry[2] if entry and len(entry) > 2 else None
-    if token is None or "\n#" not in token.value:
+def _trailing_token(node: Any, key: Any) -> Any:
+    """The comment token after the innermost last value under ``node[key]``: ruamel keeps there the
+    comment lines that follow the value, up to the next key of any level."""
+    child = node[key]
+    while hasattr(child, "ca") and len(child):
+        node, key = child, list(child)[-1] if hasattr(child, "keys") else len(child) - 1
+        child = node[key]
+    entry = node.ca.items.get(key)
+    if not entry:
         return None
-    at = token.value.index("\n#")
-    text, token.value = token.value[at + 1 :], token.value[: at + 1]
-    return _comment_text(text)
+    return entry[0] if isinstance(node, list) else entry[2]
+
+
+def _take_comments_above_sections(data: Any) -> dict[str | None, str]:
+    """Remove and return the column-0 comment lines above each top-level key after the first (and
+    those ending the file, under None), keyed by the key they introduce. ruamel keeps such lines
+    at the end of the value before the key (or, after a flow collection, on the key itself), so
+    they would travel with that value wherever the conversion moves it."""
+    keys = list(data)
+    taken: dict[str | None, str] = {}
+    for key, following in zip(keys, [*keys[1:], None], strict=True):
+        lines = ""
+        entry = data.ca.items.get(following) if following is not None else None
+        if entry and entry[1]:
+            lines, entry[1] = "".join(token.value for token in entry[1]), None
+        token = _trailing_token(data, key)
+        if token is not None and "\n#" in token.value:
+            at = token.value.index("\n#")
+            lines, token.value = token.value[at + 1 :] + lines, token.value[: at + 1]
+        if lines:
+            taken[following] = lines
+    return taken
 
 
 def _comments_before(data: Any) -> dict[str, Any]:
-    """Comments attached to the v1 keys that disappear: above each section, and above the first job."""
+    """Comments attached to the v1 keys that disappear: at the end of the training and model lines,
+    and below training.experiment (above the first job)."""
     items = data.ca.items
-    keys = list(data)
-    # ruamel keeps the comment above a top-level key on the end of the value before it: what
-    # closes model introduces deployment (after any other section, it stays where it is)
-    above_deployment = None
-    if keys.index("deployment") == keys.index("model") + 1:
-        above_deployment = _take_trailing_lines(data["model"])
     return {
         "jobs": items.get("training"),
         "models": items.get("model"),
-        "endpoint": above_deployment,
         # below training.experiment (which moves into the model): above the first job
         "first_job": _comment_lines((data["training"].ca.items.get("experiment") or [None, None, None])[2]),
     }
@@ -250,12 +263,18 @@ def _comments_after_removed_keys(data: Any) -> list[tuple[Any, str, str]]:
     return found
 
 
-def _restore_comments(data: Any, carried: dict[str, Any]) -> None:
+def _restore_comments(data: Any, carried: dict[str, Any], above: dict[str | None, str]) -> None:
     for key in ("jobs", "models"):
         if carried[key] is not None:
             data.ca.items[key] = carried[key]
     jobs, (model,) = data["jobs"], data["models"].values()
     if carried["first_job"]:
         jobs.yaml_set_comment_before_after_key(next(iter(jobs)), before=carried["first_job"], indent=2)
-    if carried["endpoint"]:
-        model.yaml_set_comment_before_after_key("endpoint", before=carried["endpoint"], indent=4)
+    for key, lines in above.items():
+        text = _comment_text(lines)
+        if key is None or text is None:
+            continue
+        if key == "deployment":
+            model.yaml_set_comment_before_after_key("endpoint", before=text, indent=4)
+        else:
+            data.yaml_set_comment_before_after_key(SECTION_RENAMES.get(key, key), before=text, indent=0)

@@ -247,3 +247,106 @@ def test_a_comment_under_a_name_written_between_other_keys_stays_above_the_next_
     lines = migrate_text(v1, FILE).splitlines()
     at = lines.index("  train:")
     assert lines[at + 1 : at + 4] == ["    script: code/train.py", "    # two of them", "    cpu: 2"]
+
+
+# the sections in another order, a flow collection before a comment, a comment ending the file
+REORDERED_V1 = """\
+version: 1
+name: demo
+projects:
+  dev:
+    name: demo-dev
+    source:
+      files: ["code/*.py"]
+  prd:
+    name: demo-prd
+# Training.
+training:
+  experiment: demo-exp
+  job:
+    name: train
+    script: code/train.py
+    environment: {A: "1"}
+# The endpoint, written first.
+deployment:
+  model_name: demo-endpoint
+  cpu: 1
+# Timeouts sit between.
+timeouts:
+  job_run: 600
+# The model.
+model:
+  registered_name: demo-model
+  select:
+    metric: rmse
+    order: min
+# The end of the file.
+"""
+
+REORDERED_V2 = """\
+version: 2
+name: demo
+projects:
+  dev:
+    name: demo-dev
+    source:
+      files: ["code/*.py"]
+  prd:
+    name: demo-prd
+# Training.
+jobs:
+  train:
+    script: code/train.py
+    environment: {A: "1"}
+# Timeouts sit between.
+timeouts:
+  job_run: 600
+# The model.
+models:
+  demo-model:
+    job: train
+    experiment: demo-exp
+    select:
+      metric: rmse
+      order: min
+    # The endpoint, written first.
+    endpoint:
+      model_name: demo-endpoint
+      cpu: 1
+# The end of the file.
+"""
+
+
+def test_each_sections_comment_follows_its_section_whatever_the_order_the_file_gives_them():
+    # ruamel keeps the comment above a top-level key at the end of the value before it (or, after
+    # a flow collection, on the key): a deployment written before the model must not leave its
+    # comment above `models`, nor the model's at the end of the endpoint.
+    assert migrate_text(REORDERED_V1, FILE) == REORDERED_V2
+    assert parse_spec(REORDERED_V1, file=FILE, environ={}) == parse_spec(REORDERED_V2, file=FILE, environ={})
+
+
+@pytest.mark.parametrize(
+    ("v1_old", "v1_new", "v2_old", "v2_new"),
+    [
+        (
+            "  select:\n    metric: rmse\n    order: min\n",
+            "  select: {metric: rmse, order: min}\n",
+            "    select:\n      metric: rmse\n      order: min\n",
+            "    select: {metric: rmse, order: min}\n",
+        ),
+        (
+            "  cpu: 1\n",
+            "  cpu: 1\n  environment: {B: '2'}\n",
+            "      cpu: 1\n",
+            "      cpu: 1\n      environment: {B: '2'}\n",
+        ),
+    ],
+    ids=["the-model-ends-in-a-flow-mapping", "the-deployment-ends-in-a-flow-mapping"],
+)
+def test_a_comment_after_a_flow_collection_stays_where_it_belongs(v1_old, v1_new, v2_old, v2_new):
+    # after a flow collection ruamel keeps the comment that follows elsewhere (on the next key, or
+    # at the document's end): it still lands above its section, or closes the file
+    v1 = REORDERED_V1.replace(v1_old, v1_new)
+    assert v1 != REORDERED_V1
+    assert migrate_text(v1, FILE) == REORDERED_V2.replace(v2_old, v2_new)
+    assert parse_spec(v1, file=FILE, environ={}) == parse_spec(migrate_text(v1, FILE), file=FILE, environ={})
