@@ -398,7 +398,7 @@ class Applier:
                     prd_id,
                     model_id,
                     registered_model_version_id=version_id,
-                    runtime_identifier=self.obs.runtime_identifier,
+                    runtime_identifier=self.obs.build_runtime(action.key),
                     comment=f"cmlops: {action.key} v{m.version.number}",
                 ),
                 existing,

@@ -48,7 +48,7 @@ class ModelObserved:
 class Observed:
     """A snapshot of the workspace, as far as the spec is concerned."""
 
-    runtime_identifier: str | None = None  # the spec's default runtime (builds use it)
+    runtime_identifier: str | None = None  # the spec's default runtime, as resolved
     runtime_addons: list[str] = field(default_factory=list)  # identifiers of the spec's runtime.addons
     runtimes: dict[str, tuple[str | None, list[str]]] = field(
         default_factory=dict
@@ -68,6 +68,11 @@ class Observed:
 
     def runtime_of(self, workload_key: str) -> tuple[str | None, list[str]]:
         return self.runtimes.get(workload_key, (self.runtime_identifier, self.runtime_addons))
+
+    def build_runtime(self, model_key: str) -> str | None:
+        """The runtime a model's builds use: its training job's, the one the model was trained in
+        (so a model whose job has a runtime of its own is not built in the spec's default)."""
+        return self.runtime_of(f"job.{self.models[model_key].job_name}")[0]
 
 
 class _Runtimes:
@@ -126,7 +131,7 @@ def observe(client: CMLClient, spec: Any, local_files: dict[str, bytes] | None =
     _, default_ok, _ = runtimes.resolve(spec.runtime)
     trained = obs.jobs.get(next(iter(spec.models.values())).job)
     if trained is not None and trained.runtime_identifier in default_ok:
-        # builds follow the runtime the training job already uses, while it still matches the spec
+        # the default reported is the one the first model's training job already uses, while it matches
         obs.runtime_identifier = trained.runtime_identifier
     for name, app in spec.applications.items():
         project = obs.project(app.project)

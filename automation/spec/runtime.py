@@ -10,8 +10,9 @@ from automation.spec.fields import Name, SpecModel, empty_to_none
 
 
 class Runtime(SpecModel):
-    """The ML Runtime jobs and model builds use: an exact image identifier, or editor/kernel/edition
-    (cmlops then picks the newest enabled runtime matching all three)."""
+    """The ML Runtime a job or application runs in (a model is built in its training job's): an exact
+    image identifier, or editor/kernel/edition (cmlops then picks the newest enabled runtime matching
+    all three)."""
 
     editor: Name = Field(default="Workbench", description="Runtime editor, e.g. Workbench, JupyterLab.")
     kernel: Name = Field(default="Python 3.10", description="Runtime kernel, e.g. Python 3.10.")

@@ -91,7 +91,10 @@ class JobSpec(Resources):
     schedule: Schedule | None = Field(
         default=None, description="Run on a cron schedule. Neither after nor schedule: the job runs manually."
     )
-    runtime: Runtime | None = Field(default=None, description="This job's ML Runtime; null uses the spec's.")
+    runtime: Runtime | None = Field(
+        default=None,
+        description="This job's ML Runtime; null uses the spec's. A model this job trains is built in it.",
+    )
 
     @model_validator(mode="after")
     def _after_or_schedule(self) -> JobSpec:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes.specs import with_staging
+from fakes.specs import REPO, make_spec, with_staging
+from promote_fake import PromoteFake
 from promote_support import BETTER, WORSE, deployed_versions, sequence, serving_version, train
 
 from automation.errors import EXIT_BUILD_FAILED, EXIT_DEPLOY_FAILED, EXIT_GATE, EXIT_SMOKE, InputError
+from automation.workflows.bootstrap import bootstrap
 from automation.workflows.history import load_history
 from automation.workflows.promotion import promote, rollback
 
@@ -449,3 +451,39 @@ def test_with_a_staging_model_a_good_candidate_is_staged_then_promoted(converged
     assert report.outcome == "promoted" and serving_version(converged) == 2
     staging = next(m for m in converged.models.values() if m["name"] == "wine-staging")
     assert not [d for d in converged.active_deployments() if d["model_id"] == staging["id"]]
+
+
+def test_each_model_is_built_in_the_runtime_of_the_job_that_trains_it(fake: PromoteFake, client) -> None:
+    # train-white runs on Python 3.9: its model must be built there too (a model pickled in one
+    # runtime's libraries is not built in another's); wine-red keeps the spec's default runtime.
+    py39 = {"editor": "Workbench", "kernel": "Python 3.9", "edition": "Standard"}
+    spec = make_spec(
+        {"jobs": {"train-white": {"runtime": py39}}}, path=REPO / "tests/reconcile/spec-v2-multi.yaml"
+    )
+    image = {
+        kernel: client.runtimes.pick(editor="Workbench", kernel=kernel, edition="Standard").image_identifier
+        for kernel in ("Python 3.9", "Python 3.10")
+    }
+    assert image["Python 3.9"] != image["Python 3.10"]
+    bootstrap(client, spec)
+    jobs = {j["name"]: j for j in fake.jobs.values()}
+    assert jobs["train-white"]["runtime_identifier"] == image["Python 3.9"]
+    assert jobs["train-red"]["runtime_identifier"] == image["Python 3.10"]
+
+    def build_runtimes() -> dict[str, list[str]]:
+        built: dict[str, list[str]] = {}
+        for build in sorted(fake.builds.values(), key=lambda b: b["created_at"]):
+            built.setdefault(fake.models[build["model_id"]]["name"], []).append(build["runtime_identifier"])
+        return built
+
+    assert build_runtimes() == {
+        "wine-red-endpoint": [image["Python 3.10"]],
+        "wine-white-endpoint": [image["Python 3.9"]],
+    }
+    # a promotion builds the new version in the same runtime
+    dev = client.projects.find(spec.projects.dev.name)
+    job = client.jobs.find(dev.id, "train-white")
+    client.jobs.wait_run(dev.id, job.id, client.jobs.start_run(dev.id, job.id).id)
+    report = promote(client, spec, model="wine-white")
+    assert report.outcome == "promoted" and report.candidate["number"] == 2
+    assert build_runtimes()["wine-white-endpoint"] == [image["Python 3.9"], image["Python 3.9"]]

@@ -172,6 +172,7 @@ class Executor:
         self.new_build = build_version(
             self.client,
             self.spec,
+            self.model,
             prd.project.id,
             prd.model.id,
             cand.version_id,

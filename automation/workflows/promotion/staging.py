@@ -65,6 +65,7 @@ def stage(
         else build_version(
             client,
             spec,
+            mspec,
             pid,
             model.id,
             cand.version_id,

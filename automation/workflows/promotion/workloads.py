@@ -17,8 +17,10 @@ from automation.reconcile.desired import matches
 Progress = Callable[[WaitEvent], None] | None
 
 
-def runtime_of(client: CMLClient, spec: Any) -> str:
-    rt = spec.runtime
+def build_runtime(client: CMLClient, spec: Any, model: Any) -> str:
+    """The runtime a model's builds use: its training job's (the spec's default unless the job has
+    one of its own), so the model is built in the runtime it was trained in."""
+    rt = spec.runtime_of(spec.jobs[model.job])
     if rt.identifier:
         return rt.identifier
     return client.runtimes.pick(editor=rt.editor, kernel=rt.kernel, edition=rt.edition).image_identifier
@@ -27,6 +29,7 @@ def runtime_of(client: CMLClient, spec: Any) -> str:
 def build_version(
     client: CMLClient,
     spec: Any,
+    model: Any,
     project_id: str,
     model_id: str,
     version_id: str,
@@ -35,7 +38,7 @@ def build_version(
     existing: ModelBuild | None = None,
     on_progress: Progress = None,
 ) -> ModelBuild:
-    """Wait for ``existing`` (a build in progress) or create one of the version, then wait for it."""
+    """Wait for ``existing`` (a build in progress) or create one of ``model``'s version, then wait for it."""
     models = client.models
 
     def of_version() -> ModelBuild | None:  # after a lost answer: the newest live build of the version
@@ -48,7 +51,7 @@ def build_version(
 
     build = existing
     if build is None:
-        runtime = runtime_of(client, spec)
+        runtime = build_runtime(client, spec, model)
         build = create_once(
             lambda: models.create_build(
                 project_id,
