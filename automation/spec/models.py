@@ -413,7 +413,8 @@ class SpecBase(SpecModel):
         description="Workspaces the spec can be applied to, by name; a `local` target always exists.",
     )
     runtime: Runtime = Field(
-        default_factory=Runtime, description="Default ML Runtime of jobs and apps (a model is built in its job's runtime)."
+        default_factory=Runtime,
+        description="Default ML Runtime of jobs and apps (a model is built in its job's runtime).",
     )
     projects: Projects = Field(description="The DEV and PRD projects.")
     timeouts: Timeouts = Field(default_factory=Timeouts, description="Wait timeouts per step (seconds).")
