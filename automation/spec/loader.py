@@ -21,7 +21,7 @@ from automation.spec.models import CmlTarget, Spec, mark_secrets
 from automation.spec.paths import find_repo_root
 from automation.spec.substitute import Substituted, substitute
 from automation.spec.v1 import SpecV1
-from automation.spec.yamlload import MAX_BYTES, YamlDocument, dotted, parse_yaml
+from automation.spec.yamlload import MAX_BYTES, FieldPath, YamlDocument, dotted, parse_yaml
 
 
 def load_spec(path: str | Path, environ: Mapping[str, str] | None = None) -> Spec:
@@ -84,14 +84,16 @@ def parse_spec(
     resolved = substitute(doc, env)
     _refuse_literal_secrets(doc, resolved)
     source_version = 1 if migrate.is_v1(resolved.data) else 2
+    written: dict[FieldPath, FieldPath] = {}
     if source_version == 1:
         _validate(SpecV1, doc, resolved)
-        doc, resolved = _as_v2(doc, resolved)
+        doc, resolved, written = _as_v2(doc, resolved)
     elif isinstance(resolved.data, dict) and str(resolved.data.get("version")).strip() == "2":
         _refuse_v1_sections(doc)
     spec = _validate(Spec, doc, resolved)
     assert isinstance(spec, Spec)
     spec._source_version = source_version
+    spec._written = written
     _attach(spec, doc, resolved, source_path, repo_root)
     check_references(spec)
     return spec
@@ -122,8 +124,11 @@ def _validate(model: type[Spec] | type[SpecV1], doc: YamlDocument, resolved: Sub
         raise SpecError("values are nested too deeply", file=doc.file, line=1, column=1) from None
 
 
-def _as_v2(doc: YamlDocument, resolved: Substituted) -> tuple[YamlDocument, Substituted]:
-    """A validated v1 document converted to v2, with positions and secret marks following the fields."""
+def _as_v2(
+    doc: YamlDocument, resolved: Substituted
+) -> tuple[YamlDocument, Substituted, dict[FieldPath, FieldPath]]:
+    """A validated v1 document converted to v2, with positions and secret marks following the fields,
+    and each v2 field path's v1 path (what later messages name: the field as the file writes it)."""
     rules = migrate.rules(resolved.data)
     data = migrate.convert(resolved.data)
     converted = YamlDocument(
@@ -131,7 +136,8 @@ def _as_v2(doc: YamlDocument, resolved: Substituted) -> tuple[YamlDocument, Subs
     )
     secrets = set(migrate.remap(dict.fromkeys(resolved.secret_paths), rules))
     variables = migrate.remap(resolved.variables, rules)
-    return converted, Substituted(data=data, secret_paths=secrets, variables=variables)
+    written = migrate.remap({path: path for path in doc.keys}, rules)
+    return converted, Substituted(data=data, secret_paths=secrets, variables=variables), written
 
 
 def _refuse_literal_secrets(doc: YamlDocument, resolved: Substituted) -> None:

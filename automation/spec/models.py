@@ -457,6 +457,7 @@ class Spec(SpecBase):
     _values: dict[FieldPath, tuple[int, int]] = PrivateAttr(default_factory=dict)
     _secret_paths: frozenset[FieldPath] = PrivateAttr(default_factory=frozenset)
     _source_version: int = PrivateAttr(default=2)
+    _written: dict[FieldPath, FieldPath] = PrivateAttr(default_factory=dict)  # v2 path -> v1 path
 
     @field_validator("models", mode="after")
     @classmethod
@@ -576,10 +577,23 @@ class Spec(SpecBase):
         self, path: FieldPath, message: str, *, hint: str | None = None, key: bool = False
     ) -> SpecError:
         """A SpecError located at ``path`` in this spec's file, for problems found after loading."""
-        from automation.spec.yamlload import dotted
 
         line, column = self.locate(path, key=key)
-        return SpecError(message, file=self._file, line=line, column=column, field=dotted(path), hint=hint)
+        return SpecError(
+            message, file=self._file, line=line, column=column, field=self.written_name(path), hint=hint
+        )
+
+    def written_name(self, path: FieldPath) -> str:
+        """The dotted name of a field path as the file writes it: a version 1 file's own names (e.g.
+        ``training.job.script`` for ``jobs.<name>.script``), so a message matches the line it cites."""
+        from automation.spec.yamlload import dotted
+
+        tail: FieldPath = ()
+        while path:
+            if path in self._written:
+                return dotted(self._written[path] + tail)
+            path, tail = path[:-1], (path[-1], *tail)
+        return dotted(tail)
 
     def is_secret(self, path: FieldPath) -> bool:
         """Whether the value at ``path`` came from a ``${env:...}`` reference."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from spec_support import MINIMAL
+from spec_support import MINIMAL, MINIMAL_V2
 
 from automation.errors import SpecError
-from automation.spec import check_files, find_repo_root, load_spec, source_files
+from automation.spec import check_files, find_repo_root, load_spec, parse_spec, source_files
 from automation.spec.paths import check_relative_path
 
 
@@ -51,8 +51,41 @@ def test_missing_job_script(tmp_path):
     with pytest.raises(SpecError) as caught:
         check_files(spec)
     err = caught.value
-    assert (err.line, err.column, err.field) == (14, 13, "jobs.train.script")  # v1 line, v2 field
+    assert (err.line, err.column, err.field) == (14, 13, "training.job.script")  # as the v1 file writes it
     assert err.file.endswith("demo.yaml") and "does not exist" in err.message
+
+
+def test_missing_job_script_of_a_v2_file_names_the_v2_field(tmp_path):
+    spec_path = _repo(tmp_path, MINIMAL_V2.replace("code/train.py", "code/nope.py"))
+    for other in ("setup.py", "app.py"):
+        (tmp_path / "code" / other).write_text("\n")
+    spec = load_spec(spec_path, environ={})
+    with pytest.raises(SpecError) as caught:
+        check_files(spec)
+    line = MINIMAL_V2.splitlines().index("    script: code/train.py") + 1
+    assert (caught.value.line, caught.value.field) == (line, "jobs.train.script")
+
+
+@pytest.mark.parametrize(
+    ("v2_path", "v1_name"),
+    [
+        (("jobs", "train", "script"), "training.job.script"),
+        (("jobs", "train", "cpu"), "training.job.cpu"),  # not written: its written parent, then the field
+        (("jobs", "train"), "training.job"),
+        (("jobs",), "training"),
+        (("models", "demo-model", "job"), "training.job.name"),
+        (("models", "demo-model", "experiment"), "training.experiment"),
+        (("models", "demo-model", "select", "metric"), "model.select.metric"),
+        (("models", "demo-model", "endpoint", "cpu"), "deployment.cpu"),
+        (("models", "demo-model"), "model"),
+        (("projects", "dev", "name"), "projects.dev.name"),
+        (("timeouts", "build"), "timeouts.build"),
+    ],
+)
+def test_a_v1_files_fields_are_named_as_it_writes_them(v2_path, v1_name):
+    spec = parse_spec(MINIMAL, file="demo.yaml", environ={})
+    assert spec.written_name(v2_path) == v1_name
+    assert parse_spec(MINIMAL_V2, file="demo.yaml", environ={}).written_name(v2_path) == ".".join(v2_path)
 
 
 def test_glob_matching_nothing(tmp_path):
@@ -94,7 +127,7 @@ def test_symlink_leaving_the_repo_is_refused(tmp_path):
     (repo / "code" / "link.py").symlink_to(outside / "secret.py")
     with pytest.raises(SpecError, match="leads outside the repo") as caught:
         check_files(load_spec(spec_path, environ={}))
-    assert caught.value.field == "jobs.train.script"
+    assert caught.value.field == "training.job.script"
 
 
 def test_git_source_uploads_nothing(tmp_path):
