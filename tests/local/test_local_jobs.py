@@ -10,6 +10,7 @@ import pytest
 from local_support import LEAK_CANARY, wait_for
 
 from automation.local import control
+from automation.local.workloads.procs import alive
 
 ENV_SCRIPT = """
 import hashlib, json, os, sys
@@ -174,6 +175,22 @@ def test_stop_is_engine_stopped_and_one_active_run_per_job(api, project, runtime
     assert stopped["finished_at"]
     again = api.post(base + ":stop")
     assert again.status_code == 400 and again.json()["code"] == 9
+
+
+def test_what_a_script_leaves_running_ends_with_its_run(api, project, runtime, local):
+    # A CML engine ends with its script, and every process in it: a background process the script
+    # started must not outlive the run (it would hold ports and CPU of a workspace nobody sees).
+    script = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "print(f'CHILD={child.pid}', flush=True)\n"
+    )
+    api.upload(project["id"], "leaves_a_child.py", script)
+    job = api.job(project["id"], "leaves_a_child.py", runtime)
+    run = api.wait_run(api.run(project["id"], job["id"]))
+    assert run["status"] == "ENGINE_SUCCEEDED"
+    child = int(re.search(r"CHILD=(\d+)", control.read_log(local.state_dir, run["id"])).group(1))
+    assert wait_for(lambda: alive(child), lambda up: not up, deadline=10) is False
 
 
 def test_timeout_is_engine_timedout(api, project, runtime, local):

@@ -12,9 +12,11 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import psutil
 from local_support import wait_for
 
 from automation.local import control
+from automation.local.workloads.procs import alive
 
 TEMPLATE = "def predict(args):\n    return {{'version': {n}}}\n"
 FINAL = ("deployed", "failed", "stopped")
@@ -98,16 +100,21 @@ def test_restarting_then_stopping_the_older_deployment_keeps_the_newer_one_answe
 def test_a_model_server_that_dies_is_not_reported_deployed(api, local, runtime):
     m = Model(api, local, runtime, "route-liveness")
     newer = m.deps[1]
-    os.kill(_server_pid(newer), signal.SIGKILL)
+    server, worker = _server_pids(newer)  # the server and the large-call worker it forked
+    assert psutil.Process(worker).ppid() == server
+    os.kill(server, signal.SIGKILL)
     failed = wait_for(lambda: m.status(newer), lambda d: d["status"] != "deployed", deadline=15)
     assert failed["status"] == "failed"
     assert "exited" in control.read_log(local.state_dir, newer)
     code, _ = m.answer()
     assert code == 503
+    # nothing of it serves on: the worker it forked goes with it
+    assert wait_for(lambda: _server_pids(newer), lambda pids: pids == [], deadline=15) == []
 
 
-def _server_pid(dep_id: str) -> int:
-    """The model server process of a deployment: the one started with its config file."""
+def _server_pids(dep_id: str) -> list[int]:
+    """The processes of a deployment's model server (started with its config file), oldest first."""
+    found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -115,6 +122,6 @@ def _server_pid(dep_id: str) -> int:
             argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(arg.endswith(f"{dep_id}.json".encode()) for arg in argv):
-            return int(proc.name)
-    raise AssertionError(f"no model server process for deployment {dep_id}")
+        if any(arg.endswith(f"{dep_id}.json".encode()) for arg in argv) and alive(int(proc.name)):
+            found.append(int(proc.name))
+    return sorted(found, key=lambda pid: psutil.Process(pid).create_time())

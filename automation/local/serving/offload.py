@@ -19,6 +19,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -26,6 +28,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 WORKER_NICENESS = 10
+ORPHAN_CHECK_SECONDS = 1.0  # how often the worker checks that its server still lives
 _ENDPOINT: Any = None  # the forked worker's copy of the endpoint (set before the fork)
 
 
@@ -35,7 +38,7 @@ def _answer(raw: bytes, query_key: str | None) -> tuple[int, bytes, list[tuple[b
 
 def _start_worker(fds: tuple[int, ...]) -> None:
     """In the worker: a lower CPU priority (when the CPU is contended, small calls and the API come
-    first), and close what it inherited but must not hold (the listening socket)."""
+    first), close what it inherited but must not hold (the listening socket), and end with the server."""
     try:
         os.nice(WORKER_NICENESS)
     except OSError:
@@ -45,6 +48,16 @@ def _start_worker(fds: tuple[int, ...]) -> None:
             os.close(fd)
         except OSError:
             pass
+    server = os.getppid()
+    threading.Thread(target=_exit_when_orphaned, args=(server,), name="orphan-watch", daemon=True).start()
+
+
+def _exit_when_orphaned(server: int, every: float = ORPHAN_CHECK_SECONDS) -> None:
+    """A server killed outright (SIGKILL, OOM) never shuts its pool down, and the worker, holding
+    a copy of the pool's pipes, would wait on them forever: it exits once its parent is gone."""
+    while os.getppid() == server:
+        time.sleep(every)
+    os._exit(0)
 
 
 def _pid() -> int:

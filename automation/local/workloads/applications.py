@@ -220,6 +220,7 @@ class ApplicationSupervisor:
         self.log.info("application %s starting on port %s (log: %s)", app_id, port, self.log_path(app_id))
         self._await_running(app_id, generation, proc, port)
         code = proc.wait()
+        kill_group(proc)  # what the script started (a server it forked) ends with it
         with self._lock:
             if self._procs.get(app_id) is proc:
                 del self._procs[app_id]

@@ -220,10 +220,12 @@ class DeploymentSupervisor:
         deadline = time.monotonic() + READY_DEADLINE
         while time.monotonic() < deadline:
             if proc.poll() is not None:
+                self._end(dep_id, proc)  # what it forked before dying goes with it
                 self._fail(dep_id, generation, f"the model server exited with code {proc.returncode}")
                 return
             if self._current(dep_id, generation) is None:
-                return  # stopped or restarted meanwhile
+                self._end(dep_id, proc)  # stopped or restarted meanwhile: this launch's server goes
+                return
             if ready.exists() and _healthy(port):
                 break
             time.sleep(0.2)
@@ -256,6 +258,7 @@ class DeploymentSupervisor:
                     return  # stopped, restarted or shut down on purpose
                 self._procs.pop(dep_id, None)
                 self.routes.drop_deployment(dep_id)
+            kill_group(proc)  # its large-call worker, forked before serving, would serve on alone
             self._fail(
                 dep_id, generation, f"the model server exited with code {proc.returncode} while serving"
             )
@@ -270,6 +273,14 @@ class DeploymentSupervisor:
                     self.stop(other.id)
 
     # --- stop / restart ------------------------------------------------------------------
+
+    def _end(self, dep_id: str, proc: subprocess.Popen[bytes]) -> None:
+        """End one launch's model server (and what it forked), whether or not it is the current one:
+        a launch replaced while starting ends its own server, which nothing else knows of."""
+        with self._lock:
+            if self._procs.get(dep_id) is proc:
+                del self._procs[dep_id]
+        kill_group(proc)
 
     def _kill(self, dep_id: str) -> None:
         with self._lock:

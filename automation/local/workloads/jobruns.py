@@ -229,6 +229,7 @@ class JobRunner:
                 self._reasons.setdefault(run_id, "timeout")
             kill_group(proc, STOP_GRACE)
         code = proc.wait()
+        kill_group(proc, STOP_GRACE)  # the engine ends with its script: nothing it started lives on
         with self._lock:
             reason = self._reasons.get(run_id)
         if reason == "timeout":

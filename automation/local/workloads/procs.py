@@ -32,21 +32,39 @@ def spawn(cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path) -> 
 
 
 def kill_group(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after ``grace`` seconds."""
-    if proc.poll() is not None:
-        return
+    """SIGTERM the process group, then SIGKILL what is left after ``grace`` seconds. The group is
+    signalled even when its leader has exited: what the leader started (a model server's forked
+    worker, a job's background process) lives on in the group and is ended with it, as CML ends
+    everything in an engine."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
+        proc.poll()  # reap the leader if it had exited
         return
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        proc.poll()
+        if not group_members(proc.pid):
             return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid`` (zombies count as gone)."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process.pid)
+        except (psutil.Error, OSError):
+            continue
+    return found
 
 
 def cmdline(pid: int) -> str:
@@ -84,9 +102,13 @@ def exclusive_lock(path: Path) -> Iterator[None]:
 def kill_stray(pid: int | None, needle: str, grace: float = 5.0) -> bool:
     """Kill the group of a process we did not spawn in this life (no Popen), if it is still ours.
 
-    ``needle`` must appear in its command line, so a recycled pid is never hit.
+    ``needle`` must appear in the command line of the process or of a process left in its group (its
+    leader may be gone while a process it forked lives on), so a recycled pid is never hit.
     """
-    if not pid or not needle or needle not in cmdline(pid):
+    if not pid or not needle:
+        return False
+    ours = [member for member in {pid, *group_members(pid)} if needle in cmdline(member)]
+    if not ours:
         return False
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -95,7 +117,7 @@ def kill_stray(pid: int | None, needle: str, grace: float = 5.0) -> bool:
             return True
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            if not alive(pid) or needle not in cmdline(pid):
+            if not any(alive(member) and needle in cmdline(member) for member in ours):
                 return True
             time.sleep(0.05)
     return True
