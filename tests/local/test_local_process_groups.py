@@ -79,3 +79,29 @@ def test_the_large_call_worker_exits_when_its_server_is_killed_outright(tmp_path
         assert wait_for(lambda: alive(worker), lambda up: not up, deadline=15) is False
     finally:
         kill_group(server, grace=1.0)
+
+
+def test_a_launch_replaced_while_starting_ends_its_own_server_and_leaves_the_current_one(
+    tmp_path: Path,
+) -> None:
+    # A restart that lands between a launch's spawn and its generation check: the replacing launch
+    # registered its own server; the replaced one must end the server only it knows of.
+    import logging
+    from types import SimpleNamespace
+
+    from automation.local.workloads.deployments import DeploymentSupervisor
+
+    supervisor = DeploymentSupervisor(SimpleNamespace(log=logging.getLogger("test.groups")))  # type: ignore[arg-type]
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+    replaced = spawn(sleeper, cwd=tmp_path, env=dict(os.environ), log_path=tmp_path / "a.log")
+    current = spawn(sleeper, cwd=tmp_path, env=dict(os.environ), log_path=tmp_path / "b.log")
+    try:
+        supervisor._procs["d"] = current
+        supervisor._end("d", replaced)
+        assert replaced.wait(timeout=10) is not None
+        assert supervisor._procs["d"] is current and current.poll() is None
+        supervisor._end("d", current)  # the current launch ending its own server unregisters it
+        assert "d" not in supervisor._procs and current.wait(timeout=10) is not None
+    finally:
+        kill_group(replaced, grace=1.0)
+        kill_group(current, grace=1.0)
