@@ -144,6 +144,7 @@ def migrate_text(text: str, file: str) -> str:
                 hint="write the name literally, then run cmlops migrate again",
             )
     above = _take_comments_above_sections(data)
+    ending = above.pop(None, "")  # after the last value: it ends the new file too
     carried = _comments_before(data)
     orphans = _comments_after_removed_keys(data)
     _indent_comments(data["model"], 2)  # model -> models.<name>: one level deeper
@@ -154,7 +155,7 @@ def migrate_text(text: str, file: str) -> str:
         mapping.yaml_set_comment_before_after_key(key, before=text, indent=4)
     out = io.StringIO()
     yaml.dump(data, out)
-    return out.getvalue() + above.get(None, "")
+    return out.getvalue() + ending
 
 
 def _comment_text(text: str) -> str | None:
@@ -264,6 +265,7 @@ def _comments_after_removed_keys(data: Any) -> list[tuple[Any, str, str]]:
 
 
 def _restore_comments(data: Any, carried: dict[str, Any], above: dict[str | None, str]) -> None:
+    """Put the comments taken off the v1 keys back, above the v2 keys that replace them."""
     for key in ("jobs", "models"):
         if carried[key] is not None:
             data.ca.items[key] = carried[key]
@@ -271,9 +273,7 @@ def _restore_comments(data: Any, carried: dict[str, Any], above: dict[str | None
     if carried["first_job"]:
         jobs.yaml_set_comment_before_after_key(next(iter(jobs)), before=carried["first_job"], indent=2)
     for key, lines in above.items():
-        text = _comment_text(lines)
-        if key is None or text is None:
-            continue
+        text = _comment_text(lines) or ""
         if key == "deployment":
             model.yaml_set_comment_before_after_key("endpoint", before=text, indent=4)
         else:

@@ -350,3 +350,54 @@ def test_a_comment_after_a_flow_collection_stays_where_it_belongs(v1_old, v1_new
     assert v1 != REORDERED_V1
     assert migrate_text(v1, FILE) == REORDERED_V2.replace(v2_old, v2_new)
     assert parse_spec(v1, file=FILE, environ={}) == parse_spec(migrate_text(v1, FILE), file=FILE, environ={})
+
+
+def test_a_comment_after_a_block_list_moves_with_the_section_it_introduces():
+    # the comment above `deployment` sits on the last item of the block list before it (projects'
+    # files here): it must still land above the model's endpoint, not stay under projects
+    v1 = """\
+version: 1
+name: demo
+training:
+  experiment: demo-exp
+  job:
+    name: train
+    script: code/train.py
+projects:
+  prd:
+    name: demo-prd
+  dev:
+    name: demo-dev
+    source:
+      files:
+        - code/*.py
+# The endpoint.
+deployment:
+  model_name: demo-endpoint
+model:
+  registered_name: demo-model
+"""
+    v2 = """\
+version: 2
+name: demo
+jobs:
+  train:
+    script: code/train.py
+projects:
+  prd:
+    name: demo-prd
+  dev:
+    name: demo-dev
+    source:
+      files:
+        - code/*.py
+models:
+  demo-model:
+    job: train
+    experiment: demo-exp
+    # The endpoint.
+    endpoint:
+      model_name: demo-endpoint
+"""
+    assert migrate_text(v1, FILE) == v2
+    assert parse_spec(v1, file=FILE, environ={}) == parse_spec(v2, file=FILE, environ={})
