@@ -160,8 +160,8 @@ PLANTED = [
         "automation/local/serving/function.py",
         "        del os.environ[name]\n",
         "        pass\n",
-        "tests/local/test_local_child_env.py::test_model_servers_and_build_checks_inherit_no_workspace_variables",
-        timeout=300,
+        "tests/local_serving/test_serving_function.py::test_the_build_check_hides_the_workspace_variables_from_the_model_file",
+        timeout=120,
     ),
     Planted(
         "a waiter that never times out (the test must fail on the suite timeout, not hang)",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,3 +108,27 @@ def test_endpoint_answers_with_the_return_value_and_500_on_a_raise(project: Path
     assert bad.status_code == 500 and bad.json()["success"] is False
     assert "KeyError" in bad.json()["errors"]["model"]
     assert wrong_key.status_code == 404
+
+
+def test_the_build_check_hides_the_workspace_variables_from_the_model_file(project: Path) -> None:
+    # The check's own guard, whatever starts it: a model file imported with CML_*/CDSW_* in the
+    # environment (a workspace key, its URL) must not see them; other variables stay. In a child
+    # process: the check edits its own environment.
+    (project / "probe.py").write_text(
+        "import json, os\nPath = __import__('pathlib').Path\n"
+        "Path('seen.json').write_text(json.dumps(sorted(os.environ)))\n"
+        "def predict(args):\n    return 1\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "CDSW_APIV2_KEY": "leak-canary",
+        "CML_API_KEY": "leak-canary",
+        "MODEL_SETTING": "kept",
+    }
+    check = [sys.executable, "-m", "automation.local.serving.function", str(project), "probe.py", "predict"]
+    done = subprocess.run(check, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads((project / "seen.json").read_text())
+    assert "MODEL_SETTING" in seen
+    assert [name for name in seen if name.startswith(("CML_", "CDSW_"))] == []
