@@ -487,3 +487,30 @@ def test_each_model_is_built_in_the_runtime_of_the_job_that_trains_it(fake: Prom
     report = promote(client, spec, model="wine-white")
     assert report.outcome == "promoted" and report.candidate["number"] == 2
     assert build_runtimes()["wine-white-endpoint"] == [image["Python 3.9"], image["Python 3.9"]]
+
+
+def test_a_promotion_builds_in_the_runtime_the_training_job_uses_not_a_newer_release(converged, client, spec):
+    # as apply does: a runtime released after the job was made still matches the spec, but the
+    # model was trained in the job's runtime and is built there
+    job = next(iter(converged.jobs.values()))
+    in_use = job["runtime_identifier"]
+    current = next(r for r in converged.runtimes if r["image_identifier"] == in_use)
+    newer = in_use.rsplit(":", 1)[0] + ":2099.01.1-b1"
+    converged.runtimes.append(dict(current, full_version="2099.01.1-b1", image_identifier=newer))
+    assert (
+        client.runtimes.pick(
+            editor=current["editor"], kernel=current["kernel"], edition=current["edition"]
+        ).image_identifier
+        == newer
+    )
+    train(converged, client, spec, BETTER)
+    report = promote(client, spec)
+    assert report.outcome == "promoted"
+    newest = max(converged.builds.values(), key=lambda b: b["created_at"])
+    assert newest["runtime_identifier"] == in_use
+    # a job on a runtime that no longer matches: the newest match, as apply would move the job there
+    job["runtime_identifier"] = "docker.example.com/retired-runtime:2019.01.1-b1"
+    train(converged, client, spec, {"rmse": 0.60, "mae": 0.47, "r2": 0.41})
+    assert promote(client, spec).outcome == "promoted"
+    newest = max(converged.builds.values(), key=lambda b: b["created_at"])
+    assert newest["runtime_identifier"] == newer

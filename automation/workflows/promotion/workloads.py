@@ -18,12 +18,19 @@ Progress = Callable[[WaitEvent], None] | None
 
 
 def build_runtime(client: CMLClient, spec: Any, model: Any) -> str:
-    """The runtime a model's builds use: its training job's (the spec's default unless the job has
-    one of its own), so the model is built in the runtime it was trained in."""
+    """The runtime a model's builds use: the one its training job runs in, as apply builds it. The
+    job's exact identifier; else the runtime the DEV job already uses while it still matches the
+    job's editor/kernel/edition (a newer release does not move the model away from its training
+    runtime); else the newest match."""
     rt = spec.runtime_of(spec.jobs[model.job])
     if rt.identifier:
-        return rt.identifier
-    return client.runtimes.pick(editor=rt.editor, kernel=rt.kernel, edition=rt.edition).image_identifier
+        return str(rt.identifier)
+    found = client.runtimes.matching(editor=rt.editor, kernel=rt.kernel, edition=rt.edition)
+    dev = client.projects.find(spec.projects.dev.name)
+    job = client.jobs.find(dev.id, model.job) if dev is not None else None
+    if job is not None and job.runtime_identifier in {r.image_identifier for r in found}:
+        return str(job.runtime_identifier)
+    return found[0].image_identifier
 
 
 def build_version(
