@@ -88,6 +88,7 @@ class Workspace:
     def start_background(self) -> None:
         """Everything slow happens after the server already answers /health."""
         self.runner.recover()
+        self.deployments.mark_relaunching()  # before the server answers: calls wait for them
         if not self.mlflow.existed:
             self.mlflow.start_warm_up()
 

@@ -350,6 +350,15 @@ class DeploymentSupervisor:
 
     # --- server life cycle -----------------------------------------------------------------
 
+    def mark_relaunching(self) -> None:
+        """At start-up, before the server answers anyone: what was deployed when the server last
+        stopped is ``deploying`` again, so a call arriving before ``restore`` relaunched it waits
+        for it (the model service holds calls to a starting deployment) instead of hearing "not
+        deployed"."""
+        for dep in records.load_all(self.ws.store, Deployment):
+            if dep.status == "deployed":
+                records.patch(self.ws.store, Deployment, dep.id, status="deploying")
+
     def restore(self) -> None:
         """At start-up: relaunch what was deployed (or being deployed) when the server last stopped."""
         for dep in records.load_all(self.ws.store, Deployment):
