@@ -139,6 +139,15 @@ def test_file_info_shows_links_out_of_the_project_as_the_links_themselves(tmp_pa
     assert gone["is_dir"] is False and gone["file_size"] == str((root / "gone").lstat().st_size)
 
 
+def _writes_fail_with(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """Every Path.write_bytes raises OSError(code), as the file system would."""
+
+    def fail(self: Path, data: bytes) -> int:
+        raise OSError(code, os.strerror(code), str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", fail)
+
+
 @pytest.mark.parametrize(
     "code", [errno.ENAMETOOLONG, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.EINVAL]
 )
@@ -147,10 +156,7 @@ def test_a_path_the_file_system_cannot_hold_is_a_400_naming_the_path(
 ) -> None:
     # What the file system refuses for the path itself (a component too long for this file system,
     # a name it cannot hold) is the caller's error: a 400 with the system's words, nothing stored.
-    def refuse(self: Path, data: bytes) -> int:
-        raise OSError(code, os.strerror(code), str(self))
-
-    monkeypatch.setattr(Path, "write_bytes", refuse)
+    _writes_fail_with(monkeypatch, code)
     with pytest.raises(ApiProblem) as caught:
         store_upload(tmp_path, "data/x.csv", b"x")
     assert caught.value.status == 400
@@ -164,10 +170,7 @@ def test_a_server_side_storage_failure_is_not_blamed_on_the_path(
 ) -> None:
     # A full disk or a permission the server lacks is the server's failure: it propagates (the app
     # turns it into a 500), never a 400 telling the caller to change a path that was fine.
-    def fail(self: Path, data: bytes) -> int:
-        raise OSError(code, os.strerror(code), str(self))
-
-    monkeypatch.setattr(Path, "write_bytes", fail)
+    _writes_fail_with(monkeypatch, code)
     with pytest.raises(OSError) as caught:
         store_upload(tmp_path, "data/x.csv", b"x")
     assert caught.value.errno == code and not isinstance(caught.value, ApiProblem)
